@@ -1,0 +1,2 @@
+//! placeholder
+pub use wandb_core::*;

@@ -1,0 +1,423 @@
+//! The JSON encoding W&B uses for `value_json` fields.
+//!
+//! It is the encoding of wandb-core (Go): floats in the shortest `'g'` form
+//! (`2` for 2.0, `1e-05`, `1.2345675e+06`), integers exact, and `NaN`,
+//! `Infinity`, `-Infinity` as bare tokens. [`parse`] reads it back, tokens
+//! included, which `serde_json` cannot.
+
+use std::fmt::Write as _;
+
+use crate::error::{Error, Result};
+use crate::value::{Map, Value};
+
+/// Encodes a value; fails if it still contains an unmaterialised media object.
+pub fn to_json_string(value: &Value) -> Result<String> {
+    let mut out = String::new();
+    write_json(value, &mut out)?;
+    Ok(out)
+}
+
+/// Appends the encoding of `value` to `out`.
+pub fn write_json(value: &Value, out: &mut String) -> Result<()> {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::UInt(u) => {
+            if *u <= i64::MAX as u64 {
+                let _ = write!(out, "{u}");
+            } else {
+                write_f64(*u as f64, out);
+            }
+        }
+        Value::Float(f) => write_f64(*f, out),
+        Value::Float32(f) => write_f32(*f, out),
+        Value::Str(s) => write_str(s, out),
+        Value::List(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(item, out)?;
+            }
+            out.push(']');
+        }
+        Value::Map(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(k, out);
+                out.push(':');
+                write_json(v, out)?;
+            }
+            out.push('}');
+        }
+        Value::Media(m) => {
+            return Err(Error::InvalidValue(format!(
+                "media object {m:?} must be materialised before encoding"
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// Appends a JSON string literal.
+pub fn write_str(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends a double in Go's shortest `'g'` form.
+pub fn write_f64(f: f64, out: &mut String) {
+    if let Some(tok) = non_finite(f) {
+        out.push_str(tok);
+        return;
+    }
+    let mut buf = ryu::Buffer::new();
+    write_go_g(buf.format_finite(f), out);
+}
+
+/// Appends a single-precision float in Go's shortest `'g'` form for 32-bit floats.
+pub fn write_f32(f: f32, out: &mut String) {
+    if let Some(tok) = non_finite(f as f64) {
+        out.push_str(tok);
+        return;
+    }
+    let mut buf = ryu::Buffer::new();
+    write_go_g(buf.format_finite(f), out);
+}
+
+fn non_finite(f: f64) -> Option<&'static str> {
+    if f.is_nan() {
+        Some("NaN")
+    } else if f == f64::INFINITY {
+        Some("Infinity")
+    } else if f == f64::NEG_INFINITY {
+        Some("-Infinity")
+    } else {
+        None
+    }
+}
+
+/// Rewrites ryu's shortest output (`1e-5`, `100000.0`, `1.5e16`) into Go's
+/// `strconv.FormatFloat(v, 'g', -1, _)` form: the shortest digits, in `%e`
+/// form with an exponent of at least two digits when the decimal exponent is
+/// below -4 or at least 6 (Go's rule for shortest formatting), else plain.
+fn write_go_g(ryu: &str, out: &mut String) {
+    let (neg, body) = match ryu.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, ryu),
+    };
+    // digits (no leading/trailing zeros) and x such that value = d1.d2d3... * 10^x
+    let mut digits = [0u8; 40];
+    let mut nd = 0usize;
+    let exp10: i32;
+    if let Some((mant, e)) = body.split_once('e') {
+        let e: i32 = e.parse().unwrap_or(0);
+        for b in mant.bytes().filter(u8::is_ascii_digit) {
+            if nd < digits.len() {
+                digits[nd] = b;
+                nd += 1;
+            }
+        }
+        exp10 = e;
+    } else {
+        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+        let mut first_nonzero: Option<usize> = None;
+        for (i, b) in int.bytes().chain(frac.bytes()).enumerate() {
+            if first_nonzero.is_none() && b != b'0' {
+                first_nonzero = Some(i);
+            }
+            if first_nonzero.is_some() && nd < digits.len() {
+                digits[nd] = b;
+                nd += 1;
+            }
+        }
+        match first_nonzero {
+            None => {
+                out.push_str(if neg { "-0" } else { "0" });
+                return;
+            }
+            Some(i) => exp10 = int.len() as i32 - 1 - i as i32,
+        }
+    }
+    while nd > 1 && digits[nd - 1] == b'0' {
+        nd -= 1;
+    }
+    let digits = &digits[..nd];
+    if neg {
+        out.push('-');
+    }
+    if !(-4..6).contains(&exp10) {
+        out.push(digits[0] as char);
+        if nd > 1 {
+            out.push('.');
+            for &d in &digits[1..] {
+                out.push(d as char);
+            }
+        }
+        out.push('e');
+        out.push(if exp10 < 0 { '-' } else { '+' });
+        let a = exp10.unsigned_abs();
+        if a < 10 {
+            out.push('0');
+        }
+        let _ = write!(out, "{a}");
+    } else if exp10 < 0 {
+        out.push_str("0.");
+        for _ in 0..(-exp10 - 1) {
+            out.push('0');
+        }
+        for &d in digits {
+            out.push(d as char);
+        }
+    } else {
+        let int_len = exp10 as usize + 1;
+        for i in 0..int_len {
+            out.push(if i < nd { digits[i] as char } else { '0' });
+        }
+        if nd > int_len {
+            out.push('.');
+            for &d in &digits[int_len..] {
+                out.push(d as char);
+            }
+        }
+    }
+}
+
+/// Parses W&B value JSON (standard JSON plus the `NaN`, `Infinity` and
+/// `-Infinity` tokens) into a [`Value`]. Integers stay integers; numbers with
+/// a fraction or exponent become `Value::Float`.
+pub fn parse(input: &str) -> Result<Value> {
+    let mut p = Parser {
+        s: input.as_bytes(),
+        i: 0,
+    };
+    let v = p.value(0)?;
+    p.ws();
+    if p.i != p.s.len() {
+        return Err(p.err("trailing characters"));
+    }
+    Ok(v)
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn err(&self, what: &str) -> Error {
+        Error::InvalidValue(format!("bad JSON at byte {}: {what}", self.i))
+    }
+    fn ws(&mut self) {
+        while self.i < self.s.len() && matches!(self.s[self.i], b' ' | b'\n' | b'\r' | b'\t') {
+            self.i += 1;
+        }
+    }
+    fn eat(&mut self, lit: &str) -> bool {
+        if self.s[self.i..].starts_with(lit.as_bytes()) {
+            self.i += lit.len();
+            true
+        } else {
+            false
+        }
+    }
+    fn value(&mut self, depth: usize) -> Result<Value> {
+        if depth > 256 {
+            return Err(self.err("nesting too deep"));
+        }
+        self.ws();
+        let Some(&c) = self.s.get(self.i) else {
+            return Err(self.err("unexpected end"));
+        };
+        match c {
+            b'n' if self.eat("null") => Ok(Value::Null),
+            b't' if self.eat("true") => Ok(Value::Bool(true)),
+            b'f' if self.eat("false") => Ok(Value::Bool(false)),
+            b'N' if self.eat("NaN") => Ok(Value::Float(f64::NAN)),
+            b'I' if self.eat("Infinity") => Ok(Value::Float(f64::INFINITY)),
+            b'-' if self.eat("-Infinity") => Ok(Value::Float(f64::NEG_INFINITY)),
+            b'"' => Ok(Value::Str(self.string()?)),
+            b'[' => {
+                self.i += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.eat("]") {
+                    return Ok(Value::List(items));
+                }
+                loop {
+                    items.push(self.value(depth + 1)?);
+                    self.ws();
+                    if self.eat(",") {
+                        continue;
+                    }
+                    if self.eat("]") {
+                        return Ok(Value::List(items));
+                    }
+                    return Err(self.err("expected , or ]"));
+                }
+            }
+            b'{' => {
+                self.i += 1;
+                let mut map = Map::new();
+                self.ws();
+                if self.eat("}") {
+                    return Ok(Value::Map(map));
+                }
+                loop {
+                    self.ws();
+                    if self.s.get(self.i) != Some(&b'"') {
+                        return Err(self.err("expected key"));
+                    }
+                    let k = self.string()?;
+                    self.ws();
+                    if !self.eat(":") {
+                        return Err(self.err("expected :"));
+                    }
+                    let v = self.value(depth + 1)?;
+                    map.insert(k, v);
+                    self.ws();
+                    if self.eat(",") {
+                        continue;
+                    }
+                    if self.eat("}") {
+                        return Ok(Value::Map(map));
+                    }
+                    return Err(self.err("expected , or }"));
+                }
+            }
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => Err(self.err("unexpected character")),
+        }
+    }
+    fn number(&mut self) -> Result<Value> {
+        let start = self.i;
+        let mut float = false;
+        while let Some(&c) = self.s.get(self.i) {
+            match c {
+                b'0'..=b'9' | b'-' | b'+' => {}
+                b'.' | b'e' | b'E' => float = true,
+                _ => break,
+            }
+            self.i += 1;
+        }
+        let text = std::str::from_utf8(&self.s[start..self.i]).map_err(|_| self.err("number"))?;
+        if !float {
+            if let Ok(i) = text.parse::<i64>() {
+                return Ok(Value::Int(i));
+            }
+            if let Ok(u) = text.parse::<u64>() {
+                return Ok(Value::UInt(u));
+            }
+        }
+        text.parse::<f64>()
+            .map(Value::Float)
+            .map_err(|_| self.err("invalid number"))
+    }
+    fn string(&mut self) -> Result<String> {
+        // Delegate escapes to serde_json on the exact literal.
+        let start = self.i;
+        self.i += 1;
+        while let Some(&c) = self.s.get(self.i) {
+            match c {
+                b'\\' => self.i += 2,
+                b'"' => {
+                    self.i += 1;
+                    let lit = std::str::from_utf8(&self.s[start..self.i])
+                        .map_err(|_| self.err("invalid UTF-8"))?;
+                    return serde_json::from_str(lit).map_err(|e| self.err(&e.to_string()));
+                }
+                _ => self.i += 1,
+            }
+        }
+        Err(self.err("unterminated string"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(f: f64) -> String {
+        let mut s = String::new();
+        write_f64(f, &mut s);
+        s
+    }
+
+    #[test]
+    fn go_shortest_g_matches_official_observations() {
+        // V/media/numpy_nan_inf_encoding.txt and spec §1.3
+        let cases: &[(f64, &str)] = &[
+            (2.0, "2"),
+            (-0.0, "-0"),
+            (0.0, "0"),
+            (0.1, "0.1"),
+            (1.0 / 3.0, "0.3333333333333333"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (100000.0, "100000"),
+            (123456.5, "123456.5"),
+            (1e6, "1e+06"),
+            (1234567.5, "1.2345675e+06"),
+            (1e20, "1e+20"),
+            (1e21, "1e+21"),
+            (1795305005.910907, "1.795305005910907e+09"),
+            (12345678901234567890.0, "1.2345678901234567e+19"),
+            (1e-300, "1e-300"),
+            (-2.5e-7, "-2.5e-07"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "Infinity"),
+            (f64::NEG_INFINITY, "-Infinity"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(g(*f), *want, "{f:e}");
+        }
+    }
+
+    #[test]
+    fn f32_uses_single_precision_shortest() {
+        let mut s = String::new();
+        write_f32(2.0f32 / 3.0, &mut s);
+        assert_eq!(s, "0.6666667");
+        s.clear();
+        write_f32(1.0f32 / 3.0, &mut s);
+        assert_eq!(s, "0.33333334");
+    }
+
+    #[test]
+    fn u64_beyond_i64_becomes_float() {
+        assert_eq!(
+            to_json_string(&Value::UInt(12345678901234567890)).unwrap(),
+            "1.2345678901234567e+19"
+        );
+    }
+
+    #[test]
+    fn parse_round_trips_tokens_and_nesting() {
+        let v = parse(r#"{"a":[1,2.5,NaN,Infinity,-Infinity],"b":{"c":"x\"y"},"d":null}"#).unwrap();
+        let back = to_json_string(&v).unwrap();
+        assert_eq!(back, r#"{"a":[1,2.5,NaN,Infinity,-Infinity],"b":{"c":"x\"y"},"d":null}"#);
+        assert!(parse("{").is_err());
+        assert!(parse("[1,]").is_err());
+    }
+}
