@@ -12,6 +12,7 @@ pub mod media;
 pub mod proto;
 mod row;
 pub mod store;
+pub mod system;
 mod value;
 
 pub use error::{Error, Result};

@@ -1,0 +1,195 @@
+//! The sampling thread: one `stats` record per interval, stopped promptly by
+//! a condition variable (not a sleep) when the run finishes.
+
+use std::sync::Arc;
+use std::thread::{JoinHandle, ThreadId};
+use std::time::{Duration, Instant, SystemTime};
+
+use parking_lot::{Condvar, Mutex};
+
+use super::{MetricSource, Sample};
+use crate::proto;
+
+/// Where the monitor sends its records. Implemented for the run's weak
+/// handle; tests use a channel or a vector.
+pub trait StatsSink: Send + 'static {
+    /// Hands over one `stats` record; returns `false` when nobody listens any
+    /// more (the run is gone), which ends the monitor.
+    fn emit(&self, record: proto::StatsRecord) -> bool;
+}
+
+impl<F> StatsSink for F
+where
+    F: Fn(proto::StatsRecord) -> bool + Send + 'static,
+{
+    fn emit(&self, record: proto::StatsRecord) -> bool {
+        self(record)
+    }
+}
+
+#[derive(Default)]
+struct StopSignal {
+    stopped: Mutex<bool>,
+    cv: Condvar,
+}
+
+/// Samples a set of [`MetricSource`]s on a background thread at a fixed
+/// interval and emits one `stats` record per round. The first round runs at
+/// once (as the official client does), so even a short run has one sample.
+///
+/// Dropping the monitor, or calling [`SystemMonitor::stop`], wakes the thread
+/// and joins it; no record is emitted after `stop` returns.
+pub struct SystemMonitor {
+    signal: Arc<StopSignal>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    thread_id: Option<ThreadId>,
+}
+
+impl SystemMonitor {
+    /// Starts sampling `sources` every `interval` into `sink`.
+    ///
+    /// Returns `None` if the operating system refuses to start a thread.
+    pub fn spawn(
+        sink: impl StatsSink,
+        mut sources: Vec<Box<dyn MetricSource>>,
+        interval: Duration,
+    ) -> Option<SystemMonitor> {
+        let signal = Arc::new(StopSignal::default());
+        let sig = Arc::clone(&signal);
+        let interval = interval.max(Duration::from_millis(10));
+        let handle = std::thread::Builder::new()
+            .name("wandb-system-monitor".into())
+            .spawn(move || {
+                let mut next = Instant::now();
+                loop {
+                    if *sig.stopped.lock() {
+                        return;
+                    }
+                    let at = SystemTime::now();
+                    let mut sample = Sample::new();
+                    for s in sources.iter_mut() {
+                        s.sample(&mut sample);
+                    }
+                    if !sample.is_empty() && !sink.emit(sample.to_record(at)) {
+                        return;
+                    }
+                    next += interval;
+                    let now = Instant::now();
+                    if next < now {
+                        // We fell behind (suspended laptop, overloaded box):
+                        // resume the cadence from now instead of bursting.
+                        next = now + interval;
+                    }
+                    let mut stopped = sig.stopped.lock();
+                    while !*stopped {
+                        if sig.cv.wait_until(&mut stopped, next).timed_out() {
+                            break;
+                        }
+                    }
+                    if *stopped {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| tracing::warn!("system metrics disabled: cannot start thread: {e}"))
+            .ok()?;
+        let thread_id = Some(handle.thread().id());
+        Some(SystemMonitor {
+            signal,
+            thread: Mutex::new(Some(handle)),
+            thread_id,
+        })
+    }
+
+    /// Stops sampling and waits for the thread to end (at most one sampling
+    /// round). Safe to call more than once and from the monitor thread itself
+    /// (then it only signals).
+    pub fn stop(&self) {
+        *self.signal.stopped.lock() = true;
+        self.signal.cv.notify_all();
+        if Some(std::thread::current().id()) == self.thread_id {
+            return;
+        }
+        if let Some(h) = self.thread.lock().take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for SystemMonitor {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl std::fmt::Debug for SystemMonitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SystemMonitor")
+            .field("stopped", &*self.signal.stopped.lock())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Counter(f64);
+    impl MetricSource for Counter {
+        fn name(&self) -> &str {
+            "counter"
+        }
+        fn sample(&mut self, out: &mut Sample) {
+            self.0 += 1.0;
+            out.push("n", self.0);
+        }
+    }
+
+    #[test]
+    fn samples_at_once_then_per_interval_and_stops_promptly() {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let m = SystemMonitor::spawn(
+            move |r: proto::StatsRecord| tx.send(r).is_ok(),
+            vec![Box::new(Counter(0.0))],
+            Duration::from_millis(50),
+        )
+        .unwrap();
+        let first = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(first.item[0].value_json, "1.0");
+        let second = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(second.item[0].value_json, "2.0");
+        let t = Instant::now();
+        m.stop();
+        assert!(t.elapsed() < Duration::from_secs(1), "stop waited for the interval");
+        while rx.try_recv().is_ok() {}
+        std::thread::sleep(Duration::from_millis(120));
+        assert!(rx.try_recv().is_err(), "a record arrived after stop()");
+    }
+
+    #[test]
+    fn stop_does_not_wait_for_a_long_interval() {
+        let m = SystemMonitor::spawn(
+            |_r: proto::StatsRecord| true,
+            vec![Box::new(Counter(0.0))],
+            Duration::from_secs(3600),
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        let t = Instant::now();
+        drop(m);
+        assert!(t.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_closed_sink_ends_the_thread() {
+        let m = SystemMonitor::spawn(
+            |_r: proto::StatsRecord| false,
+            vec![Box::new(Counter(0.0))],
+            Duration::from_millis(1),
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let h = m.thread.lock().take().unwrap();
+        assert!(h.is_finished());
+    }
+}
