@@ -1,0 +1,165 @@
+//! Allocation-free protobuf encoding of history records (the hot path of
+//! the writer thread). The output is a serialised `Record{num, history}`
+//! byte-for-byte as prost would encode it; a test checks that.
+
+use prost::encoding::{encode_key, encode_varint, encoded_len_varint, WireType};
+
+use crate::json;
+use crate::value::Value;
+
+/// Reusable buffers for encoding history records.
+#[derive(Debug, Default)]
+pub(crate) struct HistoryEncoder {
+    items: Vec<u8>,
+    item: Vec<u8>,
+    json: String,
+    path: Vec<String>,
+    /// Number of leaf items in the record being built.
+    pub(crate) count: usize,
+}
+
+impl HistoryEncoder {
+    pub(crate) fn begin(&mut self) {
+        self.items.clear();
+        self.count = 0;
+    }
+
+    /// Adds one leaf with the given nested key path and an encoded JSON value.
+    pub(crate) fn push_raw(&mut self, path: &[&str], value_json: &str) {
+        self.item.clear();
+        for p in path {
+            encode_str(2, p, &mut self.item);
+        }
+        encode_str(16, value_json, &mut self.item);
+        encode_key(1, WireType::LengthDelimited, &mut self.items);
+        encode_varint(self.item.len() as u64, &mut self.items);
+        self.items.extend_from_slice(&self.item);
+        self.count += 1;
+    }
+
+    /// Adds a value, flattening nested maps into nested keys (media must
+    /// already be materialised). Calls `leaf` for every leaf written.
+    pub(crate) fn push_value(
+        &mut self,
+        key: &str,
+        value: &Value,
+        leaf: &mut dyn FnMut(&[String], &Value),
+    ) -> crate::Result<()> {
+        self.path.clear();
+        self.path.push(key.to_owned());
+        self.flatten(value, leaf)
+    }
+
+    fn flatten(
+        &mut self,
+        value: &Value,
+        leaf: &mut dyn FnMut(&[String], &Value),
+    ) -> crate::Result<()> {
+        match value {
+            Value::Map(m) if !m.is_empty() => {
+                for (k, v) in m {
+                    self.path.push(k.clone());
+                    self.flatten(v, leaf)?;
+                    self.path.pop();
+                }
+                Ok(())
+            }
+            _ => {
+                self.json.clear();
+                json::write_json(value, &mut self.json)?;
+                self.item.clear();
+                for p in &self.path {
+                    encode_str(2, p, &mut self.item);
+                }
+                encode_str(16, &self.json, &mut self.item);
+                encode_key(1, WireType::LengthDelimited, &mut self.items);
+                encode_varint(self.item.len() as u64, &mut self.items);
+                self.items.extend_from_slice(&self.item);
+                self.count += 1;
+                leaf(&self.path, value);
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes the finished `Record{num, history{items, step}}` into `out`.
+    pub(crate) fn finish(&self, num: i64, step: u64, out: &mut Vec<u8>) {
+        out.clear();
+        // HistoryStep { num = step } (empty message for step 0)
+        let step_len = if step == 0 {
+            0
+        } else {
+            1 + encoded_len_varint(step)
+        };
+        let history_len = self.items.len() + 1 + encoded_len_varint(step_len as u64) + step_len;
+        if num != 0 {
+            encode_key(1, WireType::Varint, out);
+            encode_varint(num as u64, out);
+        }
+        encode_key(2, WireType::LengthDelimited, out);
+        encode_varint(history_len as u64, out);
+        out.extend_from_slice(&self.items);
+        encode_key(2, WireType::LengthDelimited, out);
+        encode_varint(step_len as u64, out);
+        if step != 0 {
+            encode_key(1, WireType::Varint, out);
+            encode_varint(step, out);
+        }
+    }
+}
+
+fn encode_str(tag: u32, s: &str, buf: &mut Vec<u8>) {
+    encode_key(tag, WireType::LengthDelimited, buf);
+    encode_varint(s.len() as u64, buf);
+    buf.extend_from_slice(s.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto;
+    use crate::value::Map;
+    use prost::Message;
+
+    #[test]
+    fn matches_prost_encoding() {
+        for step in [0u64, 1, 300, u32::MAX as u64 + 7] {
+            let mut enc = HistoryEncoder::default();
+            enc.begin();
+            let nested = Value::Map(Map::from_iter([
+                ("a".to_owned(), Value::Int(1)),
+                ("b".to_owned(), Value::Float(f64::NAN)),
+            ]));
+            enc.push_value("nested", &nested, &mut |_, _| {}).unwrap();
+            enc.push_value("loss", &Value::Float(0.5), &mut |_, _| {})
+                .unwrap();
+            enc.push_raw(&["_step"], &step.to_string());
+            let mut ours = Vec::new();
+            enc.finish(42, step, &mut ours);
+
+            let expected = proto::Record {
+                num: 42,
+                record_type: Some(proto::record::RecordType::History(proto::HistoryRecord {
+                    item: vec![
+                        item(&["nested", "a"], "1"),
+                        item(&["nested", "b"], "NaN"),
+                        item(&["loss"], "0.5"),
+                        item(&["_step"], &step.to_string()),
+                    ],
+                    step: Some(proto::HistoryStep { num: step as i64 }),
+                    info: None,
+                })),
+                ..Default::default()
+            };
+            assert_eq!(ours, expected.encode_to_vec(), "step {step}");
+        }
+    }
+
+    fn item(path: &[&str], json: &str) -> proto::HistoryItem {
+        proto::HistoryItem {
+            nested_key: path.iter().map(|s| (*s).to_owned()).collect(),
+            value_json: json.to_owned(),
+            ..Default::default()
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! [`InitOptions`]: the builder passed to [`crate::init`].
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::settings::{Console, Mode, OverflowPolicy, Resume, Settings, StepPolicy};
+use crate::value::{Map, Value};
+
+type Override = Arc<dyn Fn(&mut Settings) + Send + Sync>;
+
+/// Options of [`crate::init`]; each one overrides environment variables and
+/// settings files.
+///
+/// ```no_run
+/// #[derive(serde::Serialize)]
+/// struct Hp { lr: f64, batch_size: u32 }
+/// let run = wandb_core::init(
+///     wandb_core::InitOptions::new()
+///         .project("demo")
+///         .config(&Hp { lr: 1e-3, batch_size: 32 })
+///         .tags(["baseline", "cpu"]),
+/// )?;
+/// # Ok::<(), wandb_core::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct InitOptions {
+    pub(crate) overrides: Vec<Override>,
+    pub(crate) config: Option<std::result::Result<Map, String>>,
+    pub(crate) env: Option<HashMap<String, String>>,
+}
+
+macro_rules! string_opt {
+    ($(#[$doc:meta] $method:ident => $field:ident),* $(,)?) => {$(
+        #[$doc]
+        pub fn $method(self, value: impl Into<String>) -> Self {
+            let value = value.into();
+            self.with(move |s| s.$field = Some(value.clone()))
+        }
+    )*};
+}
+
+impl InitOptions {
+    /// Options with nothing set.
+    pub fn new() -> Self {
+        InitOptions::default()
+    }
+
+    /// Applies any change to the resolved [`Settings`] (after env and files).
+    pub fn with(mut self, f: impl Fn(&mut Settings) + Send + Sync + 'static) -> Self {
+        self.overrides.push(Arc::new(f));
+        self
+    }
+
+    string_opt! {
+        /// The project (default `uncategorized`).
+        project => project,
+        /// The entity (user or team).
+        entity => entity,
+        /// The run's display name.
+        name => name,
+        /// The run id (default: 8 random characters). Reusing an id resumes the run on sync.
+        id => run_id,
+        /// Notes for the run.
+        notes => notes,
+        /// The run group.
+        group => group,
+        /// The job type.
+        job_type => job_type,
+    }
+
+    /// Directory in which `wandb/` and the run directory are created (any path).
+    pub fn dir(self, dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        self.with(move |s| s.root_dir = dir.clone())
+    }
+
+    /// Offline, online or disabled.
+    pub fn mode(self, mode: Mode) -> Self {
+        self.with(move |s| s.mode = mode)
+    }
+
+    /// Tags of the run.
+    pub fn tags<I, S>(self, tags: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let tags: Vec<String> = tags.into_iter().map(Into::into).collect();
+        self.with(move |s| s.tags = tags.clone())
+    }
+
+    /// The run config, from any value that serialises to an object (a struct
+    /// or a map). A value that cannot be serialised, or is not an object,
+    /// makes [`crate::init`] fail with a clear error.
+    pub fn config<T: serde::Serialize + ?Sized>(mut self, config: &T) -> Self {
+        self.config = Some(match Value::from_serialize(config) {
+            Ok(Value::Map(m)) => Ok(m),
+            Ok(other) => Err(format!(
+                "the config must serialise to an object (a struct or a map), got {other:?}"
+            )),
+            Err(e) => Err(e.to_string()),
+        });
+        self
+    }
+
+    /// The resume behaviour.
+    pub fn resume(self, resume: Resume) -> Self {
+        self.with(move |s| s.resume = Some(resume))
+    }
+
+    /// Console capture.
+    pub fn console(self, console: Console) -> Self {
+        self.with(move |s| s.console = console)
+    }
+
+    /// Mirrors a TensorBoard log directory into the run (needs the `tensorboard` feature).
+    pub fn sync_tensorboard(self, dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        self.with(move |s| s.sync_tensorboard = Some(dir.clone()))
+    }
+
+    /// How often the transaction log is flushed to disk at least (default 1 s).
+    pub fn flush_interval(self, interval: Duration) -> Self {
+        self.with(move |s| s.flush_interval = interval)
+    }
+
+    /// Capacity of the queue between `log()` and the writer thread.
+    pub fn queue_capacity(self, capacity: usize) -> Self {
+        self.with(move |s| s.queue_capacity = capacity.max(1))
+    }
+
+    /// What `log()` does when the queue is full.
+    pub fn overflow(self, policy: OverflowPolicy) -> Self {
+        self.with(move |s| s.overflow = policy)
+    }
+
+    /// What `log()` does with a decreasing explicit step.
+    pub fn step_decrease(self, policy: StepPolicy) -> Self {
+        self.with(move |s| s.step_decrease = policy)
+    }
+
+    /// Upper bound on the time `finish()` waits.
+    pub fn finish_timeout(self, timeout: Duration) -> Self {
+        self.with(move |s| s.finish_timeout = timeout)
+    }
+
+    /// Whether to sample system metrics (default true).
+    pub fn system_metrics(self, on: bool) -> Self {
+        self.with(move |s| s.system_metrics = on)
+    }
+
+    /// Resolves settings from these variables instead of the process
+    /// environment (for tests and embedding; `HOME` locates the global
+    /// settings file and netrc).
+    pub fn environment<I, K, V>(mut self, vars: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.env = Some(
+            vars.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
+        self
+    }
+
+    /// The settings these options resolve to.
+    pub fn resolve(&self) -> Result<Settings> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let mut settings = match &self.env {
+            Some(env) => Settings::resolve(env, &cwd)?,
+            None => Settings::resolve(&std::env::vars().collect(), &cwd)?,
+        };
+        for f in &self.overrides {
+            f(&mut settings);
+        }
+        Ok(settings)
+    }
+
+    pub(crate) fn take_config(&self) -> Result<Map> {
+        match &self.config {
+            None => Ok(Map::new()),
+            Some(Ok(m)) => Ok(m.clone()),
+            Some(Err(e)) => Err(Error::InvalidValue(format!("invalid config: {e}"))),
+        }
+    }
+}
+
+impl std::fmt::Debug for InitOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InitOptions")
+            .field("overrides", &self.overrides.len())
+            .field("config", &self.config)
+            .finish()
+    }
+}

@@ -1,0 +1,685 @@
+//! [`Run`]: the handle users log through, and [`init`].
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{Sender, TrySendError};
+use parking_lot::Mutex;
+
+use crate::error::{Error, Result};
+use crate::init::InitOptions;
+use crate::media::RunInfo;
+use crate::metric::MetricDefinition;
+use crate::proto::{self, record::RecordType};
+use crate::row::{validate_key, IntoRow, Row};
+use crate::settings::{Mode, OverflowPolicy, Settings, StepPolicy};
+use crate::store::LogWriter;
+use crate::value::{Map, Value};
+use crate::worker::{self, Msg, WorkerReport, WorkerSetup};
+use crate::{environment, run_dir};
+
+/// The version of wandb-rs written into the records.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Options of one `log` call: the official `step=` and `commit=`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LogOptions {
+    step: Option<u64>,
+    commit: Option<bool>,
+}
+
+impl LogOptions {
+    /// Default options: log at the current step and commit the row.
+    pub fn new() -> Self {
+        LogOptions::default()
+    }
+    /// An explicit step. It must not be lower than the current step; a
+    /// higher step first commits the pending row. Without `commit(true)` the
+    /// row stays open for more values at that step (as the official client).
+    pub fn step(mut self, step: u64) -> Self {
+        self.step = Some(step);
+        self
+    }
+    /// `false` merges the values into the current row without committing it
+    /// (the official `commit=False`); `true` commits.
+    pub fn commit(mut self, commit: bool) -> Self {
+        self.commit = Some(commit);
+        self
+    }
+}
+
+type Hook = Box<dyn FnOnce() + Send>;
+
+struct CallerState {
+    step: u64,
+    finished: bool,
+}
+
+struct Shared {
+    settings: Settings,
+    info: RunInfo,
+    dir: PathBuf,
+    files_dir: PathBuf,
+    wandb_file: PathBuf,
+    tx: Option<Sender<Msg>>,
+    state: Mutex<CallerState>,
+    start: Instant,
+    dropped_rows: std::sync::atomic::AtomicU64,
+    config: Mutex<Map>,
+    summary: Arc<Mutex<Map>>,
+    hooks: Mutex<Vec<Hook>>,
+    worker: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// The owner of a run: finishing happens when the last strong handle drops.
+struct RunHandle {
+    shared: Shared,
+}
+
+impl Drop for RunHandle {
+    fn drop(&mut self) {
+        let code = i32::from(std::thread::panicking());
+        if let Err(e) = finish_shared(&self.shared, code) {
+            if !matches!(e, Error::Finished) {
+                tracing::error!(error = %e, "finishing the run on drop failed");
+            }
+        }
+    }
+}
+
+/// A W&B run. Cheap to clone, `Send + Sync`; all clones log to the same run.
+/// The run finishes on [`Run::finish`] or when the last clone is dropped
+/// (exit code 1 if the dropping thread is panicking).
+#[derive(Clone)]
+pub struct Run {
+    inner: Arc<RunHandle>,
+}
+
+/// A handle that does not keep the run alive; for background threads.
+#[derive(Clone)]
+pub struct WeakRun {
+    inner: Weak<RunHandle>,
+}
+
+impl WeakRun {
+    /// The run, if any strong handle still exists.
+    pub fn upgrade(&self) -> Option<Run> {
+        self.inner.upgrade().map(|inner| Run { inner })
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Run")
+            .field("id", &self.id())
+            .field("dir", &self.dir())
+            .finish()
+    }
+}
+
+/// Starts a run.
+///
+/// ```no_run
+/// let run = wandb_core::init(wandb_core::InitOptions::new().project("demo"))?;
+/// run.log(serde_json::json!({"loss": 0.5}))?;
+/// run.finish()?;
+/// # Ok::<(), wandb_core::Error>(())
+/// ```
+pub fn init(options: InitOptions) -> Result<Run> {
+    let settings = options.resolve()?;
+    let config = options.take_config()?;
+    for k in config.keys() {
+        validate_key(k, false)?;
+    }
+    let run_id = match &settings.run_id {
+        Some(id) => {
+            run_dir::validate_run_id(id)?;
+            id.clone()
+        }
+        None => run_dir::generate_run_id(),
+    };
+    let info = RunInfo {
+        run_id: run_id.clone(),
+        entity: settings.entity.clone().unwrap_or_default(),
+        project: settings
+            .project
+            .clone()
+            .unwrap_or_else(|| "uncategorized".into()),
+    };
+    let start = Instant::now();
+    let start_time = SystemTime::now();
+    let start_unix = start_time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+
+    if settings.mode == Mode::Disabled {
+        let dir = settings.root_dir.join("wandb").join(format!("disabled-run-{run_id}"));
+        return Ok(Run::from_shared(Shared {
+            files_dir: dir.join("files"),
+            wandb_file: dir.join(format!("run-{run_id}.wandb")),
+            dir,
+            settings,
+            info,
+            tx: None,
+            state: Mutex::new(CallerState {
+                step: 0,
+                finished: false,
+            }),
+            start,
+            dropped_rows: Default::default(),
+            config: Mutex::new(config),
+            summary: Default::default(),
+            hooks: Default::default(),
+            worker: Default::default(),
+        }));
+    }
+    if settings.mode == Mode::Online && !cfg!(feature = "online") {
+        return Err(Error::Unsupported(
+            "online mode needs the `online` feature of wandb-core (on by default in the wandb-rs facade); use Mode::Offline and sync later".into(),
+        ));
+    }
+
+    let rd = run_dir::create(&settings.root_dir, settings.mode, &run_id)?;
+    let file = File::create(&rd.wandb_file)
+        .map_err(|e| Error::io("cannot create the transaction log", &rd.wandb_file, e))?;
+    let writer = LogWriter::new(BufWriter::with_capacity(256 * 1024, file))
+        .map_err(|e| Error::io("cannot write the transaction log", &rd.wandb_file, e))?;
+
+    let writer_id = random_writer_id();
+    let initial = vec![
+        RecordType::Header(proto::HeaderRecord {
+            version_info: Some(proto::VersionInfo {
+                producer: format!("wandb-rs {VERSION}"),
+                min_consumer: "0.70.0".into(),
+                info: None,
+            }),
+            info: None,
+        }),
+        RecordType::Run(run_record(&settings, &info, &config, start_time)?),
+        RecordType::Environment(environment::collect(&settings, start_time, &writer_id)),
+        RecordType::Telemetry(telemetry(&settings)),
+    ];
+    let summary = Arc::new(Mutex::new(Map::new()));
+    let (tx, rx) = crossbeam_channel::bounded(settings.queue_capacity.max(1));
+    let handle = worker::spawn(
+        WorkerSetup {
+            writer,
+            wandb_file: rd.wandb_file.clone(),
+            files_dir: rd.files.clone(),
+            info: info.clone(),
+            start_unix,
+            flush_interval: settings.flush_interval,
+            initial,
+            summary_mirror: summary.clone(),
+            on_flush: None,
+        },
+        rx,
+    )
+    .map_err(|e| Error::Writer(format!("cannot start the writer thread: {e}")))?;
+
+    Ok(Run::from_shared(Shared {
+        settings,
+        info,
+        dir: rd.dir,
+        files_dir: rd.files,
+        wandb_file: rd.wandb_file,
+        tx: Some(tx),
+        state: Mutex::new(CallerState {
+            step: 0,
+            finished: false,
+        }),
+        start,
+        dropped_rows: Default::default(),
+        config: Mutex::new(config),
+        summary,
+        hooks: Default::default(),
+        worker: Mutex::new(Some(handle)),
+    }))
+}
+
+fn random_writer_id() -> String {
+    let hex = |n: usize| -> String {
+        (0..n)
+            .map(|_| char::from_digit(fastrand::u32(..16), 16).unwrap_or('0'))
+            .collect()
+    };
+    format!("{}-{}-{}-{}-{}", hex(8), hex(4), hex(4), hex(4), hex(12))
+}
+
+fn config_record(config: &Map, with_wandb: bool) -> Result<proto::ConfigRecord> {
+    let mut update = Vec::with_capacity(config.len() + 1);
+    if with_wandb {
+        update.push(proto::ConfigItem {
+            key: "_wandb".into(),
+            nested_key: vec![],
+            value_json: "{}".into(),
+        });
+    }
+    for (k, v) in config {
+        update.push(proto::ConfigItem {
+            key: k.clone(),
+            nested_key: vec![],
+            value_json: crate::json::to_json_string(v)?,
+        });
+    }
+    Ok(proto::ConfigRecord {
+        update,
+        remove: vec![],
+        info: None,
+    })
+}
+
+fn run_record(
+    settings: &Settings,
+    info: &RunInfo,
+    config: &Map,
+    start: SystemTime,
+) -> Result<proto::RunRecord> {
+    Ok(proto::RunRecord {
+        run_id: info.run_id.clone(),
+        entity: info.entity.clone(),
+        project: info.project.clone(),
+        config: Some(config_record(config, true)?),
+        run_group: settings.group.clone().unwrap_or_default(),
+        job_type: settings.job_type.clone().unwrap_or_default(),
+        display_name: settings.name.clone().unwrap_or_default(),
+        notes: settings.notes.clone().unwrap_or_default(),
+        tags: settings.tags.clone(),
+        host: environment::host_name(),
+        start_time: Some(environment::timestamp(start)),
+        telemetry: Some(telemetry(settings)),
+        resume: matches!(
+            settings.resume,
+            Some(crate::settings::Resume::Allow | crate::settings::Resume::Must | crate::settings::Resume::Auto)
+        ),
+        ..Default::default()
+    })
+}
+
+fn telemetry(settings: &Settings) -> proto::TelemetryRecord {
+    proto::TelemetryRecord {
+        feature: Some(proto::Feature {
+            offline: settings.mode == Mode::Offline,
+            set_init_id: settings.run_id.is_some(),
+            set_init_name: settings.name.is_some(),
+            set_init_tags: !settings.tags.is_empty(),
+            ..Default::default()
+        }),
+        core_version: format!("wandb-rs {VERSION}"),
+        platform: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
+        ..Default::default()
+    }
+}
+
+impl Run {
+    fn from_shared(shared: Shared) -> Run {
+        Run {
+            inner: Arc::new(RunHandle { shared }),
+        }
+    }
+
+    fn shared(&self) -> &Shared {
+        &self.inner.shared
+    }
+
+    /// The run id.
+    pub fn id(&self) -> &str {
+        &self.shared().info.run_id
+    }
+
+    /// The run directory (`.../wandb/offline-run-YYYYMMDD_HHMMSS-<id>`).
+    pub fn dir(&self) -> &Path {
+        &self.shared().dir
+    }
+
+    /// The run's `files/` directory.
+    pub fn files_dir(&self) -> &Path {
+        &self.shared().files_dir
+    }
+
+    /// The run's transaction log (`run-<id>.wandb`).
+    pub fn wandb_file(&self) -> &Path {
+        &self.shared().wandb_file
+    }
+
+    /// The resolved settings.
+    pub fn settings(&self) -> &Settings {
+        &self.shared().settings
+    }
+
+    /// Run id, entity and project.
+    pub fn info(&self) -> &RunInfo {
+        &self.shared().info
+    }
+
+    /// Whether the run is disabled (logs nothing).
+    pub fn is_disabled(&self) -> bool {
+        self.shared().tx.is_none()
+    }
+
+    /// The step the next committed row gets.
+    pub fn current_step(&self) -> u64 {
+        self.shared().state.lock().step
+    }
+
+    /// Rows dropped because the queue was full (only with
+    /// [`OverflowPolicy::DropAndCount`]).
+    pub fn dropped_rows(&self) -> u64 {
+        self.shared()
+            .dropped_rows
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Seconds since the run started.
+    pub fn runtime(&self) -> Duration {
+        self.shared().start.elapsed()
+    }
+
+    /// A handle that does not keep the run alive.
+    pub fn downgrade(&self) -> WeakRun {
+        WeakRun {
+            inner: Arc::downgrade(&self.inner),
+        }
+    }
+
+    /// Logs a row at the current step and commits it (the step then
+    /// advances). Returns as soon as the row is queued: no disk or network
+    /// I/O happens on the caller's thread.
+    ///
+    /// ```no_run
+    /// # let run = wandb_core::init(wandb_core::InitOptions::new())?;
+    /// use wandb_core::row;
+    /// run.log(serde_json::json!({"loss": 0.5, "nested": {"a": 1}}))?;
+    /// run.log(row! {"loss" => f64::NAN, "acc" => 0.9f32})?;
+    /// # Ok::<(), wandb_core::Error>(())
+    /// ```
+    pub fn log(&self, row: impl IntoRow) -> Result<()> {
+        self.log_with(row, LogOptions::default())
+    }
+
+    /// Logs a row with an explicit step and/or without committing it.
+    pub fn log_with(&self, row: impl IntoRow, options: LogOptions) -> Result<()> {
+        let shared = self.shared();
+        let Some(tx) = &shared.tx else {
+            return Ok(());
+        };
+        let row = row.into_row()?;
+        row.validate()?;
+        let elapsed = shared.start.elapsed().as_secs_f64();
+        let mut st = shared.state.lock();
+        if st.finished {
+            return Err(Error::Finished);
+        }
+        let step = match options.step {
+            None => st.step,
+            Some(s) if s < st.step => match shared.settings.step_decrease {
+                StepPolicy::Error => {
+                    return Err(Error::StepDecreased {
+                        given: s,
+                        current: st.step,
+                    })
+                }
+                StepPolicy::Warn => {
+                    tracing::warn!(
+                        given = s,
+                        current = st.step,
+                        "row with a decreasing step dropped"
+                    );
+                    return Ok(());
+                }
+            },
+            Some(s) => s,
+        };
+        let commit = options.commit.unwrap_or(options.step.is_none());
+        let msg = Msg::Log {
+            row,
+            step,
+            commit,
+            elapsed,
+        };
+        self.send_locked(tx, msg)?;
+        st.step = if commit { step + 1 } else { step };
+        Ok(())
+    }
+
+    fn send_locked(&self, tx: &Sender<Msg>, msg: Msg) -> Result<()> {
+        let shared = self.shared();
+        match shared.settings.overflow {
+            OverflowPolicy::Block => tx
+                .send(msg)
+                .map_err(|_| Error::Writer("the writer thread has stopped".into())),
+            OverflowPolicy::DropAndCount => match tx.try_send(msg) {
+                Ok(()) => Ok(()),
+                Err(TrySendError::Full(_)) => {
+                    let dropped = shared
+                        .dropped_rows
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                        + 1;
+                    Err(Error::QueueFull {
+                        capacity: shared.settings.queue_capacity,
+                        dropped,
+                    })
+                }
+                Err(TrySendError::Disconnected(_)) => {
+                    Err(Error::Writer("the writer thread has stopped".into()))
+                }
+            },
+        }
+    }
+
+    /// Sends a control message (never dropped: waits for room).
+    fn send(&self, msg: Msg) -> Result<()> {
+        let shared = self.shared();
+        let Some(tx) = &shared.tx else {
+            return Ok(());
+        };
+        if shared.state.lock().finished {
+            return Err(Error::Finished);
+        }
+        tx.send(msg)
+            .map_err(|_| Error::Writer("the writer thread has stopped".into()))
+    }
+
+    /// The run config.
+    pub fn config(&self) -> Config<'_> {
+        Config { run: self }
+    }
+
+    /// The run summary.
+    pub fn summary(&self) -> Summary<'_> {
+        Summary { run: self }
+    }
+
+    /// Defines a metric (step metric, summary aggregate, goal, hidden).
+    pub fn define_metric(&self, definition: MetricDefinition) -> Result<()> {
+        if definition.name.is_empty() {
+            return Err(Error::InvalidKey {
+                key: String::new(),
+                reason: "metric names must not be empty",
+            });
+        }
+        self.send(Msg::Metric(definition))
+    }
+
+    /// Writes a record as is (for integrations: `tbrecord`, `stats`,
+    /// `output_raw`, `files`, ...). It is written after everything queued before.
+    pub fn emit_record(&self, record: RecordType) -> Result<()> {
+        self.send(Msg::Record(record))
+    }
+
+    /// Registers a hook run at the start of `finish()`, before the exit
+    /// record is written (integrations drain and stop there). Hooks may run
+    /// on any thread, including one of yours holding an upgraded
+    /// [`WeakRun`]: do not join your own thread from a hook.
+    pub fn on_finish(&self, hook: impl FnOnce() + Send + 'static) {
+        self.shared().hooks.lock().push(Box::new(hook));
+    }
+
+    /// Waits until everything logged so far is written and flushed to disk.
+    pub fn flush(&self) -> Result<()> {
+        let (reply, rx) = crossbeam_channel::bounded(1);
+        if self.shared().tx.is_none() {
+            return Ok(());
+        }
+        self.send(Msg::Flush(reply))?;
+        rx.recv_timeout(self.shared().settings.finish_timeout)
+            .map_err(|_| Error::Writer("the writer thread did not answer".into()))
+    }
+
+    /// Finishes the run with exit code 0: writes the final summary and the
+    /// exit record, flushes and waits (at most `finish_timeout`).
+    pub fn finish(&self) -> Result<()> {
+        self.finish_with_exit_code(0)
+    }
+
+    /// Finishes the run with the given exit code (non-zero marks it failed).
+    pub fn finish_with_exit_code(&self, exit_code: i32) -> Result<()> {
+        finish_shared(self.shared(), exit_code)
+    }
+}
+
+fn finish_shared(shared: &Shared, exit_code: i32) -> Result<()> {
+    let hooks: Vec<Hook> = std::mem::take(&mut *shared.hooks.lock());
+    if shared.state.lock().finished {
+        return Err(Error::Finished);
+    }
+    for hook in hooks {
+        hook();
+    }
+    let Some(tx) = &shared.tx else {
+        shared.state.lock().finished = true;
+        return Ok(());
+    };
+    let (reply, rx) = crossbeam_channel::bounded::<WorkerReport>(1);
+    {
+        let mut st = shared.state.lock();
+        if st.finished {
+            return Err(Error::Finished);
+        }
+        st.finished = true;
+        tx.send(Msg::Finish {
+            exit_code,
+            elapsed: shared.start.elapsed().as_secs_f64(),
+            reply,
+        })
+        .map_err(|_| Error::Writer("the writer thread has stopped".into()))?;
+    }
+    let timeout = shared.settings.finish_timeout;
+    let report = rx
+        .recv_timeout(timeout)
+        .map_err(|_| Error::FinishTimeout(timeout))?;
+    if let Some(h) = shared.worker.lock().take() {
+        let _ = h.join();
+    }
+    if !shared.settings.silent {
+        tracing::info!(
+            run_dir = %shared.dir.display(),
+            rows = report.history_rows,
+            "run finished; upload with: wandb sync {}",
+            shared.dir.display()
+        );
+    }
+    match report.error {
+        Some(e) => Err(Error::Writer(e)),
+        None => Ok(()),
+    }
+}
+
+/// The run config (`run.config()`).
+pub struct Config<'a> {
+    run: &'a Run,
+}
+
+impl Config<'_> {
+    /// Merges every top-level key of a serialisable object into the config.
+    pub fn update<T: serde::Serialize + ?Sized>(&self, values: &T) -> Result<()> {
+        match Value::from_serialize(values)? {
+            Value::Map(m) => self.update_map(m),
+            other => Err(Error::InvalidValue(format!(
+                "config updates must serialise to an object, got {other:?}"
+            ))),
+        }
+    }
+
+    /// Sets one config key.
+    pub fn set(&self, key: impl Into<String>, value: impl Into<Value>) -> Result<()> {
+        let mut m = Map::new();
+        m.insert(key.into(), value.into());
+        self.update_map(m)
+    }
+
+    fn update_map(&self, m: Map) -> Result<()> {
+        for (k, v) in &m {
+            validate_key(k, false)?;
+            if v.contains_media() {
+                return Err(Error::InvalidValue(format!(
+                    "config value {k:?} holds a media object; log it or put it in the summary"
+                )));
+            }
+            crate::json::to_json_string(v)?;
+        }
+        {
+            let mut cfg = self.run.shared().config.lock();
+            for (k, v) in &m {
+                cfg.insert(k.clone(), v.clone());
+            }
+        }
+        self.run.send(Msg::Config(m))
+    }
+
+    /// A config value.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.run.shared().config.lock().get(key).cloned()
+    }
+
+    /// The whole config.
+    pub fn to_map(&self) -> Map {
+        self.run.shared().config.lock().clone()
+    }
+}
+
+/// The run summary (`run.summary()`): the last value of every logged key,
+/// plus what is set explicitly.
+pub struct Summary<'a> {
+    run: &'a Run,
+}
+
+impl Summary<'_> {
+    /// Sets a summary value (media values are written with `summary` as step).
+    pub fn set(&self, key: impl Into<String>, value: impl Into<Value>) -> Result<()> {
+        let key = key.into();
+        validate_key(&key, false)?;
+        self.run.send(Msg::Summary(vec![(key, Some(value.into()))]))
+    }
+
+    /// Sets several summary values.
+    pub fn update(&self, values: impl IntoRow) -> Result<()> {
+        let row: Row = values.into_row()?;
+        for k in row.items.keys() {
+            validate_key(k, false)?;
+        }
+        self.run.send(Msg::Summary(
+            row.items.into_iter().map(|(k, v)| (k, Some(v))).collect(),
+        ))
+    }
+
+    /// Removes a summary key.
+    pub fn remove(&self, key: impl Into<String>) -> Result<()> {
+        self.run.send(Msg::Summary(vec![(key.into(), None)]))
+    }
+
+    /// A summary value, after everything logged so far is applied.
+    pub fn get(&self, key: &str) -> Result<Option<Value>> {
+        self.run.flush()?;
+        Ok(self.run.shared().summary.lock().get(key).cloned())
+    }
+
+    /// The whole summary, after everything logged so far is applied.
+    pub fn to_map(&self) -> Result<Map> {
+        self.run.flush()?;
+        Ok(self.run.shared().summary.lock().clone())
+    }
+}

@@ -1,0 +1,522 @@
+//! Run settings and where they come from.
+//!
+//! Precedence, highest first (as the official client): explicit
+//! [`crate::InitOptions`] > environment variables > `./wandb/settings` >
+//! `$WANDB_CONFIG_DIR/settings` (default `~/.config/wandb/settings`, INI
+//! section `[default]`) > defaults. Offline is the default mode when no API
+//! key is found.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// Where a run's data goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Write the run directory only; upload later with `wandb sync`.
+    Offline,
+    /// Write the run directory and stream it to the W&B server.
+    Online,
+    /// Do nothing at all: no files, no network; every call succeeds.
+    Disabled,
+}
+
+impl FromStr for Mode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "offline" | "dryrun" => Ok(Mode::Offline),
+            "online" | "run" => Ok(Mode::Online),
+            "disabled" => Ok(Mode::Disabled),
+            other => Err(Error::InvalidSetting {
+                name: "mode".into(),
+                reason: format!("{other:?} is not one of online, offline, disabled"),
+            }),
+        }
+    }
+}
+
+/// Console capture (`console` setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Console {
+    /// Capture where it can be done safely (see docs/system-metrics.md).
+    #[default]
+    Auto,
+    /// Do not capture.
+    Off,
+    /// Redirect stdout/stderr through the run (still shown on the terminal).
+    Redirect,
+}
+
+impl FromStr for Console {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(Console::Auto),
+            "off" => Ok(Console::Off),
+            "redirect" | "wrap" => Ok(Console::Redirect),
+            other => Err(Error::InvalidSetting {
+                name: "console".into(),
+                reason: format!("{other:?} is not one of auto, off, redirect"),
+            }),
+        }
+    }
+}
+
+/// What `log()` does when the writer queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OverflowPolicy {
+    /// Wait for room (back-pressure). Nothing is lost.
+    #[default]
+    Block,
+    /// Drop the row, count it, and return [`Error::QueueFull`].
+    DropAndCount,
+}
+
+/// What `log()` does with an explicit step lower than the current one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StepPolicy {
+    /// Return [`Error::StepDecreased`].
+    #[default]
+    Error,
+    /// Drop the row with a `tracing` warning and return `Ok` (the official behaviour).
+    Warn,
+}
+
+/// `resume` setting (`WANDB_RESUME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resume {
+    /// Resume the run if it exists, else start it.
+    Allow,
+    /// The run must exist.
+    Must,
+    /// Never resume.
+    Never,
+    /// Resume automatically after a crash.
+    Auto,
+}
+
+impl FromStr for Resume {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "allow" | "true" => Ok(Resume::Allow),
+            "must" => Ok(Resume::Must),
+            "never" | "false" => Ok(Resume::Never),
+            "auto" => Ok(Resume::Auto),
+            other => Err(Error::InvalidSetting {
+                name: "resume".into(),
+                reason: format!("{other:?} is not one of allow, must, never, auto"),
+            }),
+        }
+    }
+}
+
+/// The default W&B API endpoint of wandb 0.31.0 (spec §6.1).
+pub const DEFAULT_BASE_URL: &str = "https://api.forge.coreweave.com";
+
+/// Fully resolved settings of a run.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Settings {
+    /// Offline, online or disabled.
+    pub mode: Mode,
+    /// Project name (default `uncategorized`).
+    pub project: Option<String>,
+    /// Entity (user or team).
+    pub entity: Option<String>,
+    /// Run id: 8 characters `[a-z0-9]` unless given.
+    pub run_id: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Group.
+    pub group: Option<String>,
+    /// Job type.
+    pub job_type: Option<String>,
+    /// Directory under which `wandb/` is created (default: the current directory).
+    pub root_dir: PathBuf,
+    /// Print nothing.
+    pub silent: bool,
+    /// Resume behaviour.
+    pub resume: Option<Resume>,
+    /// Directory of the global settings file (`$WANDB_CONFIG_DIR`).
+    pub config_dir: PathBuf,
+    /// API key, if one was found (never written to any file).
+    pub api_key: Option<String>,
+    /// W&B API base URL.
+    pub base_url: String,
+    /// System metrics sampling interval (`x_stats_sampling_interval`).
+    pub stats_sampling_interval: Duration,
+    /// Console capture.
+    pub console: Console,
+    /// How often the writer thread flushes the transaction log to disk at least.
+    pub flush_interval: Duration,
+    /// Capacity of the queue between `log()` and the writer thread.
+    pub queue_capacity: usize,
+    /// What `log()` does when the queue is full.
+    pub overflow: OverflowPolicy,
+    /// What `log()` does with a decreasing explicit step.
+    pub step_decrease: StepPolicy,
+    /// Upper bound on the time `finish()` waits for the writer (and uploads).
+    pub finish_timeout: Duration,
+    /// A TensorBoard log directory to mirror into the run.
+    pub sync_tensorboard: Option<PathBuf>,
+    /// Sample system metrics (on by default).
+    pub system_metrics: bool,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("mode", &self.mode)
+            .field("project", &self.project)
+            .field("entity", &self.entity)
+            .field("run_id", &self.run_id)
+            .field("name", &self.name)
+            .field("root_dir", &self.root_dir)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            mode: Mode::Offline,
+            project: None,
+            entity: None,
+            run_id: None,
+            name: None,
+            notes: None,
+            tags: Vec::new(),
+            group: None,
+            job_type: None,
+            root_dir: PathBuf::from("."),
+            silent: false,
+            resume: None,
+            config_dir: default_config_dir(),
+            api_key: None,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            stats_sampling_interval: Duration::from_secs(15),
+            console: Console::Auto,
+            flush_interval: Duration::from_secs(1),
+            queue_capacity: 1 << 16,
+            overflow: OverflowPolicy::Block,
+            step_decrease: StepPolicy::Error,
+            finish_timeout: Duration::from_secs(60),
+            sync_tensorboard: None,
+            system_metrics: true,
+        }
+    }
+}
+
+fn default_config_dir() -> PathBuf {
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".config/wandb"),
+        None => PathBuf::from(".config/wandb"),
+    }
+}
+
+/// One layer of settings as key/value strings (a settings file or the environment).
+pub(crate) type Layer = HashMap<String, String>;
+
+impl Settings {
+    /// Settings from the environment, `./wandb/settings`, the global settings
+    /// file and defaults (no explicit options).
+    pub fn from_env() -> Result<Self> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Settings::resolve(&env, Path::new("."))
+    }
+
+    /// Resolves settings from an environment map and a working directory.
+    pub(crate) fn resolve(env: &HashMap<String, String>, cwd: &Path) -> Result<Self> {
+        let mut s = Settings::default();
+        if let Some(dir) = env.get("WANDB_CONFIG_DIR").filter(|v| !v.is_empty()) {
+            s.config_dir = PathBuf::from(dir);
+        } else if let Some(home) = env.get("HOME") {
+            s.config_dir = PathBuf::from(home).join(".config/wandb");
+        }
+        s.root_dir = cwd.to_path_buf();
+        let global = read_ini(&s.config_dir.join("settings"))?;
+        let local = read_ini(&cwd.join("wandb/settings"))?;
+        let env_layer = env_layer(env);
+        let mut explicit_mode = false;
+        for layer in [&global, &local, &env_layer] {
+            explicit_mode |= layer.contains_key("mode");
+            s.apply(layer)?;
+        }
+        if s.api_key.is_none() {
+            s.api_key = env
+                .get("WANDB_API_KEY")
+                .filter(|k| !k.is_empty())
+                .cloned()
+                .or_else(|| netrc_key(env, &s.base_url));
+        }
+        if !explicit_mode {
+            s.mode = if s.api_key.is_some() {
+                Mode::Online
+            } else {
+                Mode::Offline
+            };
+        }
+        Ok(s)
+    }
+
+    /// Applies one layer of `name = value` settings (official setting names).
+    pub(crate) fn apply(&mut self, layer: &Layer) -> Result<()> {
+        for (k, v) in layer {
+            let v = v.trim();
+            let some = || Some(v.to_owned());
+            match k.as_str() {
+                "mode" => self.mode = v.parse()?,
+                "project" => self.project = some(),
+                "entity" => self.entity = some(),
+                "run_id" | "id" => self.run_id = some(),
+                "run_name" | "name" => self.name = some(),
+                "run_notes" | "notes" => self.notes = some(),
+                "run_tags" | "tags" => {
+                    self.tags = v
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                }
+                "run_group" | "group" => self.group = some(),
+                "run_job_type" | "job_type" => self.job_type = some(),
+                "root_dir" | "dir" => self.root_dir = PathBuf::from(v),
+                "silent" | "quiet" => self.silent = parse_bool(k, v)?,
+                "resume" => self.resume = Some(v.parse()?),
+                "api_key" => self.api_key = Some(v.to_owned()).filter(|k| !k.is_empty()),
+                "base_url" => self.base_url = v.trim_end_matches('/').to_owned(),
+                "console" => self.console = v.parse()?,
+                "x_stats_sampling_interval" => {
+                    self.stats_sampling_interval = parse_secs(k, v)?;
+                }
+                "sync_tensorboard" => {
+                    if !v.is_empty() && !matches!(v, "false" | "0") {
+                        self.sync_tensorboard = Some(PathBuf::from(v));
+                    }
+                }
+                _ => {} // unknown keys are ignored, as the official client does
+            }
+        }
+        Ok(())
+    }
+}
+
+fn env_layer(env: &HashMap<String, String>) -> Layer {
+    const MAP: &[(&str, &str)] = &[
+        ("WANDB_MODE", "mode"),
+        ("WANDB_PROJECT", "project"),
+        ("WANDB_ENTITY", "entity"),
+        ("WANDB_DIR", "root_dir"),
+        ("WANDB_RUN_ID", "run_id"),
+        ("WANDB_NAME", "run_name"),
+        ("WANDB_NOTES", "run_notes"),
+        ("WANDB_TAGS", "run_tags"),
+        ("WANDB_RUN_GROUP", "run_group"),
+        ("WANDB_JOB_TYPE", "run_job_type"),
+        ("WANDB_SILENT", "silent"),
+        ("WANDB_RESUME", "resume"),
+        ("WANDB_BASE_URL", "base_url"),
+        ("WANDB_CONSOLE", "console"),
+        ("WANDB_X_STATS_SAMPLING_INTERVAL", "x_stats_sampling_interval"),
+    ];
+    MAP.iter()
+        .filter_map(|(var, key)| {
+            env.get(*var)
+                .filter(|v| !v.is_empty())
+                .map(|v| ((*key).to_owned(), v.clone()))
+        })
+        .collect()
+}
+
+fn parse_bool(name: &str, v: &str) -> Result<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        other => Err(Error::InvalidSetting {
+            name: name.into(),
+            reason: format!("{other:?} is not a boolean (use true or false)"),
+        }),
+    }
+}
+
+fn parse_secs(name: &str, v: &str) -> Result<Duration> {
+    v.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| Error::InvalidSetting {
+            name: name.into(),
+            reason: format!("{v:?} is not a positive number of seconds"),
+        })
+}
+
+/// Reads the `[default]` section of an INI settings file; a missing file is empty.
+pub(crate) fn read_ini(path: &Path) -> Result<Layer> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Layer::new()),
+        Err(e) => return Err(Error::io("cannot read settings file", path, e)),
+    };
+    let mut out = Layer::new();
+    let mut in_default = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            in_default = section.trim() == "default";
+            continue;
+        }
+        if !in_default {
+            continue;
+        }
+        if let Some((k, v)) = line.split_once('=').or_else(|| line.split_once(':')) {
+            out.insert(k.trim().to_owned(), v.trim().to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// The API key stored in netrc (`$NETRC` or `~/.netrc`) for the host of `base_url`.
+pub fn netrc_key(env: &HashMap<String, String>, base_url: &str) -> Option<String> {
+    let path = env
+        .get("NETRC")
+        .map(PathBuf::from)
+        .or_else(|| env.get("HOME").map(|h| PathBuf::from(h).join(".netrc")))?;
+    let text = std::fs::read_to_string(path).ok()?;
+    netrc_password(&text, url_host(base_url)?)
+}
+
+/// The host part of a URL (`https://api.wandb.ai:443/x` -> `api.wandb.ai`).
+pub fn url_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host_port = rest.split('/').next()?;
+    let host = host_port.rsplit_once(':').map_or(host_port, |(h, _)| h);
+    (!host.is_empty()).then_some(host)
+}
+
+/// The `password` of the `machine <host>` entry of a netrc text.
+pub fn netrc_password(text: &str, host: &str) -> Option<String> {
+    let mut tokens = text.split_whitespace();
+    let mut in_machine = false;
+    while let Some(tok) = tokens.next() {
+        match tok {
+            "machine" => in_machine = tokens.next() == Some(host),
+            "default" => in_machine = false,
+            "password" if in_machine => return tokens.next().map(str::to_owned),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn precedence_env_over_local_over_global() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = tmp.path().join("cfg");
+        std::fs::create_dir_all(&cfg).unwrap();
+        std::fs::write(
+            cfg.join("settings"),
+            "[default]\nproject = global\nentity = g-ent\nbase_url = http://g\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(tmp.path().join("wandb")).unwrap();
+        std::fs::write(
+            tmp.path().join("wandb/settings"),
+            "[default]\nproject = local\n",
+        )
+        .unwrap();
+        let e = env(&[
+            ("WANDB_CONFIG_DIR", cfg.to_str().unwrap()),
+            ("HOME", tmp.path().to_str().unwrap()),
+        ]);
+        let s = Settings::resolve(&e, tmp.path()).unwrap();
+        assert_eq!(s.project.as_deref(), Some("local"));
+        assert_eq!(s.entity.as_deref(), Some("g-ent"));
+        assert_eq!(s.base_url, "http://g");
+        assert_eq!(s.mode, Mode::Offline, "no API key -> offline");
+
+        let mut e2 = e.clone();
+        e2.insert("WANDB_PROJECT".into(), "from-env".into());
+        e2.insert("WANDB_TAGS".into(), "a, b,,c".into());
+        let s = Settings::resolve(&e2, tmp.path()).unwrap();
+        assert_eq!(s.project.as_deref(), Some("from-env"));
+        assert_eq!(s.tags, vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn api_key_makes_online_default_but_explicit_mode_wins() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().to_str().unwrap();
+        let s = Settings::resolve(
+            &env(&[("HOME", home), ("WANDB_API_KEY", "k".repeat(40).as_str())]),
+            tmp.path(),
+        )
+        .unwrap();
+        assert_eq!(s.mode, Mode::Online);
+        let s = Settings::resolve(
+            &env(&[
+                ("HOME", home),
+                ("WANDB_API_KEY", "x"),
+                ("WANDB_MODE", "dryrun"),
+            ]),
+            tmp.path(),
+        )
+        .unwrap();
+        assert_eq!(s.mode, Mode::Offline);
+        assert!(!format!("{s:?}").contains("WANDB_API_KEY"));
+        assert!(format!("{s:?}").contains("<redacted>"));
+    }
+
+    #[test]
+    fn bad_values_are_clear_errors() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().to_str().unwrap();
+        let err = Settings::resolve(&env(&[("HOME", home), ("WANDB_MODE", "sideways")]), tmp.path())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sideways") && err.contains("offline"), "{err}");
+        let err = Settings::resolve(
+            &env(&[("HOME", home), ("WANDB_X_STATS_SAMPLING_INTERVAL", "-1")]),
+            tmp.path(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("positive"), "{err}");
+    }
+
+    #[test]
+    fn netrc_lookup_by_host() {
+        let text = "machine other login u password nope\nmachine api.example.com\n  login user\n  password secret123\n";
+        assert_eq!(
+            netrc_password(text, "api.example.com").as_deref(),
+            Some("secret123")
+        );
+        assert_eq!(url_host("http://127.0.0.1:8080/graphql"), Some("127.0.0.1"));
+        assert_eq!(netrc_password(text, "missing"), None);
+    }
+}

@@ -1,0 +1,531 @@
+//! The writer thread: turns queued log calls into records, frames them into
+//! the `.wandb` file with buffered I/O, batches summary updates and flushes
+//! at least every `flush_interval`.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use indexmap::IndexMap;
+use parking_lot::Mutex;
+use prost::Message as _;
+
+use crate::history_encode::HistoryEncoder;
+use crate::json;
+use crate::media::{MediaContext, MediaStep, RunInfo};
+use crate::metric::{MetricDefinition, Metrics};
+use crate::proto::{self, record::RecordType};
+use crate::row::Row;
+use crate::store::LogWriter;
+use crate::value::{Map, Value};
+
+/// A message from the run's handles to the writer thread.
+pub(crate) enum Msg {
+    /// A (partial) history row.
+    Log {
+        row: Row,
+        step: u64,
+        commit: bool,
+        /// Seconds since the run started, measured in `log()`.
+        elapsed: f64,
+    },
+    /// Summary updates: `Some` sets, `None` removes.
+    Summary(Vec<(String, Option<Value>)>),
+    /// Top-level config updates.
+    Config(Map),
+    /// A metric definition.
+    Metric(MetricDefinition),
+    /// Any other record, written as is.
+    Record(RecordType),
+    /// Flush everything and answer.
+    Flush(Sender<()>),
+    /// Write the exit record, flush, stop and answer.
+    Finish {
+        exit_code: i32,
+        elapsed: f64,
+        reply: Sender<WorkerReport>,
+    },
+}
+
+/// What the writer thread reports at finish.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WorkerReport {
+    pub(crate) history_rows: u64,
+    pub(crate) records: u64,
+    pub(crate) bytes: u64,
+    pub(crate) dropped_values: u64,
+    pub(crate) error: Option<String>,
+}
+
+/// Everything the writer thread needs.
+pub(crate) struct WorkerSetup {
+    pub(crate) writer: LogWriter<BufWriter<File>>,
+    pub(crate) wandb_file: PathBuf,
+    pub(crate) files_dir: PathBuf,
+    pub(crate) info: RunInfo,
+    pub(crate) start_unix: f64,
+    pub(crate) flush_interval: Duration,
+    pub(crate) initial: Vec<RecordType>,
+    pub(crate) summary_mirror: Arc<Mutex<Map>>,
+    pub(crate) on_flush: Option<Box<dyn Fn() + Send>>,
+}
+
+struct Pending {
+    step: u64,
+    items: Map,
+    elapsed: f64,
+}
+
+struct Worker {
+    writer: Option<LogWriter<BufWriter<File>>>,
+    wandb_file: PathBuf,
+    files_dir: PathBuf,
+    info: RunInfo,
+    start_unix: f64,
+    flush_interval: Duration,
+    num: i64,
+    pending: Option<Pending>,
+    /// Summary leaves changed since the last summary record.
+    summary_dirty: IndexMap<Vec<String>, Option<Value>>,
+    summary_mirror: Arc<Mutex<Map>>,
+    metrics: Metrics,
+    enc: HistoryEncoder,
+    buf: Vec<u8>,
+    last_flush: Instant,
+    last_elapsed: f64,
+    on_flush: Option<Box<dyn Fn() + Send>>,
+    report: WorkerReport,
+}
+
+/// Starts the writer thread.
+pub(crate) fn spawn(
+    setup: WorkerSetup,
+    rx: Receiver<Msg>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("wandb-writer".into())
+        .spawn(move || {
+            let initial = std::mem::take(&mut { setup.initial });
+            let mut w = Worker {
+                writer: Some(setup.writer),
+                wandb_file: setup.wandb_file,
+                files_dir: setup.files_dir,
+                info: setup.info,
+                start_unix: setup.start_unix,
+                flush_interval: setup.flush_interval,
+                num: 0,
+                pending: None,
+                summary_dirty: IndexMap::new(),
+                summary_mirror: setup.summary_mirror,
+                metrics: Metrics::default(),
+                enc: HistoryEncoder::default(),
+                buf: Vec::with_capacity(1024),
+                last_flush: Instant::now(),
+                last_elapsed: 0.0,
+                on_flush: setup.on_flush,
+                report: WorkerReport::default(),
+            };
+            for rt in initial {
+                w.write(rt);
+            }
+            w.flush();
+            w.run(rx);
+        })
+}
+
+impl Worker {
+    fn run(&mut self, rx: Receiver<Msg>) {
+        loop {
+            let wait = self.flush_interval.saturating_sub(self.last_flush.elapsed());
+            match rx.recv_timeout(wait) {
+                Ok(msg) => {
+                    if self.handle(msg) {
+                        return;
+                    }
+                    if self.last_flush.elapsed() >= self.flush_interval {
+                        self.flush();
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => self.flush(),
+                Err(RecvTimeoutError::Disconnected) => {
+                    // Every handle is gone without finish(): keep what was logged.
+                    self.commit_pending();
+                    self.flush();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Handles one message; true when the thread must stop.
+    fn handle(&mut self, msg: Msg) -> bool {
+        match msg {
+            Msg::Log {
+                row,
+                step,
+                commit,
+                elapsed,
+            } => self.log(row, step, commit, elapsed),
+            Msg::Summary(items) => {
+                for (key, value) in items {
+                    let value = match value {
+                        Some(v) => {
+                            let mut side = Vec::new();
+                            let v = self.materialize(&key, v, MediaStep::Summary, &mut side);
+                            for rt in side {
+                                self.write(rt);
+                            }
+                            match v {
+                                Some(v) => Some(v),
+                                None => continue,
+                            }
+                        }
+                        None => None,
+                    };
+                    self.summary_dirty.insert(vec![key], value);
+                }
+            }
+            Msg::Config(map) => {
+                let update = map
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        json::to_json_string(v).ok().map(|value_json| proto::ConfigItem {
+                            key: k.clone(),
+                            nested_key: vec![],
+                            value_json,
+                        })
+                    })
+                    .collect();
+                self.write(RecordType::Config(proto::ConfigRecord {
+                    update,
+                    remove: vec![],
+                    info: None,
+                }));
+            }
+            Msg::Metric(def) => {
+                let rec = def.to_record();
+                self.metrics.define(def);
+                self.write(RecordType::Metric(rec));
+            }
+            Msg::Record(rt) => self.write(rt),
+            Msg::Flush(reply) => {
+                self.flush();
+                let _ = reply.send(());
+            }
+            Msg::Finish {
+                exit_code,
+                elapsed,
+                reply,
+            } => {
+                self.commit_pending();
+                self.last_elapsed = self.last_elapsed.max(elapsed);
+                self.write_summary();
+                self.write(RecordType::Exit(proto::RunExitRecord {
+                    exit_code,
+                    runtime: elapsed as i32,
+                    not_complete: false,
+                    info: None,
+                }));
+                self.flush();
+                if let Some(w) = self.writer.as_mut() {
+                    if let Err(e) = w.get_mut().get_mut().sync_all() {
+                        self.fail(format!("cannot sync {}: {e}", self.wandb_file.display()));
+                    }
+                }
+                let _ = reply.send(self.report.clone());
+                return true;
+            }
+        }
+        false
+    }
+
+    fn log(&mut self, row: Row, step: u64, commit: bool, elapsed: f64) {
+        if self.pending.as_ref().is_some_and(|p| p.step != step) {
+            self.commit_pending();
+        }
+        let p = self.pending.get_or_insert_with(|| Pending {
+            step,
+            items: Map::new(),
+            elapsed,
+        });
+        p.elapsed = elapsed;
+        if p.items.is_empty() {
+            p.items = row.items;
+        } else {
+            for (k, v) in row.items {
+                p.items.insert(k, v);
+            }
+        }
+        if commit {
+            self.commit_pending();
+        }
+    }
+
+    fn commit_pending(&mut self) {
+        let Some(mut p) = self.pending.take() else {
+            return;
+        };
+        self.metrics.sync_steps(&mut p.items);
+        let mut runtime = p.elapsed;
+        let mut timestamp = self.start_unix + p.elapsed;
+        if let Some(t) = p.items.shift_remove("_timestamp").and_then(|v| v.as_f64()) {
+            timestamp = t;
+        }
+        if let Some(r) = p.items.shift_remove("_runtime").and_then(|v| v.as_f64()) {
+            runtime = r;
+        }
+        self.last_elapsed = self.last_elapsed.max(runtime);
+        let mut side = Vec::new();
+        self.enc.begin();
+        let mut leaves: Vec<(Vec<String>, Value)> = Vec::new();
+        for (key, value) in p.items {
+            let value = if value.contains_media() {
+                match self.materialize(&key, value, MediaStep::Step(p.step), &mut side) {
+                    Some(v) => v,
+                    None => continue,
+                }
+            } else {
+                value
+            };
+            let res = self.enc.push_value(&key, &value, &mut |path, v| {
+                if !v.is_null() {
+                    leaves.push((path.to_vec(), v.clone()));
+                }
+            });
+            if let Err(e) = res {
+                self.report.dropped_values += 1;
+                tracing::warn!(key = %key, error = %e, "value dropped from history");
+            }
+        }
+        let mut scratch = String::new();
+        let _ = write_int(p.step, &mut scratch);
+        self.enc.push_raw(&["_step"], &scratch);
+        scratch.clear();
+        json::write_f64(runtime, &mut scratch);
+        self.enc.push_raw(&["_runtime"], &scratch);
+        scratch.clear();
+        json::write_f64(timestamp, &mut scratch);
+        self.enc.push_raw(&["_timestamp"], &scratch);
+        for rt in side {
+            self.write(rt);
+        }
+        self.num += 1;
+        let mut buf = std::mem::take(&mut self.buf);
+        self.enc.finish(self.num, p.step, &mut buf);
+        self.append(&buf);
+        self.buf = buf;
+        self.report.history_rows += 1;
+
+        for (path, v) in leaves {
+            let v = if path.len() == 1 {
+                match self.metrics.summarize(&path[0], &v) {
+                    Some(v) => v,
+                    None => continue,
+                }
+            } else {
+                v
+            };
+            self.summary_dirty.insert(path, Some(v));
+        }
+        self.summary_dirty
+            .insert(vec!["_step".into()], Some(Value::UInt(p.step)));
+        self.summary_dirty
+            .insert(vec!["_runtime".into()], Some(Value::Float(runtime)));
+        self.summary_dirty
+            .insert(vec!["_timestamp".into()], Some(Value::Float(timestamp)));
+    }
+
+    /// Turns media inside `value` into files + JSON; `None` if it failed.
+    fn materialize(
+        &mut self,
+        key: &str,
+        value: Value,
+        step: MediaStep,
+        side: &mut Vec<RecordType>,
+    ) -> Option<Value> {
+        match materialize_value(key, value, step, &self.files_dir, &self.info, side) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.report.dropped_values += 1;
+                tracing::error!(key = %key, error = %e, "cannot write media value; it was left out");
+                if self.report.error.is_none() {
+                    self.report.error = Some(format!("media value {key:?}: {e}"));
+                }
+                None
+            }
+        }
+    }
+
+    fn write_summary(&mut self) {
+        if self.summary_dirty.is_empty() {
+            return;
+        }
+        let mut update = Vec::with_capacity(self.summary_dirty.len() + 1);
+        let mut remove = Vec::new();
+        let mut mirror = self.summary_mirror.lock();
+        for (path, value) in self.summary_dirty.drain(..) {
+            match value {
+                Some(v) => {
+                    let Ok(value_json) = json::to_json_string(&v) else {
+                        continue;
+                    };
+                    set_path(&mut mirror, &path, v);
+                    update.push(proto::SummaryItem {
+                        key: String::new(),
+                        nested_key: path,
+                        value_json,
+                    });
+                }
+                None => {
+                    remove_path(&mut mirror, &path);
+                    remove.push(proto::SummaryItem {
+                        key: String::new(),
+                        nested_key: path,
+                        value_json: String::new(),
+                    });
+                }
+            }
+        }
+        drop(mirror);
+        update.push(proto::SummaryItem {
+            key: String::new(),
+            nested_key: vec!["_wandb".into(), "runtime".into()],
+            value_json: format!("{}", self.last_elapsed as i64),
+        });
+        self.write(RecordType::Summary(proto::SummaryRecord {
+            update,
+            remove,
+            info: None,
+        }));
+    }
+
+    fn flush(&mut self) {
+        self.write_summary();
+        if let Some(w) = self.writer.as_mut() {
+            if let Err(e) = w.flush() {
+                self.fail(format!("cannot write {}: {e}", self.wandb_file.display()));
+            }
+        }
+        self.last_flush = Instant::now();
+        if let Some(cb) = &self.on_flush {
+            cb();
+        }
+    }
+
+    fn write(&mut self, rt: RecordType) {
+        self.num += 1;
+        let rec = proto::Record {
+            num: self.num,
+            record_type: Some(rt),
+            ..Default::default()
+        };
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        if rec.encode(&mut buf).is_ok() {
+            self.append(&buf);
+        }
+        self.buf = buf;
+    }
+
+    fn append(&mut self, payload: &[u8]) {
+        let Some(w) = self.writer.as_mut() else {
+            return;
+        };
+        match w.append(payload) {
+            Ok(()) => {
+                self.report.records += 1;
+                self.report.bytes = w.bytes_written();
+            }
+            Err(e) => {
+                let msg = format!("cannot write {}: {e}", self.wandb_file.display());
+                self.fail(msg);
+            }
+        }
+    }
+
+    /// Stops writing after an I/O error; what is already on disk stays valid.
+    fn fail(&mut self, msg: String) {
+        tracing::error!("{msg}; later records are not written");
+        if self.report.error.is_none() {
+            self.report.error = Some(msg);
+        }
+        self.writer = None;
+    }
+}
+
+fn write_int(v: u64, out: &mut String) -> std::fmt::Result {
+    use std::fmt::Write as _;
+    write!(out, "{v}")
+}
+
+/// Materialises every media object inside `value` (recursively).
+fn materialize_value(
+    key: &str,
+    value: Value,
+    step: MediaStep,
+    files_dir: &std::path::Path,
+    info: &RunInfo,
+    side: &mut Vec<RecordType>,
+) -> crate::Result<Value> {
+    match value {
+        Value::Media(m) => {
+            let mut ctx = MediaContext::new(files_dir, key, step, info, side);
+            m.materialize(&mut ctx)
+        }
+        Value::Map(map) => {
+            let mut out = Map::with_capacity(map.len());
+            for (k, v) in map {
+                let v = if v.contains_media() {
+                    materialize_value(key, v, step, files_dir, info, side)?
+                } else {
+                    v
+                };
+                out.insert(k, v);
+            }
+            Ok(Value::Map(out))
+        }
+        Value::List(list) => list
+            .into_iter()
+            .map(|v| materialize_value(key, v, step, files_dir, info, side))
+            .collect::<crate::Result<Vec<_>>>()
+            .map(Value::List),
+        other => Ok(other),
+    }
+}
+
+pub(crate) fn set_path(map: &mut Map, path: &[String], value: Value) {
+    match path {
+        [] => {}
+        [last] => {
+            map.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = map
+                .entry(first.clone())
+                .or_insert_with(|| Value::Map(Map::new()));
+            if !matches!(entry, Value::Map(_)) {
+                *entry = Value::Map(Map::new());
+            }
+            if let Value::Map(inner) = entry {
+                set_path(inner, rest, value);
+            }
+        }
+    }
+}
+
+fn remove_path(map: &mut Map, path: &[String]) {
+    match path {
+        [] => {}
+        [last] => {
+            map.shift_remove(last);
+        }
+        [first, rest @ ..] => {
+            if let Some(Value::Map(inner)) = map.get_mut(first) {
+                remove_path(inner, rest);
+            }
+        }
+    }
+}
