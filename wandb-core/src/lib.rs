@@ -4,18 +4,42 @@
 //! re-exports everything here. This crate holds the [`Run`], its
 //! [`Settings`], the record schema ([`proto`]), the `.wandb` transaction log
 //! ([`store`]) and the writer thread that keeps [`Run::log`] off the disk.
+//!
+//! ```no_run
+//! use wandb_core::{init, row, InitOptions};
+//! let run = init(InitOptions::new().project("demo"))?;
+//! for step in 0..10 {
+//!     run.log(row! {"loss" => 1.0 / (step as f64 + 1.0)})?;
+//! }
+//! run.summary().set("best_acc", 0.93)?;
+//! run.finish()?;
+//! # Ok::<(), wandb_core::Error>(())
+//! ```
 #![warn(missing_docs)]
 
+mod environment;
 pub mod error;
+mod history_encode;
+mod init;
 pub mod json;
 pub mod media;
+mod metric;
 pub mod proto;
 mod row;
+mod run;
+mod run_dir;
+pub mod settings;
 pub mod store;
 pub mod system;
 mod value;
+mod worker;
 
 pub use error::{Error, Result};
+pub use init::InitOptions;
 pub use media::{Media, MediaContext, MediaFile, MediaStep, RunInfo};
+pub use metric::{Goal, MetricDefinition, MetricSummary};
 pub use row::{IntoRow, Row, RESERVED_OVERRIDABLE_KEYS};
+pub use run::{init, Config, LogOptions, Run, Summary, WeakRun, VERSION};
+pub use run_dir::generate_run_id;
+pub use settings::{Console, Mode, OverflowPolicy, Resume, Settings, StepPolicy};
 pub use value::{Map, Value};
