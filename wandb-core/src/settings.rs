@@ -366,7 +366,14 @@ fn parse_secs(name: &str, v: &str) -> Result<Duration> {
 pub(crate) fn read_ini(path: &Path) -> Result<Layer> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Layer::new()),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(Layer::new())
+        }
         Err(e) => return Err(Error::io("cannot read settings file", path, e)),
     };
     let mut out = Layer::new();
