@@ -24,6 +24,8 @@ mod init;
 pub mod json;
 pub mod media;
 mod metric;
+#[cfg(feature = "online")]
+pub mod online;
 pub mod proto;
 mod row;
 mod run;

@@ -51,7 +51,7 @@ pub fn oracle_wandb() -> PathBuf {
 /// Points every W&B and home directory of `cmd` into `scratch`, forces
 /// offline mode and removes credentials, so the official tools touch
 /// nothing outside the test's temp dir.
-pub fn hermetic(cmd: &mut Command, scratch: &Path) -> &mut Command {
+pub fn hermetic<'a>(cmd: &'a mut Command, scratch: &Path) -> &'a mut Command {
     let home = scratch.join("home");
     std::fs::create_dir_all(&home).expect("create scratch home");
     cmd.env("HOME", &home)

@@ -1,0 +1,83 @@
+//! The artifact operations of the fake server (run_table artifacts, spec §6.2).
+
+use serde_json::{json, Value};
+
+use crate::handlers::{new_artifact_id, storage_url, Inner};
+use crate::store::ArtifactData;
+
+/// Answers an artifact GraphQL operation; `None` for other operations.
+pub(crate) fn graphql(inner: &mut Inner, url: &str, op: &str, v: &Value) -> Option<Value> {
+    let input = v.get("input").cloned().unwrap_or(Value::Null);
+    Some(match op {
+        "CreateArtifact" => {
+            let id = new_artifact_id(inner, "Artifact");
+            inner.artifacts.push(ArtifactData {
+                id: id.clone(),
+                input,
+                committed: false,
+            });
+            json!({"data": {"createArtifact": {"artifact": {
+                "id": id, "state": "PENDING", "artifactSequence": {"latestArtifact": null}}}}})
+        }
+        "CreateArtifactManifest" | "UpdateArtifactManifest" => {
+            let merged = if input.is_object() { &input } else { v };
+            let mid = match merged.get("artifactManifestID").and_then(Value::as_str) {
+                Some(m) => m.to_string(),
+                None => new_artifact_id(inner, "ArtifactManifest"),
+            };
+            let mut file = json!({"id": new_artifact_id(inner, "File")});
+            if merged.get("includeUpload").and_then(Value::as_bool) == Some(true) {
+                file["uploadUrl"] = json!(storage_url(url, &format!("manifests/{mid}/wandb_manifest.json")));
+                file["uploadHeaders"] = json!([]);
+            }
+            let key = if op == "CreateArtifactManifest" {
+                "createArtifactManifest"
+            } else {
+                "updateArtifactManifest"
+            };
+            json!({"data": {key: {"artifactManifest": {"id": mid, "file": file}}}})
+        }
+        "CreateArtifactFiles" => {
+            let spec = if input.is_object() { &input } else { v };
+            let edges: Vec<Value> = spec
+                .get("artifactFiles")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|f| {
+                    let aid = f.get("artifactID").and_then(Value::as_str).unwrap_or("");
+                    let name = f.get("name").and_then(Value::as_str).unwrap_or("");
+                    json!({"node": {
+                        "storagePath": format!("fake-storage/{aid}/{name}"),
+                        "uploadUrl": storage_url(url, &format!("files/{aid}/{name}")),
+                        "uploadHeaders": [], "uploadMultipartUrls": null,
+                        "artifact": {"id": aid}}})
+                })
+                .collect();
+            json!({"data": {"createArtifactFiles": {"files": {"edges": edges}}}})
+        }
+        "CommitArtifact" => {
+            let aid = v
+                .get("artifactID")
+                .or_else(|| input.get("artifactID"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let mut digest = String::new();
+            if let Some(a) = inner.artifacts.iter_mut().find(|a| a.id == aid) {
+                a.committed = true;
+                digest = a.input.get("digest").and_then(Value::as_str).unwrap_or("").to_string();
+            }
+            json!({"data": {"commitArtifact": {"artifact": {"id": aid, "digest": digest}}}})
+        }
+        "UseArtifact" => {
+            json!({"data": {"useArtifact": {"artifact": {"id": input.get("artifactID")}}}})
+        }
+        "ClientIDMapping" => {
+            let id = new_artifact_id(inner, "ClientID");
+            json!({"data": {"clientIDMapping": {"serverID": id}}})
+        }
+        _ => return None,
+    })
+}

@@ -1,0 +1,647 @@
+//! The sender: turns records into GraphQL calls and file_stream batches,
+//! and runs the exit sequence (final config, run files, completion).
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value as JValue};
+
+use super::error::{OnlineError, Result};
+use super::graphql as gql;
+use super::http::Client;
+use super::lines::{self, Console, ConsoleLine};
+use super::report::{SyncReport, Unsent};
+use super::state::{self, RunState};
+use crate::json::write_str;
+use crate::proto;
+use crate::proto::record::RecordType;
+use crate::value::Value;
+
+/// Whether records come from a finished file or a live run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `sync` of a run directory.
+    Sync,
+    /// A live run being tailed.
+    Live,
+}
+
+/// Tuning of the sender.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Entity override.
+    pub entity: Option<String>,
+    /// Project override.
+    pub project: Option<String>,
+    /// Run id override.
+    pub run_id: Option<String>,
+    /// Sync or live.
+    pub mode: Mode,
+    /// Batch interval of file_stream requests in live mode (official: 15 s).
+    pub interval: Duration,
+    /// Largest file_stream request body (official: about 10 MiB).
+    pub max_request_bytes: usize,
+    /// A heartbeat `{}` is sent after this long without a request (official: 30 s).
+    pub heartbeat: Duration,
+    /// Continue an existing run (RunResumeStatus).
+    pub resume: bool,
+    /// Entity used when neither the override nor the run record names one.
+    pub fallback_entity: Option<String>,
+}
+
+const HISTORY: usize = 0;
+const EVENTS: usize = 1;
+const OUTPUT: usize = 2;
+const STREAM_NAMES: [&str; 3] = ["wandb-history.jsonl", "wandb-events.jsonl", "output.log"];
+/// Official limit of one line (10 MiB − 100 KiB); longer lines are dropped.
+const MAX_LINE: usize = 10 * 1024 * 1024 - 100 * 1024;
+
+#[derive(Debug, Default)]
+struct Pending {
+    /// Lines acknowledged by the server (the offset of `lines[0]`).
+    offset: usize,
+    lines: VecDeque<String>,
+}
+
+/// The sender of one run.
+pub struct Engine {
+    client: Arc<Client>,
+    cfg: EngineConfig,
+    files_dir: PathBuf,
+    /// Accumulated state.
+    pub state: RunState,
+    console: Console,
+    streams: [Pending; 3],
+    pending_bytes: usize,
+    entity: String,
+    project: String,
+    run_id: String,
+    started: bool,
+    last_send: Instant,
+    stopped: Arc<AtomicBool>,
+    console_file: Option<BufWriter<File>>,
+    uploaded: Vec<String>,
+    completed: bool,
+    dropped_lines: usize,
+    sent: [usize; 3],
+}
+
+impl Engine {
+    /// A sender for the run whose `files/` directory is `files_dir`.
+    pub fn new(client: Arc<Client>, cfg: EngineConfig, files_dir: &Path, stopped: Arc<AtomicBool>) -> Self {
+        Engine {
+            client,
+            cfg,
+            files_dir: files_dir.to_path_buf(),
+            state: RunState::default(),
+            console: Console::default(),
+            streams: Default::default(),
+            pending_bytes: 0,
+            entity: String::new(),
+            project: String::new(),
+            run_id: String::new(),
+            started: false,
+            last_send: Instant::now(),
+            stopped,
+            console_file: None,
+            uploaded: Vec::new(),
+            completed: false,
+            dropped_lines: 0,
+            sent: [0; 3],
+        }
+    }
+
+    /// Bytes of lines waiting to be sent.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending_bytes
+    }
+
+    /// True once the run record was sent.
+    pub fn started(&self) -> bool {
+        self.started
+    }
+
+    /// True once the exit record was read.
+    pub fn exit_seen(&self) -> bool {
+        self.state.exit.is_some()
+    }
+
+    /// Handles one record.
+    pub fn handle(&mut self, rec: proto::Record) -> Result<()> {
+        if rec.control.as_ref().is_some_and(|c| c.local) {
+            return Ok(());
+        }
+        let Some(rt) = rec.record_type else { return Ok(()) };
+        match rt {
+            RecordType::Run(run) => {
+                if self.started {
+                    self.update_run(&run);
+                } else {
+                    self.start(run)?;
+                }
+            }
+            RecordType::Config(c) => self.state.apply_config(&c),
+            RecordType::Summary(s) => self.state.apply_summary(&s),
+            RecordType::History(h) => {
+                let (line, step) = lines::history_line(&h);
+                for item in &h.item {
+                    let key = item.nested_key.first().map_or(item.key.as_str(), String::as_str);
+                    if (key == "_runtime" || key == "_timestamp") && item.nested_key.len() <= 1 {
+                        if let Ok(v) = crate::json::parse(&item.value_json) {
+                            self.state.summary.insert(key.to_string(), v);
+                        }
+                    }
+                }
+                self.state.note_history(step);
+                self.push(HISTORY, line);
+            }
+            RecordType::Stats(s) => {
+                let line = lines::events_line(&s, self.state.start_time.as_ref());
+                self.push(EVENTS, line);
+            }
+            RecordType::OutputRaw(o) => {
+                let at = o.timestamp.as_ref().map(state::timestamp_secs);
+                self.console_fragment(o.output_type == 0, &o.line, at)?;
+            }
+            RecordType::Output(o) => {
+                let at = o.timestamp.as_ref().map(state::timestamp_secs);
+                self.console_fragment(o.output_type == 0, &o.line, at)?;
+            }
+            RecordType::Files(f) => {
+                for item in f.files {
+                    let p = item.path.trim_start_matches("./").to_string();
+                    if !p.is_empty() && !p.contains("..") {
+                        self.state.files.insert(p);
+                    }
+                }
+            }
+            RecordType::Telemetry(t) => self.state.apply_telemetry(&t),
+            RecordType::Metric(m) => self.state.apply_metric(&m),
+            RecordType::Environment(e) => self.state.apply_environment(&e),
+            RecordType::Alert(a) => self.alert(&a)?,
+            RecordType::Exit(e) => self.state.exit = Some((e.exit_code, e.runtime)),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, stream: usize, line: String) {
+        if line.len() > MAX_LINE {
+            tracing::warn!(stream = STREAM_NAMES[stream], len = line.len(), "line too long for file_stream: dropped");
+            self.dropped_lines += 1;
+            return;
+        }
+        self.pending_bytes += line.len() + 8;
+        self.streams[stream].lines.push_back(line);
+    }
+
+    fn console_fragment(&mut self, stderr: bool, text: &str, at: Option<f64>) -> Result<()> {
+        let mut done = Vec::new();
+        self.console.push(stderr, text, &mut done);
+        self.console_lines(done, at)
+    }
+
+    fn console_lines(&mut self, done: Vec<ConsoleLine>, at: Option<f64>) -> Result<()> {
+        // `wandb sync` stamps console lines with the time of the sync
+        let when = match (self.cfg.mode, at) {
+            (Mode::Live, Some(secs)) => chrono::DateTime::from_timestamp(
+                secs.floor() as i64,
+                ((secs.fract()) * 1e9) as u32,
+            )
+            .unwrap_or_else(chrono::Utc::now),
+            _ => chrono::Utc::now(),
+        };
+        for l in done {
+            if let Some(f) = self.console_file.as_mut() {
+                let path = self.files_dir.join("output.log");
+                writeln!(f, "{}", l.text).map_err(|e| OnlineError::io("cannot write", path, e))?;
+            }
+            let line = lines::console_stream_line(&l, when);
+            self.push(OUTPUT, line);
+        }
+        Ok(())
+    }
+
+    fn start(&mut self, run: proto::RunRecord) -> Result<()> {
+        self.entity = pick(&self.cfg.entity, &run.entity)
+            .or_else(|| self.cfg.fallback_entity.clone())
+            .unwrap_or_default();
+        if self.entity.is_empty() {
+            self.entity = self.viewer_entity()?;
+        }
+        self.project = pick(&self.cfg.project, &run.project).unwrap_or_else(|| "uncategorized".into());
+        self.run_id = pick(&self.cfg.run_id, &run.run_id).unwrap_or_default();
+        if self.run_id.is_empty() {
+            return Err(OnlineError::BadLog {
+                path: self.files_dir.clone(),
+                reason: "the run record has no run id".into(),
+            });
+        }
+        if let Some(c) = &run.config {
+            self.state.apply_config(c);
+        }
+        if let Some(s) = &run.summary {
+            self.state.apply_summary(s);
+        }
+        if let Some(t) = &run.telemetry {
+            self.state.apply_telemetry(t);
+        }
+        self.state.start_time = run.start_time;
+        if self.cfg.mode == Mode::Sync && !self.files_dir.join("output.log").exists() {
+            std::fs::create_dir_all(&self.files_dir)
+                .map_err(|e| OnlineError::io("cannot create", &self.files_dir, e))?;
+            let path = self.files_dir.join("output.log");
+            let f = File::create(&path).map_err(|e| OnlineError::io("cannot create", &path, e))?;
+            self.console_file = Some(BufWriter::new(f));
+        }
+        if self.cfg.resume || run.resumed || run.resume {
+            self.resume_status()?;
+        }
+        let opt = |s: &str| if s.is_empty() { JValue::Null } else { json!(s) };
+        let commit = run.git.as_ref().map(|g| opt(&g.commit)).unwrap_or(JValue::Null);
+        let repo = run.git.as_ref().map(|g| opt(&g.remote_url)).unwrap_or(JValue::Null);
+        let vars = json!({
+            "id": null, "name": self.run_id, "project": self.project, "entity": self.entity,
+            "groupName": opt(&run.run_group), "description": null,
+            "displayName": opt(&run.display_name), "notes": opt(&run.notes),
+            "commit": commit, "config": self.state.config_json(), "host": opt(&run.host),
+            "debug": null, "program": null, "repo": repo, "jobType": opt(&run.job_type),
+            "state": null, "sweep": opt(&run.sweep_id),
+            "tags": if run.tags.is_empty() { JValue::Null } else { json!(run.tags) },
+            "summaryMetrics": null,
+        });
+        self.client.graphql("UpsertBucket", gql::UPSERT_BUCKET, Some(vars))?;
+        self.state.config_dirty = false;
+        self.state.run = Some(run);
+        self.started = true;
+        // Feature flags: wandb-rs needs none of them, but servers expect the query.
+        if let Err(e) = self.client.graphql("ServerFeaturesQuery", gql::SERVER_FEATURES, None) {
+            tracing::debug!(error = %e, "ServerFeaturesQuery failed");
+        }
+        Ok(())
+    }
+
+    fn viewer_entity(&self) -> Result<String> {
+        let data = self.client.graphql("Viewer", gql::VIEWER, None)?;
+        Ok(data
+            .pointer("/viewer/entity")
+            .and_then(JValue::as_str)
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    fn resume_status(&mut self) -> Result<()> {
+        let vars = json!({"project": self.project, "entity": self.entity, "name": self.run_id});
+        let data = self.client.graphql("RunResumeStatus", gql::RUN_RESUME_STATUS, Some(vars))?;
+        let Some(b) = data.pointer("/model/bucket").filter(|b| b.is_object()) else {
+            return Ok(()); // a new run
+        };
+        let count = |k: &str| b.get(k).and_then(JValue::as_u64).unwrap_or(0) as usize;
+        self.streams[HISTORY].offset = count("historyLineCount");
+        self.streams[EVENTS].offset = count("eventsLineCount");
+        self.streams[OUTPUT].offset = count("logLineCount");
+        if let Some(Value::Map(m)) = b
+            .get("summaryMetrics")
+            .and_then(JValue::as_str)
+            .and_then(|s| crate::json::parse(s).ok())
+        {
+            for (k, v) in m {
+                self.state.summary.entry(k).or_insert(v);
+            }
+        }
+        if let Some(Value::Map(m)) = b
+            .get("config")
+            .and_then(JValue::as_str)
+            .and_then(|s| crate::json::parse(s).ok())
+        {
+            for (k, v) in m {
+                if k == "_wandb" {
+                    continue;
+                }
+                let inner = match v {
+                    Value::Map(mut w) => w.shift_remove("value").unwrap_or(Value::Null),
+                    other => other,
+                };
+                self.state.config.entry(k).or_insert(inner);
+            }
+        }
+        Ok(())
+    }
+
+    fn update_run(&mut self, run: &proto::RunRecord) {
+        if let Some(c) = &run.config {
+            self.state.apply_config(c);
+        }
+    }
+
+    fn alert(&mut self, a: &proto::AlertRecord) -> Result<()> {
+        if !self.started {
+            return Ok(());
+        }
+        let vars = json!({
+            "entityName": self.entity, "projectName": self.project, "runName": self.run_id,
+            "title": a.title, "text": a.text,
+            "severity": if a.level.is_empty() { "INFO" } else { a.level.as_str() },
+            "waitDuration": a.wait_duration,
+        });
+        self.client.graphql("NotifyScriptableRunAlert", gql::NOTIFY_ALERT, Some(vars))?;
+        Ok(())
+    }
+
+    /// True when a file_stream request is due (live batching).
+    pub fn flush_due(&self) -> bool {
+        if !self.started {
+            return false;
+        }
+        let has_data = self.pending_bytes > 0 || self.state.summary_dirty;
+        let elapsed = self.last_send.elapsed();
+        (has_data && elapsed >= self.cfg.interval)
+            || self.pending_bytes >= self.cfg.max_request_bytes
+            || elapsed >= self.cfg.heartbeat
+    }
+
+    /// When the next request would be due.
+    pub fn next_due(&self) -> Duration {
+        let elapsed = self.last_send.elapsed();
+        let target = if self.pending_bytes > 0 || self.state.summary_dirty {
+            self.cfg.interval
+        } else {
+            self.cfg.heartbeat
+        };
+        target.saturating_sub(elapsed)
+    }
+
+    /// Sends pending lines (several requests if they exceed the size limit);
+    /// a heartbeat `{}` if nothing is pending. Config changes go out with
+    /// UpsertBucket first.
+    pub fn flush(&mut self) -> Result<()> {
+        if !self.started {
+            return Ok(());
+        }
+        if self.state.config_dirty && self.cfg.mode == Mode::Live {
+            self.upsert_config()?;
+        }
+        self.flush_lines()
+    }
+
+    fn flush_lines(&mut self) -> Result<()> {
+        if self.pending_bytes == 0 && !self.state.summary_dirty {
+            if self.cfg.mode == Mode::Live && self.last_send.elapsed() >= self.cfg.heartbeat {
+                let text = self
+                    .client
+                    .file_stream(&self.entity, &self.project, &self.run_id, b"{}")?;
+                self.last_send = Instant::now();
+                if text.get("stopped").and_then(JValue::as_bool) == Some(true) {
+                    self.stopped.store(true, Ordering::SeqCst);
+                }
+            }
+            return Ok(());
+        }
+        loop {
+            let body = self.build_body(None);
+            self.send_body(&body)?;
+            if self.pending_bytes == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    fn upsert_config(&mut self) -> Result<()> {
+        let vars = json!({"name": self.run_id, "project": self.project, "entity": self.entity,
+                          "config": self.state.config_json()});
+        self.client.graphql("UpsertBucket", gql::UPSERT_BUCKET, Some(vars))?;
+        self.state.config_dirty = false;
+        Ok(())
+    }
+
+    /// Builds a request body from the head of every stream (up to the size
+    /// limit) plus the summary; `fin` adds `uploaded`/`complete`/`exitcode`.
+    fn build_body(&self, fin: Option<(&[String], i32)>) -> (String, [usize; 3], bool) {
+        let mut out = String::with_capacity(self.pending_bytes.min(self.cfg.max_request_bytes) + 256);
+        out.push_str("{\"files\":{");
+        let mut counts = [0usize; 3];
+        let mut first_file = true;
+        let mut budget = self.cfg.max_request_bytes;
+        for (i, s) in self.streams.iter().enumerate() {
+            if s.lines.is_empty() {
+                continue;
+            }
+            if !first_file {
+                out.push(',');
+            }
+            first_file = false;
+            write_str(STREAM_NAMES[i], &mut out);
+            out.push_str(&format!(":{{\"offset\":{},\"content\":[", s.offset));
+            for (j, line) in s.lines.iter().enumerate() {
+                if j > 0 && line.len() + 8 > budget {
+                    break;
+                }
+                if j > 0 {
+                    out.push(',');
+                }
+                write_str(line, &mut out);
+                budget = budget.saturating_sub(line.len() + 8);
+                counts[i] += 1;
+            }
+            out.push_str("]}");
+        }
+        let with_summary = self.state.summary_dirty || fin.is_some();
+        if with_summary {
+            if !first_file {
+                out.push(',');
+            }
+            out.push_str("\"wandb-summary.json\":{\"offset\":0,\"content\":[");
+            write_str(&self.state.summary_json(), &mut out);
+            out.push_str("]}");
+        }
+        out.push('}');
+        let all_sent = counts.iter().zip(&self.streams).all(|(c, s)| *c == s.lines.len());
+        if let Some((uploaded, code)) = fin.filter(|_| all_sent) {
+            out.push_str(",\"uploaded\":");
+            out.push_str(&serde_json::to_string(uploaded).unwrap_or_else(|_| "[]".into()));
+            out.push_str(&format!(",\"complete\":true,\"exitcode\":{code}"));
+        }
+        out.push('}');
+        (out, counts, with_summary)
+    }
+
+    fn send_body(&mut self, body: &(String, [usize; 3], bool)) -> Result<JValue> {
+        let (text, counts, with_summary) = body;
+        let answer = self
+            .client
+            .file_stream(&self.entity, &self.project, &self.run_id, text.as_bytes())?;
+        for (i, n) in counts.iter().enumerate() {
+            for _ in 0..*n {
+                if let Some(l) = self.streams[i].lines.pop_front() {
+                    self.pending_bytes = self.pending_bytes.saturating_sub(l.len() + 8);
+                }
+            }
+            self.streams[i].offset += n;
+            self.sent[i] += n;
+        }
+        if *with_summary {
+            self.state.summary_dirty = false;
+        }
+        self.last_send = Instant::now();
+        if answer.get("stopped").and_then(JValue::as_bool) == Some(true) {
+            self.stopped.store(true, Ordering::SeqCst);
+        }
+        Ok(answer)
+    }
+
+    /// The exit sequence: flush, write the generated files, final
+    /// UpsertBucket, CreateRunFiles + PUTs, final file_stream with
+    /// `complete`. Without an exit record the exit code is 1.
+    pub fn finish_run(&mut self) -> Result<()> {
+        if !self.started {
+            return Ok(());
+        }
+        let mut done = Vec::new();
+        self.console.finish(&mut done);
+        self.console_lines(done, None)?;
+        if let Some(mut f) = self.console_file.take() {
+            let path = self.files_dir.join("output.log");
+            f.flush().map_err(|e| OnlineError::io("cannot write", path, e))?;
+        }
+        if self.state.exit.is_none() {
+            self.state.exit = Some((1, 0));
+        }
+        let (code, _) = self.state.exit.unwrap_or((1, 0));
+        self.flush_lines()?;
+        self.write_generated_files()?;
+        self.upsert_config()?;
+        self.upload_run_files()?;
+        let uploaded = self.uploaded.clone();
+        loop {
+            let body = self.build_body(Some((&uploaded, code)));
+            let is_final = body.0.contains("\"complete\":true");
+            self.send_body(&body)?;
+            if is_final {
+                break;
+            }
+        }
+        self.completed = true;
+        Ok(())
+    }
+
+    fn write_generated_files(&self) -> Result<()> {
+        let dir = &self.files_dir;
+        std::fs::create_dir_all(dir).map_err(|e| OnlineError::io("cannot create", dir, e))?;
+        let mut files = vec![
+            ("config.yaml", self.state.config_yaml()),
+            ("wandb-summary.json", self.state.summary_json()),
+        ];
+        if let Some(m) = self.state.metadata_json() {
+            files.push(("wandb-metadata.json", m));
+        }
+        for (name, text) in files {
+            let p = dir.join(name);
+            std::fs::write(&p, text).map_err(|e| OnlineError::io("cannot write", &p, e))?;
+        }
+        Ok(())
+    }
+
+    fn run_file_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        let mut add = |n: &str| {
+            if !names.iter().any(|x| x == n) {
+                names.push(n.to_string());
+            }
+        };
+        for n in ["wandb-summary.json", "config.yaml", "wandb-metadata.json", "output.log"] {
+            add(n);
+        }
+        for f in &self.state.files {
+            add(f);
+        }
+        names.retain(|n| self.files_dir.join(n).is_file());
+        names
+    }
+
+    fn upload_run_files(&mut self) -> Result<()> {
+        let names: Vec<String> = self
+            .run_file_names()
+            .into_iter()
+            .filter(|n| !self.uploaded.contains(n))
+            .collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        let vars = json!({"entity": self.entity, "project": self.project, "run": self.run_id, "files": names});
+        let data = self.client.graphql("CreateRunFiles", gql::CREATE_RUN_FILES, Some(vars))?;
+        let headers: Vec<(String, String)> = data
+            .pointer("/createRunFiles/uploadHeaders")
+            .and_then(JValue::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(JValue::as_str)
+                    .filter_map(|h| h.split_once(':'))
+                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let files = data
+            .pointer("/createRunFiles/files")
+            .and_then(JValue::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for f in files {
+            let (Some(name), Some(url)) = (
+                f.get("name").and_then(JValue::as_str),
+                f.get("uploadUrl").and_then(JValue::as_str),
+            ) else {
+                continue;
+            };
+            let path = self.files_dir.join(name);
+            let bytes = std::fs::read(&path).map_err(|e| OnlineError::io("cannot read", &path, e))?;
+            self.client.upload(url, &headers, bytes)?;
+            self.uploaded.push(name.to_string());
+        }
+        Ok(())
+    }
+
+    /// What was sent and what is still unsent.
+    pub fn report(&self, unread_bytes: u64) -> SyncReport {
+        let pending_files: Vec<String> = if self.completed {
+            Vec::new()
+        } else {
+            self.run_file_names()
+                .into_iter()
+                .filter(|n| !self.uploaded.contains(n))
+                .collect()
+        };
+        SyncReport {
+            entity: self.entity.clone(),
+            project: self.project.clone(),
+            run_id: self.run_id.clone(),
+            history_lines: self.sent[HISTORY],
+            events_lines: self.sent[EVENTS],
+            output_lines: self.sent[OUTPUT],
+            files_uploaded: self.uploaded.clone(),
+            exit_code: self.state.exit.map(|e| e.0),
+            stopped: self.stopped.load(Ordering::SeqCst),
+            skipped: false,
+            dropped_lines: self.dropped_lines,
+            unsent: Unsent {
+                history_lines: self.streams[HISTORY].lines.len(),
+                events_lines: self.streams[EVENTS].lines.len(),
+                output_lines: self.streams[OUTPUT].lines.len(),
+                unread_bytes,
+                files: pending_files,
+                summary: self.state.summary_dirty && !self.completed,
+                completion: !self.completed,
+            },
+        }
+    }
+}
+
+fn pick(over: &Option<String>, rec: &str) -> Option<String> {
+    over.clone()
+        .filter(|s| !s.is_empty())
+        .or_else(|| (!rec.is_empty()).then(|| rec.to_string()))
+}

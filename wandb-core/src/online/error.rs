@@ -1,0 +1,131 @@
+//! Errors of online mode and sync.
+
+use std::path::PathBuf;
+
+/// The result type of [`crate::online`].
+pub type Result<T, E = OnlineError> = std::result::Result<T, E>;
+
+/// What can go wrong while talking to a W&B server. The API key never
+/// appears in any message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OnlineError {
+    /// No API key was found anywhere.
+    #[error("no W&B API key for {host}: set WANDB_API_KEY, pass Settings::api_key, or run `wandb-rs login` (stores it in ~/.netrc)")]
+    MissingApiKey {
+        /// The server the key is needed for.
+        host: String,
+    },
+    /// The API key has the wrong shape.
+    #[error("invalid W&B API key ({0}): a key is at least 40 letters, digits, '_' or '-', optionally after a '<prefix>-'; copy it again from your W&B settings page")]
+    InvalidApiKey(&'static str),
+    /// The server rejected the API key.
+    #[error("the W&B server at {base_url} rejected the API key (HTTP {status}): check WANDB_API_KEY or run `wandb-rs login --host {base_url}` again")]
+    Rejected {
+        /// The base URL.
+        base_url: String,
+        /// 401 or 403.
+        status: u16,
+    },
+    /// The base URL cannot be used.
+    #[error("invalid W&B base URL {url:?}: {reason} (set WANDB_BASE_URL to e.g. https://api.wandb.ai)")]
+    InvalidBaseUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The server answered with an error that retrying does not fix.
+    #[error("{what} failed with HTTP {status}: {body}")]
+    Http {
+        /// What was being done, e.g. "GraphQL UpsertBucket".
+        what: String,
+        /// The status code.
+        status: u16,
+        /// The start of the answer.
+        body: String,
+    },
+    /// The server could not be reached (or kept failing) until the deadline.
+    #[error("{what} did not succeed before the deadline ({attempts} attempts; last error: {last}); the run directory keeps everything and can be synced later with `wandb-rs sync`")]
+    Unreachable {
+        /// What was being done.
+        what: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last error seen.
+        last: String,
+    },
+    /// A GraphQL answer carried errors.
+    #[error("GraphQL {op} failed: {message}")]
+    GraphQl {
+        /// The operation.
+        op: String,
+        /// The server's message(s).
+        message: String,
+    },
+    /// The `.wandb` file has no run record, so there is nothing to create.
+    #[error("{0}: no run record found (a .wandb file must start with a run record to be synced)")]
+    NoRunRecord(PathBuf),
+    /// No `.wandb` file was found in a run directory.
+    #[error("{0}: no run-<id>.wandb file in this directory")]
+    NoWandbFile(PathBuf),
+    /// A file could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The `.wandb` file is not valid.
+    #[error("{path}: {reason}")]
+    BadLog {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The background uploader stopped unexpectedly.
+    #[error("the upload thread failed: {0}")]
+    Thread(String),
+}
+
+impl OnlineError {
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        OnlineError::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+impl From<OnlineError> for crate::Error {
+    fn from(e: OnlineError) -> Self {
+        match e {
+            OnlineError::Io {
+                action,
+                path,
+                source,
+            } => crate::Error::Io {
+                action,
+                path,
+                source,
+            },
+            OnlineError::MissingApiKey { .. } | OnlineError::InvalidApiKey(_) => {
+                crate::Error::InvalidSetting {
+                    name: "api_key".into(),
+                    reason: e.to_string(),
+                }
+            }
+            OnlineError::InvalidBaseUrl { .. } => crate::Error::InvalidSetting {
+                name: "base_url".into(),
+                reason: e.to_string(),
+            },
+            other => crate::Error::Writer(format!("online mode: {other}")),
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! Online mode and `sync`: stream runs to a W&B server (feature `online`).
+//!
+//! The `.wandb` transaction log is the source of truth. A *sync engine*
+//! reads records from it — a finished offline run ([`sync_run_dir`]) or a
+//! live run whose writer thread is still appending ([`LiveSync`]) — and
+//! sends them with the official protocol (spec §6): `UpsertBucket`,
+//! file_stream (history, system metrics, summary, console), `CreateRunFiles`
+//! and uploads, completion. Requests are retried with exponential backoff
+//! and jitter on 429, 5xx, timeouts and connection errors; file_stream
+//! offsets make a re-sent batch overwrite rather than duplicate. While the
+//! server is down nothing more is read from the file, so memory stays
+//! bounded, and whatever is unsent when `finish` gives up stays in the run
+//! directory for `wandb-rs sync`.
+//!
+//! ```no_run
+//! use wandb_core::online::{sync_run_dir, SyncOptions};
+//! let report = sync_run_dir(
+//!     std::path::Path::new("wandb/offline-run-20260101_000000-abc123"),
+//!     &SyncOptions { entity: Some("me".into()), ..SyncOptions::default() },
+//!     |_progress| {},
+//! )?;
+//! assert!(report.unsent.is_empty());
+//! # Ok::<(), wandb_core::online::OnlineError>(())
+//! ```
+//!
+//! The API key is sent only to the base URL (`Authorization: Basic
+//! base64("api:" + key)`), never to upload URLs, and is never written to
+//! any file or log line.
+
+mod auth;
+mod engine;
+mod error;
+mod graphql;
+mod http;
+mod lines;
+mod live;
+mod report;
+mod state;
+mod sync;
+mod tail;
+mod yaml;
+
+pub use auth::{
+    netrc_path, resolve_api_key, resolve_base_url, url_host, write_netrc, ApiKey, DEFAULT_BASE_URL,
+};
+pub use error::{OnlineError, Result};
+pub use http::{Client, Deadline, RetryPolicy};
+pub use live::{LiveOptions, LiveSync};
+pub use report::{SyncReport, Unsent};
+pub use sync::{find_wandb_file, sync_run_dir, synced_marker, SyncOptions, SyncProgress};
+pub use tail::{Polled, Tail};
