@@ -1,1 +1,28 @@
-//! placeholder
+//! TensorBoard both ways for wandb-rs.
+//!
+//! - **Read** event files ([`EventFileReader`], [`read_events`]): TFRecord
+//!   framing with masked CRC32C checks, incremental (a file still being
+//!   written is read as it grows), corrupt records reported and skipped.
+//! - **Write** event files ([`SummaryWriter`]) that `tensorboard --logdir`
+//!   and TensorBoard's own loaders read: scalars, histograms, images, text.
+//! - **Convert** events into W&B history values the way the official client
+//!   does with `sync_tensorboard=True` ([`convert`]).
+//!
+//! The messages are generated from our own `.proto` ([`proto`]) with the
+//! official field numbers.
+#![warn(missing_docs)]
+
+pub mod convert;
+mod encode;
+mod error;
+pub mod framing;
+pub mod group;
+pub mod histogram;
+pub mod proto;
+mod tensor;
+mod reader;
+mod writer;
+
+pub use error::{Error, Result};
+pub use reader::{is_event_file_name, read_events, EventFileReader};
+pub use writer::{histogram_of, hostname, now_wall_time, png_info, SummaryWriter, WriterOptions, FILE_VERSION};
