@@ -201,7 +201,7 @@ mod nvml {
                 architecture: dev.architecture().map(|a| a.to_string()).unwrap_or_default(),
                 uuid: dev.uuid().unwrap_or_default(),
                 pci_bus_id: dev.pci_info().map(|p| p.bus_id).unwrap_or_default(),
-                numa_node: dev.numa_node_id().unwrap_or(0),
+                numa_node: dev.numa_node_id().ok(),
             });
         }
         if let Some(first) = env.gpu_nvidia.first() {

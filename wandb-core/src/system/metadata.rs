@@ -183,7 +183,9 @@ pub fn metadata_json(env: &proto::EnvironmentRecord) -> String {
                 go.str("architecture", &g.architecture);
                 go.str("uuid", &g.uuid);
                 go.str("pciBusId", &g.pci_bus_id);
-                go.u32("numaNode", g.numa_node);
+                if let Some(n) = g.numa_node {
+                    go.u32("numaNode", n);
+                }
                 J::Obj(go.0)
             })
             .collect();
