@@ -72,6 +72,9 @@ struct Shared {
     summary: Arc<Mutex<Map>>,
     hooks: Mutex<Vec<Hook>>,
     worker: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Online mode: the uploader tailing the `.wandb` file (see crate::online).
+    #[cfg(feature = "online")]
+    live: Mutex<Option<crate::online::LiveSync>>,
 }
 
 /// The owner of a run: finishing happens when the last strong handle drops.
@@ -174,6 +177,8 @@ pub fn init(options: InitOptions) -> Result<Run> {
             summary: Default::default(),
             hooks: Default::default(),
             worker: Default::default(),
+            #[cfg(feature = "online")]
+            live: Default::default(),
         }));
     }
     if settings.mode == Mode::Online && !cfg!(feature = "online") {
@@ -202,6 +207,20 @@ pub fn init(options: InitOptions) -> Result<Run> {
         RecordType::Environment(environment::collect(&settings, start_time, &writer_id)),
         RecordType::Telemetry(telemetry(&settings)),
     ];
+    // Online mode: validate the key and start tailing the log (crate::online).
+    #[cfg(feature = "online")]
+    let live = if settings.mode == Mode::Online {
+        Some(crate::online::LiveSync::start(&settings, &rd.dir, &rd.wandb_file)?)
+    } else {
+        None
+    };
+    #[cfg(feature = "online")]
+    let on_flush: Option<Box<dyn Fn() + Send>> = live.as_ref().map(|l| {
+        let n = l.notifier();
+        Box::new(move || n.notify()) as Box<dyn Fn() + Send>
+    });
+    #[cfg(not(feature = "online"))]
+    let on_flush: Option<Box<dyn Fn() + Send>> = None;
     let summary = Arc::new(Mutex::new(Map::new()));
     let (tx, rx) = crossbeam_channel::bounded(settings.queue_capacity.max(1));
     let handle = worker::spawn(
@@ -214,13 +233,13 @@ pub fn init(options: InitOptions) -> Result<Run> {
             flush_interval: settings.flush_interval,
             initial,
             summary_mirror: summary.clone(),
-            on_flush: None,
+            on_flush,
         },
         rx,
     )
     .map_err(|e| Error::Writer(format!("cannot start the writer thread: {e}")))?;
 
-    Ok(Run::from_shared(Shared {
+    let run = Run::from_shared(Shared {
         settings,
         info,
         dir: rd.dir,
@@ -237,7 +256,13 @@ pub fn init(options: InitOptions) -> Result<Run> {
         summary,
         hooks: Default::default(),
         worker: Mutex::new(Some(handle)),
-    }))
+        #[cfg(feature = "online")]
+        live: Mutex::new(live),
+    });
+    // System metrics + requirements.txt (system/), console capture (console/).
+    crate::system::attach(&run);
+    crate::console::attach(&run);
+    Ok(run)
 }
 
 fn random_writer_id() -> String {
@@ -520,6 +545,7 @@ impl Run {
 
     /// Waits until everything logged so far is written and flushed to disk.
     pub fn flush(&self) -> Result<()> {
+        crate::console::flush_active(); // captured stdout/stderr first
         let (reply, rx) = crossbeam_channel::bounded(1);
         if self.shared().tx.is_none() {
             return Ok(());
@@ -573,6 +599,16 @@ fn finish_shared(shared: &Shared, exit_code: i32) -> Result<()> {
         .map_err(|_| Error::FinishTimeout(timeout))?;
     if let Some(h) = shared.worker.lock().take() {
         let _ = h.join();
+    }
+    // Online mode: upload what is left (bounded by finish_timeout); anything
+    // unsent stays in the run directory for `wandb-rs sync`.
+    #[cfg(feature = "online")]
+    if let Some(live) = shared.live.lock().take() {
+        let sent = live.finish(timeout)?;
+        if !sent.unsent.is_empty() {
+            tracing::warn!(unsent = ?sent.unsent, run_dir = %shared.dir.display(),
+                "not everything reached the server; upload the rest with: wandb-rs sync <run dir>");
+        }
     }
     if !shared.settings.silent {
         tracing::info!(

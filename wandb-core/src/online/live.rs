@@ -80,6 +80,31 @@ struct Shared {
     stopped: Arc<AtomicBool>,
 }
 
+impl Shared {
+    fn notify(&self) {
+        let mut s = self.signal.lock();
+        s.seq = s.seq.wrapping_add(1);
+        self.cv.notify_one();
+    }
+}
+
+/// Wakes a [`LiveSync`] uploader (cheap to clone, `Send + Sync`).
+#[derive(Clone)]
+pub struct FlushNotifier(Arc<Shared>);
+
+impl FlushNotifier {
+    /// Same as [`LiveSync::notify_flushed`].
+    pub fn notify(&self) {
+        self.0.notify();
+    }
+}
+
+impl std::fmt::Debug for FlushNotifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FlushNotifier")
+    }
+}
+
 type Outcome = (Result<()>, SyncReport);
 
 /// Streams a live run to the server. Created by the run at init (online
@@ -162,9 +187,12 @@ impl LiveSync {
 
     /// Wakes the uploader: the writer has flushed new records to the file.
     pub fn notify_flushed(&self) {
-        let mut s = self.shared.signal.lock();
-        s.seq = s.seq.wrapping_add(1);
-        self.shared.cv.notify_one();
+        self.shared.notify();
+    }
+
+    /// A handle that wakes the uploader, for the writer thread's flush hook.
+    pub fn notifier(&self) -> FlushNotifier {
+        FlushNotifier(self.shared.clone())
     }
 
     /// True once the server asked the run to stop (`"stopped": true`).
