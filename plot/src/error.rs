@@ -105,4 +105,17 @@ pub enum PlotError {
         /// How many names were given.
         names: usize,
     },
+    /// A column named in a chart does not exist in its table.
+    #[error("{what}: the table has no column {column:?} (its columns are {columns:?}); name an existing column")]
+    NoSuchColumn {
+        /// The chart that was called.
+        what: &'static str,
+        /// The missing column.
+        column: String,
+        /// The table's columns.
+        columns: Vec<String>,
+    },
+    /// The computed rows could not be put in a table (the message says why).
+    #[error("cannot build the chart table: {0}")]
+    Table(String),
 }
