@@ -1,0 +1,95 @@
+//! `wandb_core::init` in online mode against the fake server: the whole run
+//! lifecycle through the real writer thread and `LiveSync`.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::json;
+use wandb_core::{init, row, Console, InitOptions, Mode};
+use wandb_fake_server::{Fault, FakeServer, Target};
+
+fn opts(server: &FakeServer, dir: &Path, id: &str) -> InitOptions {
+    opts_with_key(server, dir, id, server.api_key())
+}
+
+fn opts_with_key(server: &FakeServer, dir: &Path, id: &str, key: &str) -> InitOptions {
+    // batch file_stream requests every 50 ms instead of 15 s
+    std::env::set_var("WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL", "0.05");
+    InitOptions::new()
+        .dir(dir)
+        .mode(Mode::Online)
+        .project("proj")
+        .entity("me")
+        .id(id)
+        .console(Console::Off)
+        .system_metrics(false)
+        .environment([
+            ("HOME", dir.join("home").display().to_string()),
+            ("WANDB_API_KEY", key.to_string()),
+            ("WANDB_BASE_URL", server.url().to_string()),
+        ])
+}
+
+#[test]
+fn an_online_run_arrives_complete() {
+    let server = FakeServer::start();
+    server.inject(Fault::status(Target::FileStream, 503, 1));
+    let tmp = tempfile::tempdir().unwrap();
+    let run = init(
+        opts(&server, tmp.path(), "e2e1")
+            .config(&json!({"lr": 0.1, "layers": [8, 4]}))
+            .tags(["t1", "t2"])
+            .notes("some notes"),
+    )
+    .unwrap();
+    for i in 0..2000 {
+        run.log(row! {"loss" => 1.0 / (i as f64 + 1.0), "epoch" => i / 100}).unwrap();
+    }
+    run.config().update(&json!({"extra": "yes"})).unwrap();
+    run.summary().set("best", 0.9).unwrap();
+    run.flush().unwrap();
+    // rows stream while the run is live
+    let live = server.wait_for_run("me", "proj", "e2e1", Duration::from_secs(20), |r| r.history().len() == 2000);
+    assert_eq!(live.unwrap().history().len(), 2000);
+    let dir = run.dir().to_path_buf();
+    run.finish().unwrap();
+
+    let r = server.run("me", "proj", "e2e1").unwrap();
+    assert_eq!(r.state(), "finished");
+    assert_eq!(steps(&r), (0..2000).collect::<Vec<_>>());
+    let h = r.history();
+    assert_eq!(h[1999]["loss"], json!(1.0 / 2000.0));
+    assert_eq!(h[1999]["epoch"], json!(19));
+    let cfg = r.plain_config();
+    assert_eq!(cfg["lr"], json!(0.1));
+    assert_eq!(cfg["layers"], json!([8, 4]));
+    assert_eq!(cfg["extra"], json!("yes"));
+    assert_eq!(r.tags, vec!["t1", "t2"]);
+    assert_eq!(r.notes.as_deref(), Some("some notes"));
+    assert_eq!(r.summary["best"], json!(0.9));
+    assert_eq!(r.summary["loss"], json!(1.0 / 2000.0));
+    for f in ["config.yaml", "wandb-summary.json", "wandb-metadata.json"] {
+        assert!(r.files.contains_key(f), "{f} not uploaded: {:?}", r.files.keys());
+        assert!(dir.join("files").join(f).exists(), "{f} not written locally");
+    }
+    assert_eq!(server.uploads_with_auth(), 0);
+    assert_not_in_files(tmp.path(), server.api_key());
+}
+
+#[test]
+fn a_rejected_key_fails_init_quickly() {
+    let server = FakeServer::with_api_key(&"k".repeat(40));
+    let tmp = tempfile::tempdir().unwrap();
+    let t = Instant::now();
+    let err = match init(opts_with_key(&server, tmp.path(), "nokey", wandb_fake_server::DEFAULT_API_KEY)) {
+        Ok(_) => panic!("init accepted a rejected key"),
+        Err(e) => e,
+    };
+    assert!(t.elapsed() < Duration::from_secs(5));
+    let msg = err.to_string();
+    assert!(msg.contains("rejected the API key"), "{msg}");
+    assert!(!msg.contains(wandb_fake_server::DEFAULT_API_KEY));
+}
