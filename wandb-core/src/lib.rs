@@ -17,6 +17,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod console;
 mod environment;
 pub mod error;
 mod history_encode;

@@ -104,7 +104,7 @@ impl HostSource {
             .map(|n| n.get() as f64)
             .unwrap_or(1.0);
         let net_base = networks.as_ref().map(net_totals).unwrap_or((0, 0));
-        let mut me = Self {
+        Some(Self {
             sys,
             networks,
             pid: Pid::from_u32(pid),
@@ -113,11 +113,10 @@ impl HostSource {
             net_base,
             retrans_base: procfs::read_tcp_retransmits(),
             disk_base: procfs::read_diskstats().unwrap_or_default(),
+            // Like the official client, the first sample has no `cpu`: it
+            // needs two readings of the process CPU time.
             last_cpu: None,
-        };
-        // Prime the process CPU counter so the next sample has a delta.
-        me.last_cpu = me.process_cpu_ms().map(|ms| (Instant::now(), ms));
-        Some(me)
+        })
     }
 
     fn refresh_process(&mut self) {

@@ -30,6 +30,7 @@ pub use host::HostSource;
 pub use metadata::{merge_environment, metadata_json};
 pub use monitor::{StatsSink, SystemMonitor};
 pub use sample::{float_json, Sample};
+pub(crate) use sample::timestamp as sample_timestamp;
 
 use std::path::PathBuf;
 
@@ -68,4 +69,85 @@ pub fn default_sources(pid: u32, disk_paths: Vec<PathBuf>) -> Vec<Box<dyn Metric
         sources.push(Box::new(g));
     }
     sources
+}
+
+// ---- run integration -------------------------------------------------------
+
+use std::sync::Arc;
+
+use crate::proto::record::RecordType;
+use crate::{Run, Settings, WeakRun};
+
+impl StatsSink for WeakRun {
+    fn emit(&self, record: crate::proto::StatsRecord) -> bool {
+        match self.upgrade() {
+            Some(run) => run.emit_record(RecordType::Stats(record)).is_ok(),
+            None => false,
+        }
+    }
+}
+
+impl SystemMonitor {
+    /// Starts sampling this machine for `run` every
+    /// `settings.stats_sampling_interval`, writing `stats` records until the
+    /// run finishes (an `on_finish` hook stops and joins the thread before
+    /// the exit record). `None` when `settings.system_metrics` is off, the
+    /// run is disabled or already gone, or nothing can be measured here.
+    pub fn start(run: WeakRun, settings: &Settings) -> Option<Arc<SystemMonitor>> {
+        if !settings.system_metrics {
+            return None;
+        }
+        let strong = run.upgrade()?;
+        if strong.is_disabled() {
+            return None;
+        }
+        let sources = default_sources(std::process::id(), default_disk_paths());
+        if sources.is_empty() {
+            return None;
+        }
+        let monitor = Arc::new(SystemMonitor::spawn(
+            run,
+            sources,
+            settings.stats_sampling_interval,
+        )?);
+        let m = Arc::clone(&monitor);
+        strong.on_finish(move || m.stop());
+        Some(monitor)
+    }
+}
+
+/// Writes `files/requirements.txt` with the program's Rust dependencies
+/// (from its `Cargo.lock`, see [`find_cargo_lock`]) and records it with a
+/// `files` record (type WANDB), as the official client does for Python
+/// packages. Does nothing when no `Cargo.lock` is found.
+pub fn record_dependencies(run: &Run) {
+    if run.is_disabled() {
+        return;
+    }
+    let Some(lock) = find_cargo_lock() else { return };
+    let Ok(text) = std::fs::read_to_string(&lock) else { return };
+    let reqs = requirements_from_lock(&text);
+    if reqs.is_empty() {
+        return;
+    }
+    let path = run.files_dir().join("requirements.txt");
+    if let Err(e) = std::fs::write(&path, reqs) {
+        tracing::warn!("cannot write {}: {e}", path.display());
+        return;
+    }
+    let _ = run.emit_record(RecordType::Files(crate::proto::FilesRecord {
+        files: vec![crate::proto::FilesItem {
+            path: "requirements.txt".into(),
+            r#type: crate::proto::files_item::FileType::Wandb as i32,
+            ..Default::default()
+        }],
+        ..Default::default()
+    }));
+}
+
+/// Everything this module adds to a fresh run: `requirements.txt` and the
+/// system monitor. Called by `init`.
+pub(crate) fn attach(run: &Run) {
+    record_dependencies(run);
+    let _ = SystemMonitor::start(run.downgrade(), run.settings());
 }
