@@ -14,6 +14,7 @@
 
 pub mod convert;
 mod encode;
+mod fastdecode;
 mod error;
 pub mod framing;
 pub mod group;

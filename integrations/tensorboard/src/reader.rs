@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use prost::Message as _;
 
 use crate::error::{Error, Result};
+use crate::fastdecode;
 use crate::framing::{self, Frame, FRAME_OVERHEAD, HEADER_LEN};
 use crate::proto::Event;
 
@@ -82,9 +83,9 @@ impl EventFileReader {
             self.start = 0;
         }
         let old = self.buf.len();
-        self.buf.resize(old + CHUNK, 0);
+        self.buf.reserve(CHUNK);
         let n = loop {
-            match self.file.read(&mut self.buf[old..]) {
+            match (&mut self.file).take(CHUNK as u64).read_to_end(&mut self.buf) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -93,7 +94,6 @@ impl EventFileReader {
                 }
             }
         };
-        self.buf.truncate(old + n);
         self.eof = n == 0;
         Ok(n)
     }
@@ -163,12 +163,28 @@ impl EventFileReader {
     /// The next event, or `None` when no complete record is available yet
     /// (end of file, or a last record still being written).
     pub fn next_event(&mut self) -> Result<Option<Event>> {
+        let mut ev = Event::default();
+        Ok(self.next_event_into(&mut ev)?.then_some(ev))
+    }
+
+    /// Like [`Self::next_event`], but decodes into `ev`, reusing its
+    /// allocations for the common single-scalar event (the fastest way to
+    /// read many events). Returns `false` when no complete record is
+    /// available yet.
+    pub fn next_event_into(&mut self, ev: &mut Event) -> Result<bool> {
         let at = self.offset;
         let Some((a, b)) = self.next_payload()? else {
-            return Ok(None);
+            return Ok(false);
         };
-        match Event::decode(&self.buf[a..b]) {
-            Ok(ev) => Ok(Some(ev)),
+        let payload = &self.buf[a..b];
+        if fastdecode::scalar_event_into(payload, ev) {
+            return Ok(true);
+        }
+        match Event::decode(payload) {
+            Ok(decoded) => {
+                *ev = decoded;
+                Ok(true)
+            }
             Err(e) => Err(self.corrupt(at, format!("the payload is not a valid Event: {e}"))),
         }
     }
