@@ -1,0 +1,151 @@
+//! The `wandb-rs` binary: `sync` against the fake server, `login` into netrc.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use wandb_fake_server::FakeServer;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wandb-rs"))
+}
+
+/// A command with HOME, NETRC and the W&B variables pointed into `home`.
+fn hermetic(home: &Path) -> Command {
+    let mut c = bin();
+    c.env("HOME", home)
+        .env("NETRC", home.join(".netrc"))
+        .env("WANDB_CONFIG_DIR", home.join(".config/wandb"))
+        .env_remove("WANDB_API_KEY")
+        .env_remove("WANDB_BASE_URL")
+        .current_dir(home);
+    c
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+fn minimal_run(tmp: &Path) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/online/minimal_run/offline-run-20261121_235005-minrun01");
+    let dest = tmp.join("offline-run-20261121_235005-minrun01");
+    copy_dir(&src, &dest);
+    dest
+}
+
+#[test]
+fn sync_uploads_a_run_and_marks_it() {
+    let server = FakeServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = minimal_run(tmp.path());
+    let out = hermetic(tmp.path())
+        .env("WANDB_API_KEY", server.api_key())
+        .env("WANDB_BASE_URL", server.url())
+        .args(["sync", "-e", "team", "-p", "cli-proj"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("team/cli-proj/minrun01"), "{stdout}");
+    let run = server.run("team", "cli-proj", "minrun01").unwrap();
+    assert_eq!(run.state(), "finished");
+    assert_eq!(run.history().len(), 4);
+    assert!(dir.join("run-minrun01.wandb.synced").exists());
+
+    // again: skipped; with --include-synced and --id: a new run
+    let out = hermetic(tmp.path())
+        .env("WANDB_API_KEY", server.api_key())
+        .env("WANDB_BASE_URL", server.url())
+        .args(["sync"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already synced"));
+    let out = hermetic(tmp.path())
+        .env("WANDB_API_KEY", server.api_key())
+        .env("WANDB_BASE_URL", server.url())
+        .args(["sync", "--include-synced", "-e", "team", "--id", "copy1"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(server.run("team", "fmt-test", "copy1").unwrap().history().len(), 4);
+}
+
+#[test]
+fn login_then_sync_uses_the_netrc_key() {
+    let server = FakeServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = hermetic(tmp.path())
+        .args(["login", "--host", server.url(), server.api_key()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let netrc = tmp.path().join(".netrc");
+    let text = std::fs::read_to_string(&netrc).unwrap();
+    let host = server.url().trim_start_matches("http://");
+    assert!(text.contains(&format!("machine {host}")), "{text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&netrc).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(server.api_key()));
+    // a second login for the same host replaces the entry
+    let other = "z".repeat(40);
+    hermetic(tmp.path()).args(["login", "--host", server.url(), &other]).output().unwrap();
+    hermetic(tmp.path()).args(["login", "--host", server.url(), server.api_key()]).output().unwrap();
+    let text = std::fs::read_to_string(&netrc).unwrap();
+    assert_eq!(text.matches("machine").count(), 1, "{text}");
+
+    let dir = minimal_run(tmp.path());
+    let out = hermetic(tmp.path())
+        .env("WANDB_BASE_URL", server.url())
+        .args(["sync", "-e", "me"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(server.run("me", "fmt-test", "minrun01").unwrap().state(), "finished");
+}
+
+#[test]
+fn errors_are_clear() {
+    let server = FakeServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = minimal_run(tmp.path());
+    // no key anywhere
+    let out = hermetic(tmp.path())
+        .env("WANDB_BASE_URL", server.url())
+        .args(["sync"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no W&B API key"), "{err}");
+    // a bad key format at login
+    let out = hermetic(tmp.path()).args(["login", "short"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid W&B API key"));
+    // not a run directory
+    let out = hermetic(tmp.path())
+        .env("WANDB_API_KEY", server.api_key())
+        .env("WANDB_BASE_URL", server.url())
+        .args(["sync"])
+        .arg(tmp.path().join("nothing"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
