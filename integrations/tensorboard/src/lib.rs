@@ -22,8 +22,10 @@ pub mod histogram;
 pub mod proto;
 mod tensor;
 mod reader;
+mod watcher;
 mod writer;
 
 pub use error::{Error, Result};
 pub use reader::{is_event_file_name, read_events, EventFileReader};
+pub use watcher::{sync, sync_from_settings, sync_with, SyncOptions, TensorBoardSync};
 pub use writer::{histogram_of, hostname, now_wall_time, png_info, SummaryWriter, WriterOptions, FILE_VERSION};
