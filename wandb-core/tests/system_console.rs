@@ -168,3 +168,101 @@ fn a_panic_message_reaches_the_terminal_and_the_log() {
     assert!(stderr.contains("custom hook: boom"), "{stderr}");
     assert!(log.contains("custom hook: boom"), "{log}");
 }
+
+/// Options for a hermetic offline run in `dir` that captures the console.
+fn run_opts(dir: &Path) -> wandb_core::InitOptions {
+    wandb_core::InitOptions::new()
+        .dir(dir)
+        .mode(wandb_core::Mode::Offline)
+        .console(wandb_core::Console::Redirect)
+        .system_metrics(false)
+        .environment([("HOME", dir.join("home").display().to_string())])
+}
+
+fn run_dir_in(dir: &Path) -> std::path::PathBuf {
+    std::fs::read_dir(dir.join("wandb"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir() && p.file_name().unwrap().to_string_lossy().starts_with("offline-run-"))
+        .expect("run directory")
+}
+
+/// `(output_type, line)` of every output_raw record, read with our reader.
+fn output_raw(run_dir: &Path) -> Vec<(i32, String)> {
+    let file = std::fs::read_dir(run_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "wandb"))
+        .unwrap();
+    wandb_core::store::read_file(&file)
+        .unwrap()
+        .records
+        .into_iter()
+        .filter_map(|r| match r.record_type {
+            Some(wandb_core::proto::record::RecordType::OutputRaw(o)) => Some((o.output_type, o.line)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_run_keeps_console_lines_up_to_its_last_flush_when_the_program_aborts() {
+    if let Some(dir) = child_dir() {
+        let run = wandb_core::init(run_opts(&dir)).unwrap();
+        for i in 0..5 {
+            println!("epoch {i}");
+            run.log(wandb_core::row! {"loss" => 1.0 / (i as f64 + 1.0)}).unwrap();
+        }
+        eprintln!("about to crash");
+        run.flush().unwrap(); // console included: see Run::flush
+        std::process::abort();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_child(
+        "a_run_keeps_console_lines_up_to_its_last_flush_when_the_program_aborts",
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("epoch 4\n"), "teed to the terminal");
+    let run_dir = run_dir_in(dir.path());
+    let log = std::fs::read_to_string(run_dir.join("files/output.log")).unwrap();
+    let epochs: Vec<&str> = log.lines().filter(|l| l.starts_with("epoch")).collect();
+    assert_eq!(epochs, ["epoch 0", "epoch 1", "epoch 2", "epoch 3", "epoch 4"]);
+    assert!(log.lines().any(|l| l == "about to crash"));
+    let recs = output_raw(&run_dir);
+    let stdout_lines: Vec<&str> = recs.iter().filter(|r| r.0 == 1).map(|r| r.1.as_str()).collect();
+    assert_eq!(stdout_lines, ["epoch 0\n", "epoch 1\n", "epoch 2\n", "epoch 3\n", "epoch 4\n"]);
+    assert!(recs.contains(&(0, "about to crash\n".to_string())));
+}
+
+#[test]
+fn the_official_reader_shows_captured_console_lines() {
+    if let Some(dir) = child_dir() {
+        let run = wandb_core::init(run_opts(&dir).project("console")).unwrap();
+        println!("hello from the minimal run");
+        for i in 0..=20 {
+            eprint!("\rloading {:>3}%", i * 5);
+        }
+        eprintln!();
+        run.finish().unwrap();
+        println!("after finish: terminal only");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_child("the_official_reader_shows_captured_console_lines", dir.path());
+    assert!(out.status.success(), "{out:?}");
+    let run_dir = run_dir_in(dir.path());
+    let s = wandb_test_support::leet_summary(&run_dir);
+    let console: Vec<(String, String)> = s["console"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["stream"].as_str().unwrap().into(), c["line"].as_str().unwrap().into()))
+        .collect();
+    assert!(console.contains(&("stdout".into(), "hello from the minimal run".into())), "{console:?}");
+    assert!(console.contains(&("stderr".into(), "loading 100%".into())), "{console:?}");
+    assert_eq!(console.len(), 2, "one line per progress bar: {console:?}");
+    assert_eq!(s["console_lines"], 2);
+    let log = std::fs::read_to_string(run_dir.join("files/output.log")).unwrap();
+    assert!(!log.contains("after finish"));
+}

@@ -251,6 +251,26 @@ mod tests {
         assert_eq!(s.get("gpu.1.fanSpeed"), None, "unsupported values are left out");
     }
 
+    /// Runs on any machine: without an NVIDIA driver there is simply no
+    /// source and no inventory; with one, every GPU reports `gpu.{i}.*`.
+    #[cfg(feature = "gpu")]
+    #[test]
+    fn real_machine_nvml_or_nothing() {
+        use crate::system::MetricSource;
+        let mut env = crate::proto::EnvironmentRecord::default();
+        inventory(&mut env);
+        match NvmlSource::new(std::process::id()) {
+            None => assert!(env.gpu_nvidia.is_empty() && env.gpu_count == 0),
+            Some(mut src) => {
+                let mut s = Sample::new();
+                src.sample(&mut s);
+                assert!(s.get("gpu.0.memoryAllocatedBytes").is_some(), "{s:?}");
+                assert_eq!(env.gpu_count as usize, env.gpu_nvidia.len());
+                assert!(!env.gpu_type.is_empty());
+            }
+        }
+    }
+
     #[test]
     fn no_process_keys_when_the_gpu_is_not_ours() {
         let r = GpuReading {
