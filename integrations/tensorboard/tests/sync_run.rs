@@ -248,3 +248,58 @@ fn corrupt_record_is_skipped() {
         [("0".to_owned(), "2".to_owned()), ("20".to_owned(), "0.6666667".to_owned())]
     );
 }
+
+/// What a run logs through the mirror is read by TensorBoard's own loader.
+#[test]
+fn mirror_writes_what_the_run_logs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = start(tmp.path());
+    let tbdir = tmp.path().join("tb");
+    let tb = wandb_tensorboard::TensorBoardMirror::new(&tbdir).unwrap();
+    for epoch in 0..5i64 {
+        let mut nested = wandb_core::Map::new();
+        nested.insert("acc".into(), wandb_core::Value::Float(0.5 + epoch as f64 / 10.0));
+        let row = wandb_core::Row::new()
+            .with("train/loss", 1.0 / (epoch as f32 + 1.0))
+            .with("epoch", epoch)
+            .with("val", wandb_core::Value::Map(nested));
+        tb.log(&run, row).unwrap();
+    }
+    tb.flush().unwrap();
+    run.finish().unwrap();
+    let out = wandb_test_support::oracle_python_run(include_str!("py/read_events.py"), &[tbdir.to_str().unwrap()], tmp.path());
+    let got: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let loss: Vec<(i64, f64)> = got["scalars"]["train/loss"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e[1].as_i64().unwrap(), e[2].as_f64().unwrap()))
+        .collect();
+    let want: Vec<(i64, f64)> = (0..5).map(|e| (e, f64::from(1.0 / (e as f32 + 1.0)))).collect();
+    assert_eq!(loss, want);
+    assert_eq!(got["scalars"]["epoch"].as_array().unwrap().len(), 5);
+    assert_eq!(got["scalars"]["val.acc"][4][2].as_f64(), Some(f64::from(0.9f32)));
+}
+
+/// `InitOptions::sync_tensorboard(dir)` is honoured by `sync_from_settings`.
+#[test]
+fn sync_from_settings_uses_the_init_option() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("tblogs");
+    copy_dir(&fixtures().join("tblogs"), &logs);
+    let run = init(
+        InitOptions::new()
+            .dir(tmp.path())
+            .mode(Mode::Offline)
+            .system_metrics(false)
+            .environment([("HOME", tmp.path().join("home").display().to_string())])
+            .sync_tensorboard(&logs),
+    )
+    .unwrap();
+    let run_dir = run.dir().to_path_buf();
+    let tb = wandb_tensorboard::sync_from_settings(&run).unwrap().expect("a sync");
+    assert_eq!(tb.root(), logs.canonicalize().unwrap());
+    drop(tb); // the sync goes on until the run finishes
+    run.finish().unwrap();
+    assert_eq!(history(&records(&run_dir)).len(), 6);
+}
