@@ -76,6 +76,7 @@ impl FakeServer {
         *shared.url.lock() = url.clone();
         let app = axum::Router::new()
             .fallback(handlers::handle)
+            .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024))
             .with_state(shared.clone());
         runtime.spawn(async move {
             let _ = axum::serve(listener, app).await;

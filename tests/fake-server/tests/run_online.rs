@@ -93,3 +93,30 @@ fn a_rejected_key_fails_init_quickly() {
     assert!(msg.contains("rejected the API key"), "{msg}");
     assert!(!msg.contains(wandb_fake_server::DEFAULT_API_KEY));
 }
+
+#[test]
+fn a_large_run_arrives_complete() {
+    let server = FakeServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = init(opts(&server, tmp.path(), "big")).unwrap();
+    for i in 0..100_000 {
+        run.log(row! {"loss" => 1.0 / (i as f64 + 1.0), "acc" => 0.5}).unwrap();
+    }
+    run.finish().unwrap();
+    let r = server.run("me", "proj", "big").unwrap();
+    assert_eq!(steps(&r).len(), 100_000);
+    assert_eq!(r.state(), "finished");
+}
+
+#[test]
+fn a_permanent_server_error_is_reported_by_finish() {
+    let server = FakeServer::start();
+    server.inject(Fault::status(Target::FileStream, 400, 1000));
+    let tmp = tempfile::tempdir().unwrap();
+    let run = init(opts(&server, tmp.path(), "bad")).unwrap();
+    for i in 0..10 {
+        run.log(row! {"loss" => i}).unwrap();
+    }
+    let err = run.finish().unwrap_err();
+    assert!(err.to_string().contains("HTTP 400"), "{err}");
+}
