@@ -1,0 +1,63 @@
+//! Overhead of `WandbMetricLogger` + `watch(log=all, log_freq=100)` on the
+//! `burn_regression` training loop (SupervisedTraining, flex backend) versus
+//! the same loop with burn's in-memory logger and no watch. Target: at most
+//! 2% more wall time. The run is created before and finished after the timed
+//! part (its writer thread works concurrently with training, as in real use).
+
+#[path = "../../../examples/burn_regression.rs"]
+#[allow(dead_code)]
+mod example;
+
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+
+fn config(wandb: bool) -> example::RegressionConfig {
+    example::RegressionConfig {
+        epochs: 2,
+        train_size: 32 * 200,
+        valid_size: 32 * 20,
+        batch_size: 32,
+        hidden: 64,
+        wandb,
+        watch_log_freq: 100,
+        ..example::RegressionConfig::default()
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("burn_regression_2_epochs");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    for wandb in [false, true] {
+        let name = if wandb {
+            "wandb_logger_and_watch_100"
+        } else {
+            "no_wandb"
+        };
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let tmp = tempfile::tempdir().unwrap();
+                    let run = wandb_core::init(
+                        wandb_core::InitOptions::new()
+                            .project("burn-bench")
+                            .dir(tmp.path())
+                            .mode(wandb_core::Mode::Offline),
+                    )
+                    .unwrap();
+                    let cfg = config(wandb);
+                    let start = Instant::now();
+                    example::train(Some(&run), &tmp.path().join("burn"), &cfg);
+                    total += start.elapsed();
+                    run.finish().unwrap();
+                }
+                total
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
