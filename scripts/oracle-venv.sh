@@ -7,7 +7,7 @@
 set -euo pipefail
 VENV="${WANDB_RS_ORACLE_VENV:-$HOME/.cache/wandb-rs/oracle-venv}"
 PYTHON="${PYTHON:-python3}"
-PKGS=(wandb==0.31.0 tensorboard==2.21.0 tbparse==0.0.9)
+PKGS=(wandb==0.31.0 tensorboard==2.21.0 tbparse==0.0.9 scikit-learn==1.9.1 pandas==3.1.1)
 
 if [ ! -x "$VENV/bin/python" ]; then
   mkdir -p "$(dirname "$VENV")"
