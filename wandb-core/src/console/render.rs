@@ -28,7 +28,7 @@ enum Esc {
     /// Inside `ESC ] ...` (OSC) until BEL or `ESC \`.
     Osc,
     /// ESC seen inside OSC (maybe the `ESC \` terminator).
-    OscEsc,
+    OscEscape,
 }
 
 /// A cell: the character and the SGR sequences that precede it.
@@ -183,12 +183,12 @@ impl LineRenderer {
                 Esc::Osc => {
                     match ch {
                         '\u{7}' => self.esc = Esc::None,
-                        '\u{1b}' => self.esc = Esc::OscEsc,
+                        '\u{1b}' => self.esc = Esc::OscEscape,
                         _ => {}
                     }
                     continue;
                 }
-                Esc::OscEsc => {
+                Esc::OscEscape => {
                     self.esc = if ch == '\\' { Esc::None } else { Esc::Osc };
                     continue;
                 }

@@ -91,9 +91,9 @@ pub(crate) fn rfc3339(ts: &prost_types::Timestamp) -> String {
     let n = ts.nanos.max(0) as u32;
     if n == 0 {
         format!("{base}Z")
-    } else if n % 1_000_000 == 0 {
+    } else if n.is_multiple_of(1_000_000) {
         format!("{base}.{:03}Z", n / 1_000_000)
-    } else if n % 1_000 == 0 {
+    } else if n.is_multiple_of(1_000) {
         format!("{base}.{:06}Z", n / 1_000)
     } else {
         format!("{base}.{n:09}Z")
