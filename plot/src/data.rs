@@ -1,9 +1,9 @@
 //! Table contents computed by the chart builders, before they become a
 //! `wandb_data_types::Table`.
 
-use std::cmp::Ordering;
-
 use wandb_core::Value;
+
+use crate::resample::stratified_resample;
 
 /// The largest number of rows the official client keeps in a chart table
 /// (`wandb.Table.MAX_ROWS`).
@@ -34,85 +34,13 @@ pub(crate) fn round3(x: f64) -> f64 {
     (x * 1000.0).round_ties_even() / 1000.0
 }
 
-/// Orders two cells the way `DataFrame.sort_values` orders a column: numbers
-/// numerically (NaN last), strings by code point.
-fn cmp_cells(a: &Value, b: &Value) -> Ordering {
-    match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) => x.total_cmp(&y),
-        _ => match (a.as_str(), b.as_str()) {
-            (Some(x), Some(y)) => x.cmp(y),
-            _ => Ordering::Equal,
-        },
-    }
-}
-
-/// Keeps at most [`MAX_ROWS`] rows, like the official client's stratified
-/// resampling by `class` (column 0), then sorts by the columns `sort_by`.
-///
-/// The official client draws the rows with `sklearn.utils.resample(...,
-/// random_state=42, stratify=class)`; this keeps the same number of rows per
-/// class (proportional allocation, largest remainders first) but picks them
-/// evenly spaced along each class's curve, so the kept points are not the
-/// same ones (see docs/plots.md).
+/// Keeps at most [`MAX_ROWS`] rows the way the official client does: a
+/// stratified resample by `class` (column 0) with scikit-learn's
+/// `resample(..., random_state=42)`, then a sort by the columns `sort_by`.
 pub(crate) fn limit_rows(data: &mut ChartData, sort_by: &[usize]) {
-    if data.data.len() <= MAX_ROWS {
-        return;
+    if data.data.len() > MAX_ROWS {
+        data.data = stratified_resample(&data.data, MAX_ROWS, sort_by);
     }
-    let total = data.data.len();
-    // Group row indices by class, in order of first appearance.
-    let mut groups: Vec<(Value, Vec<usize>)> = Vec::new();
-    for (i, row) in data.data.iter().enumerate() {
-        let class = row.first().cloned().unwrap_or(Value::Null);
-        match groups
-            .iter_mut()
-            .find(|(c, _)| cmp_cells(c, &class) == Ordering::Equal && same_kind(c, &class))
-        {
-            Some((_, idx)) => idx.push(i),
-            None => groups.push((class, vec![i])),
-        }
-    }
-    // Proportional allocation with largest remainders.
-    let mut alloc: Vec<(usize, usize, u128)> = groups
-        .iter()
-        .enumerate()
-        .map(|(g, (_, idx))| {
-            let exact = idx.len() as u128 * MAX_ROWS as u128;
-            let base = (exact / total as u128) as usize;
-            (g, base, exact % total as u128)
-        })
-        .collect();
-    let mut left = MAX_ROWS - alloc.iter().map(|a| a.1).sum::<usize>();
-    let mut by_remainder: Vec<usize> = (0..alloc.len()).collect();
-    by_remainder.sort_by(|&a, &b| alloc[b].2.cmp(&alloc[a].2).then(a.cmp(&b)));
-    for g in by_remainder {
-        if left == 0 {
-            break;
-        }
-        alloc[g].1 += 1;
-        left -= 1;
-    }
-    let mut keep: Vec<usize> = Vec::with_capacity(MAX_ROWS);
-    for (g, n, _) in alloc {
-        let idx = &groups[g].1;
-        for k in 0..n {
-            // Evenly spaced picks including both ends of the curve.
-            let pos = if n == 1 { 0 } else { k * (idx.len() - 1) / (n - 1) };
-            keep.push(idx[pos]);
-        }
-    }
-    let mut rows: Vec<Vec<Value>> = keep.into_iter().map(|i| data.data[i].clone()).collect();
-    rows.sort_by(|a, b| {
-        sort_by
-            .iter()
-            .map(|&c| cmp_cells(&a[c], &b[c]))
-            .find(|o| *o != Ordering::Equal)
-            .unwrap_or(Ordering::Equal)
-    });
-    data.data = rows;
-}
-
-fn same_kind(a: &Value, b: &Value) -> bool {
-    a.as_str().is_some() == b.as_str().is_some()
 }
 
 #[cfg(test)]
@@ -142,7 +70,7 @@ mod tests {
         limit_rows(&mut d, &[1, 2, 0]);
         assert_eq!(d.data.len(), MAX_ROWS);
         let a = d.data.iter().filter(|r| r[0].as_str() == Some("a")).count();
-        assert_eq!(a, 6667);
+        assert_eq!(a, 6667); // floor(6666.67) plus the largest remainder
         let xs: Vec<f64> = d.data.iter().map(|r| r[1].as_f64().unwrap()).collect();
         assert!(xs.windows(2).all(|w| w[0] <= w[1]));
     }

@@ -36,6 +36,7 @@ mod curves;
 mod data;
 mod error;
 pub mod metrics;
+mod resample;
 mod series;
 mod spec;
 

@@ -12,7 +12,8 @@ const ORACLE: &str = r#"
 import json, sys, warnings
 warnings.filterwarnings("ignore")
 import wandb
-cases = json.loads(sys.argv[1])
+arg = sys.argv[1]
+cases = json.load(open(arg[1:])) if arg.startswith("@") else json.loads(arg)
 out = []
 for c in cases:
     kw = {}
@@ -179,4 +180,32 @@ fn roc_pr_and_confusion_tables_equal_the_official_client() {
         }
     }
     assert!(compared > 500, "only {compared} rows compared");
+}
+
+/// More than 10 000 ROC points: the official client keeps a stratified
+/// random subset (`sklearn.utils.resample(random_state=42)`) sorted by
+/// (fpr, tpr, class); ours must keep exactly the same rows.
+#[test]
+fn large_roc_tables_are_resampled_like_the_official_client() {
+    let mut rng = Rng(0x0123_4567_89AB_CDEF);
+    let n = 9000;
+    let y_true: Vec<i64> = (0..n).map(|_| rng.below(3) as i64).collect();
+    let probas: Vec<Vec<f64>> = (0..n).map(|_| rng.probas(3, 0)).collect();
+    let labels = vec!["a".to_owned(), "b".to_owned(), "c".to_owned()];
+    let scratch = ScratchDir::new("plot-oracle-large");
+    let input = scratch.path().join("cases.json");
+    let cases = json!([{"kind": "roc", "y_true": y_true, "probas": probas, "labels": labels}]);
+    std::fs::write(&input, serde_json::to_vec(&cases).unwrap()).unwrap();
+    let stdout = oracle_python_run(ORACLE, &[&format!("@{}", input.display())], scratch.path());
+    let official: Vec<J> = serde_json::from_str(stdout.trim()).unwrap();
+
+    let full = wandb_plot::roc_curve_data(&y_true, &probas, &CurveOptions::new().labels(labels.clone()))
+        .unwrap();
+    assert_eq!(full.data.len(), wandb_plot::MAX_ROWS, "the input must need resampling");
+    let ours = to_json(&full);
+    let (a, b) = (ours["data"].as_array().unwrap(), official[0]["data"].as_array().unwrap());
+    assert_eq!(a.len(), b.len());
+    for (r, (x, y)) in a.iter().zip(b).enumerate() {
+        assert_eq!(x, y, "row {r}");
+    }
 }
