@@ -305,3 +305,31 @@ fn missing_and_rejected_keys_fail_fast() {
     let err = LiveSync::start_with(&s, tmp.path(), &tmp.path().join("x.wandb"), fast()).unwrap_err();
     assert!(matches!(err, OnlineError::InvalidApiKey(_)), "{err}");
 }
+
+#[test]
+fn media_files_are_uploaded_while_the_run_is_live() {
+    use wandb_core::proto::{self, record::RecordType};
+    let server = FakeServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run-media");
+    let mut log = LogSim::create(&dir, "media");
+    let live = LiveSync::start_with(&settings(&server), &dir, &log.path, fast()).unwrap();
+    log.run(E, P, "media");
+    std::fs::create_dir_all(dir.join("files/media/images")).unwrap();
+    std::fs::write(dir.join("files/media/images/img_0_abc.png"), b"png bytes").unwrap();
+    log.record(RecordType::Files(proto::FilesRecord {
+        files: vec![proto::FilesItem { path: "media/images/img_0_abc.png".into(), policy: 0, r#type: 2 }],
+        ..Default::default()
+    }));
+    log.row(0, 1.0);
+    log.flush();
+    live.notify_flushed();
+    let r = server.wait_for_run(E, P, "media", Duration::from_secs(10), |r| !r.files.is_empty());
+    assert_eq!(r.unwrap().files["media/images/img_0_abc.png"], b"png bytes");
+    log.exit(0);
+    let report = live.finish(Duration::from_secs(10)).unwrap();
+    assert!(report.unsent.is_empty());
+    let run = server.run(E, P, "media").unwrap();
+    assert_eq!(run.file_put_counts["media/images/img_0_abc.png"], 1);
+    assert!(run.uploaded_names.contains(&"media/images/img_0_abc.png".to_string()));
+}

@@ -58,6 +58,8 @@ const HISTORY: usize = 0;
 const EVENTS: usize = 1;
 const OUTPUT: usize = 2;
 const STREAM_NAMES: [&str; 3] = ["wandb-history.jsonl", "wandb-events.jsonl", "output.log"];
+/// Files written at the end (uploaded again if they changed after a live upload).
+const GENERATED: [&str; 4] = ["wandb-summary.json", "config.yaml", "wandb-metadata.json", "output.log"];
 /// Official limit of one line (10 MiB − 100 KiB); longer lines are dropped.
 const MAX_LINE: usize = 10 * 1024 * 1024 - 100 * 1024;
 
@@ -383,8 +385,20 @@ impl Engine {
         if !self.started {
             return Ok(());
         }
-        if self.state.config_dirty && self.cfg.mode == Mode::Live {
-            self.upsert_config()?;
+        if self.cfg.mode == Mode::Live {
+            if self.state.config_dirty {
+                self.upsert_config()?;
+            }
+            // media and other run files are immutable once named: upload
+            // them while the run is live rather than all at the end
+            let new: Vec<String> = self
+                .state
+                .files
+                .iter()
+                .filter(|f| !self.uploaded.contains(*f) && self.files_dir.join(f).is_file())
+                .cloned()
+                .collect();
+            self.upload_names(new)?;
         }
         self.flush_lines()
     }
@@ -567,8 +581,12 @@ impl Engine {
         let names: Vec<String> = self
             .run_file_names()
             .into_iter()
-            .filter(|n| !self.uploaded.contains(n))
+            .filter(|n| !self.uploaded.contains(n) || GENERATED.contains(&n.as_str()))
             .collect();
+        self.upload_names(names)
+    }
+
+    fn upload_names(&mut self, names: Vec<String>) -> Result<()> {
         if names.is_empty() {
             return Ok(());
         }
@@ -600,7 +618,9 @@ impl Engine {
             let path = self.files_dir.join(name);
             let bytes = std::fs::read(&path).map_err(|e| OnlineError::io("cannot read", &path, e))?;
             self.client.upload(url, &headers, bytes)?;
-            self.uploaded.push(name.to_string());
+            if !self.uploaded.iter().any(|u| u == name) {
+                self.uploaded.push(name.to_string());
+            }
         }
         Ok(())
     }
