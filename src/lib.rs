@@ -1,2 +1,52 @@
-//! placeholder
+//! # wandb-rs: Weights & Biases for Rust
+//!
+//! Experiment tracking that costs nothing on the training loop, never loses
+//! a step, works offline, and writes files the official W&B tools accept.
+//!
+//! ```no_run
+//! #[derive(serde::Serialize)]
+//! struct Hp { lr: f64, epochs: u32 }
+//!
+//! let run = wandb::init(
+//!     wandb::InitOptions::new()
+//!         .project("demo")
+//!         .config(&Hp { lr: 1e-3, epochs: 10 }),
+//! )?;
+//! for step in 0..1000 {
+//!     let loss = 1.0 / (step as f64 + 1.0);
+//!     run.log(wandb::row! {"loss" => loss, "acc" => 1.0 - loss})?;
+//! }
+//! run.summary().set("best_acc", 0.93)?;
+//! run.finish()?; // also happens when the last handle is dropped
+//! # Ok::<(), wandb::Error>(())
+//! ```
+//!
+//! Everything in [`wandb_core`] is re-exported at the root. Rich values live
+//! in [`data_types`] (also re-exported at the root: [`Image`], [`Table`],
+//! [`Histogram`], ...), charts in [`plot`]; integrations are behind
+//! features: `tensorboard`, `callbacks`, `burn`, `gpu` (NVIDIA metrics),
+//! `online` (on by default: online mode and sync).
+#![warn(missing_docs)]
+
 pub use wandb_core::*;
+
+/// Rich values: images, tables, histograms, audio, video, HTML.
+pub use wandb_data_types as data_types;
+pub use wandb_data_types::{Audio, Histogram, Html, Image, Table, Video};
+
+/// W&B-native charts (`wandb.plot.*`).
+pub use wandb_plot as plot;
+
+/// TensorBoard: mirror an event directory into a run, write event files.
+#[cfg(feature = "tensorboard")]
+pub use wandb_tensorboard as tensorboard;
+
+/// Framework-neutral keras-like callbacks and `watch`.
+#[cfg(feature = "callbacks")]
+pub use wandb_callbacks as callbacks;
+#[cfg(feature = "callbacks")]
+pub use wandb_callbacks::{watch, WatchLog, WatchOptions};
+
+/// The burn integration: `WandbMetricLogger`, `watch` of burn modules.
+#[cfg(feature = "burn")]
+pub use wandb_burn as burn;

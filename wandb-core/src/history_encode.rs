@@ -7,13 +7,15 @@ use prost::encoding::{encode_key, encode_varint, encoded_len_varint, WireType};
 use crate::json;
 use crate::value::Value;
 
+/// Deepest nesting of keys flattened into nested keys.
+pub(crate) const MAX_DEPTH: usize = 16;
+
 /// Reusable buffers for encoding history records.
 #[derive(Debug, Default)]
 pub(crate) struct HistoryEncoder {
     items: Vec<u8>,
     item: Vec<u8>,
     json: String,
-    path: Vec<String>,
     /// Number of leaf items in the record being built.
     pub(crate) count: usize,
 }
@@ -38,29 +40,32 @@ impl HistoryEncoder {
     }
 
     /// Adds a value, flattening nested maps into nested keys (media must
-    /// already be materialised). Calls `leaf` for every leaf written.
-    pub(crate) fn push_value(
+    /// already be materialised). Calls `leaf` with the path and value of
+    /// every leaf written. Maps nested deeper than [`MAX_DEPTH`] are written
+    /// as one JSON leaf.
+    pub(crate) fn push_value<'v>(
         &mut self,
-        key: &str,
-        value: &Value,
-        leaf: &mut dyn FnMut(&[String], &Value),
+        key: &'v str,
+        value: &'v Value,
+        leaf: &mut dyn FnMut(&[&str], &'v Value),
     ) -> crate::Result<()> {
-        self.path.clear();
-        self.path.push(key.to_owned());
-        self.flatten(value, leaf)
+        let mut path: [&'v str; MAX_DEPTH] = [""; MAX_DEPTH];
+        path[0] = key;
+        self.flatten(&mut path, 1, value, leaf)
     }
 
-    fn flatten(
+    fn flatten<'v>(
         &mut self,
-        value: &Value,
-        leaf: &mut dyn FnMut(&[String], &Value),
+        path: &mut [&'v str; MAX_DEPTH],
+        depth: usize,
+        value: &'v Value,
+        leaf: &mut dyn FnMut(&[&str], &'v Value),
     ) -> crate::Result<()> {
         match value {
-            Value::Map(m) if !m.is_empty() => {
+            Value::Map(m) if !m.is_empty() && depth < MAX_DEPTH => {
                 for (k, v) in m {
-                    self.path.push(k.clone());
-                    self.flatten(v, leaf)?;
-                    self.path.pop();
+                    path[depth] = k;
+                    self.flatten(path, depth + 1, v, leaf)?;
                 }
                 Ok(())
             }
@@ -68,7 +73,7 @@ impl HistoryEncoder {
                 self.json.clear();
                 json::write_json(value, &mut self.json)?;
                 self.item.clear();
-                for p in &self.path {
+                for p in &path[..depth] {
                     encode_str(2, p, &mut self.item);
                 }
                 encode_str(16, &self.json, &mut self.item);
@@ -76,7 +81,7 @@ impl HistoryEncoder {
                 encode_varint(self.item.len() as u64, &mut self.items);
                 self.items.extend_from_slice(&self.item);
                 self.count += 1;
-                leaf(&self.path, value);
+                leaf(&path[..depth], value);
                 Ok(())
             }
         }

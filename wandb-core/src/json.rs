@@ -119,50 +119,69 @@ fn non_finite(f: f64) -> Option<&'static str> {
 }
 
 /// Rewrites ryu's shortest output (`1e-5`, `100000.0`, `1.5e16`) into Go's
-/// `strconv.FormatFloat(v, 'g', -1, _)` form: the shortest digits, in `%e`
-/// form with an exponent of at least two digits when the decimal exponent is
-/// below -4 or at least 6 (Go's rule for shortest formatting), else plain.
+/// `strconv.FormatFloat(v, 'g', -1, _)` form: the same shortest digits, in
+/// `%e` form with an exponent of at least two digits when the decimal
+/// exponent is below -4 or at least 6 (Go's rule for shortest formatting),
+/// else plain decimal without a trailing `.0`. One pass over the bytes.
 fn write_go_g(ryu: &str, out: &mut String) {
-    let (neg, body) = match ryu.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, ryu),
-    };
-    // digits (no leading/trailing zeros) and x such that value = d1.d2d3... * 10^x
-    let mut digits = [0u8; 40];
-    let mut nd = 0usize;
-    let exp10: i32;
-    if let Some((mant, e)) = body.split_once('e') {
-        let e: i32 = e.parse().unwrap_or(0);
-        for b in mant.bytes().filter(u8::is_ascii_digit) {
-            if nd < digits.len() {
-                digits[nd] = b;
-                nd += 1;
-            }
-        }
-        exp10 = e;
-    } else {
-        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-        let mut first_nonzero: Option<usize> = None;
-        for (i, b) in int.bytes().chain(frac.bytes()).enumerate() {
-            if first_nonzero.is_none() && b != b'0' {
-                first_nonzero = Some(i);
-            }
-            if first_nonzero.is_some() && nd < digits.len() {
-                digits[nd] = b;
-                nd += 1;
-            }
-        }
-        match first_nonzero {
-            None => {
-                out.push_str(if neg { "-0" } else { "0" });
-                return;
-            }
-            Some(i) => exp10 = int.len() as i32 - 1 - i as i32,
-        }
+    if let Some(same) = go_plain_fast_path(ryu) {
+        out.push_str(same);
+        return;
     }
-    while nd > 1 && digits[nd - 1] == b'0' {
+    let b = ryu.as_bytes();
+    let (neg, b) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    // Collect significant digits and the decimal exponent x of d1.d2d3...
+    let mut digits = [0u8; 24];
+    let mut nd = 0usize;
+    let mut int_len = 0usize; // digits before the point
+    let mut seen_point = false;
+    let mut leading_zeros = 0usize; // zeros before the first significant digit
+    let mut exp_part: i32 = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'0'..=b'9' => {
+                if !seen_point {
+                    int_len += 1;
+                }
+                if nd == 0 && c == b'0' {
+                    leading_zeros += 1;
+                } else if nd < digits.len() {
+                    digits[nd] = c;
+                    nd += 1;
+                }
+            }
+            b'.' => seen_point = true,
+            b'e' | b'E' => {
+                let rest = &b[i + 1..];
+                let (eneg, rest) = match rest.first() {
+                    Some(b'-') => (true, &rest[1..]),
+                    _ => (false, rest),
+                };
+                let mut e: i32 = 0;
+                for &d in rest {
+                    e = e * 10 + i32::from(d - b'0');
+                }
+                exp_part = if eneg { -e } else { e };
+                break;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    while nd > 0 && digits[nd - 1] == b'0' {
         nd -= 1;
     }
+    if nd == 0 {
+        out.push_str(if neg { "-0" } else { "0" });
+        return;
+    }
+    // int_len counts all digits before the point, leading zeros included.
+    let exp10 = int_len as i32 - 1 - leading_zeros as i32 + exp_part;
     let digits = &digits[..nd];
     if neg {
         out.push('-');
@@ -171,36 +190,57 @@ fn write_go_g(ryu: &str, out: &mut String) {
         out.push(digits[0] as char);
         if nd > 1 {
             out.push('.');
-            for &d in &digits[1..] {
-                out.push(d as char);
-            }
+            push_ascii(out, &digits[1..]);
         }
         out.push('e');
         out.push(if exp10 < 0 { '-' } else { '+' });
         let a = exp10.unsigned_abs();
-        if a < 10 {
-            out.push('0');
+        if a >= 100 {
+            out.push(char::from(b'0' + (a / 100) as u8));
         }
-        let _ = write!(out, "{a}");
+        out.push(char::from(b'0' + (a / 10 % 10) as u8));
+        out.push(char::from(b'0' + (a % 10) as u8));
     } else if exp10 < 0 {
         out.push_str("0.");
         for _ in 0..(-exp10 - 1) {
             out.push('0');
         }
-        for &d in digits {
-            out.push(d as char);
-        }
+        push_ascii(out, digits);
     } else {
-        let int_len = exp10 as usize + 1;
-        for i in 0..int_len {
-            out.push(if i < nd { digits[i] as char } else { '0' });
-        }
-        if nd > int_len {
-            out.push('.');
-            for &d in &digits[int_len..] {
-                out.push(d as char);
+        let int_digits = exp10 as usize + 1;
+        if nd <= int_digits {
+            push_ascii(out, digits);
+            for _ in nd..int_digits {
+                out.push('0');
             }
+        } else {
+            push_ascii(out, &digits[..int_digits]);
+            out.push('.');
+            push_ascii(out, &digits[int_digits..]);
         }
+    }
+}
+
+fn push_ascii(out: &mut String, bytes: &[u8]) {
+    out.extend(bytes.iter().map(|&b| char::from(b)));
+}
+
+/// The common case where ryu's output already is Go's: plain decimal with
+/// a decimal exponent in [-4, 6), possibly with a `.0` to drop.
+fn go_plain_fast_path(ryu: &str) -> Option<&str> {
+    let b = ryu.as_bytes();
+    let body = if b.first() == Some(&b'-') { &b[1..] } else { b };
+    let point = body.iter().position(|&c| c == b'.')?;
+    if body[point + 1..].iter().any(|&c| c == b'e') {
+        return None;
+    }
+    let s = ryu.strip_suffix(".0").unwrap_or(ryu);
+    if body[..point] == *b"0" {
+        // 0.000ddd: x >= -4 needs at most 3 zeros after the point
+        let zeros = body[point + 1..].iter().take_while(|&&c| c == b'0').count();
+        (zeros <= 3 && zeros < body.len() - point - 1).then_some(s)
+    } else {
+        (point <= 6).then_some(s)
     }
 }
 
@@ -391,6 +431,25 @@ mod tests {
         ];
         for (f, want) in cases {
             assert_eq!(g(*f), *want, "{f:e}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any finite double round-trips and follows Go's %e/%f choice.
+        #[test]
+        fn go_g_round_trips(bits in proptest::prelude::any::<u64>()) {
+            let f = f64::from_bits(bits);
+            proptest::prop_assume!(f.is_finite());
+            let s = g(f);
+            proptest::prop_assert_eq!(s.parse::<f64>().unwrap().to_bits(), f.to_bits(), "{}", s);
+            let exp10 = if f == 0.0 { 0 } else { f.abs().log10().floor() as i32 };
+            if let Some((_, e)) = s.split_once('e') {
+                proptest::prop_assert!(e.len() >= 3, "{}", s);
+                proptest::prop_assert!(!(-3..5).contains(&exp10), "{}", s);
+            } else {
+                proptest::prop_assert!((-5..7).contains(&exp10), "{}", s);
+                proptest::prop_assert!(!s.ends_with(".0"), "{}", s);
+            }
         }
     }
 

@@ -212,7 +212,7 @@ impl Metrics {
 
     /// Adds the last value of step metrics to a row lacking them (`step_sync`)
     /// and remembers step-metric values.
-    pub(crate) fn sync_steps(&mut self, row: &mut Map) {
+    pub(crate) fn sync_steps(&mut self, row: &mut Vec<(String, Value)>) {
         if self.is_empty() {
             return;
         }
@@ -222,11 +222,13 @@ impl Metrics {
             }
         }
         let mut missing: Vec<(String, Value)> = Vec::new();
-        for key in row.keys() {
+        for (key, _) in row.iter() {
             if let Some(def) = self.find(key) {
                 if def.syncs_step() {
                     if let Some(step) = &def.step_metric {
-                        if !row.contains_key(step) && !missing.iter().any(|(k, _)| k == step) {
+                        if !row.iter().any(|(k, _)| k == step)
+                            && !missing.iter().any(|(k, _)| k == step)
+                        {
                             if let Some(v) = self.step_values.get(step).filter(|v| !v.is_null()) {
                                 missing.push((step.clone(), v.clone()));
                             }
@@ -235,9 +237,7 @@ impl Metrics {
                 }
             }
         }
-        for (k, v) in missing {
-            row.insert(k, v);
-        }
+        row.extend(missing);
     }
 
     /// The summary value for a logged leaf: the value itself, an object of
@@ -328,11 +328,11 @@ mod tests {
             m.summarize("loss", &Value::Float(2.0)),
             Some(Value::Map(Map::from_iter([("min".into(), Value::Float(1.0))])))
         );
-        let mut r1 = Map::from_iter([("epoch".to_owned(), Value::Int(3))]);
+        let mut r1 = vec![("epoch".to_owned(), Value::Int(3))];
         m.sync_steps(&mut r1);
-        let mut r2 = Map::from_iter([("val/acc".to_owned(), Value::Float(0.5))]);
+        let mut r2 = vec![("val/acc".to_owned(), Value::Float(0.5))];
         m.sync_steps(&mut r2);
-        assert_eq!(r2.get("epoch"), Some(&Value::Int(3)));
+        assert_eq!(r2[1], ("epoch".to_owned(), Value::Int(3)));
         let rec = MetricDefinition::new("val/*").step_metric("epoch").to_record();
         assert_eq!(rec.glob_name, "val/*");
         assert!(rec.options.unwrap().step_sync);

@@ -11,7 +11,9 @@ use crate::value::{Map, Value};
 pub const RESERVED_OVERRIDABLE_KEYS: &[&str] = &["_timestamp", "_runtime"];
 
 /// A set of key/value pairs to log at one step. Keys keep insertion order;
-/// nested maps become nested keys (`{"a": {"b": 1}}` -> `a.b`).
+/// nested maps become nested keys (`{"a": {"b": 1}}` -> `a.b`). A key
+/// inserted twice keeps its last value. (Stored as a plain list: building a
+/// row hashes nothing, which keeps `log()` cheap.)
 ///
 /// ```
 /// use wandb_core::{row, Row};
@@ -20,7 +22,7 @@ pub const RESERVED_OVERRIDABLE_KEYS: &[&str] = &["_timestamp", "_runtime"];
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Row {
-    pub(crate) items: Map,
+    pub(crate) items: Vec<(String, Value)>,
 }
 
 impl Row {
@@ -32,13 +34,13 @@ impl Row {
     /// An empty row with room for `n` keys.
     pub fn with_capacity(n: usize) -> Self {
         Row {
-            items: Map::with_capacity(n),
+            items: Vec::with_capacity(n),
         }
     }
 
     /// Sets `key` to `value` (a later value for the same key wins).
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Value>) -> &mut Self {
-        self.items.insert(key.into(), value.into());
+        self.items.push((key.into(), value.into()));
         self
     }
 
@@ -48,7 +50,7 @@ impl Row {
         self
     }
 
-    /// Number of top-level keys.
+    /// Number of entries (a key inserted twice counts twice).
     pub fn len(&self) -> usize {
         self.items.len()
     }
@@ -60,17 +62,17 @@ impl Row {
 
     /// The value under a top-level key.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.items.get(key)
+        self.items.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// Iterates over the top-level keys and values.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
-        self.items.iter()
+        self.items.iter().map(|(k, v)| (k, v))
     }
 
     /// Consumes the row into its map.
     pub fn into_map(self) -> Map {
-        self.items
+        self.items.into_iter().collect()
     }
 
     /// Checks every key: non-empty, and no leading `_` except
@@ -136,7 +138,7 @@ impl IntoRow for Row {
 
 impl IntoRow for Map {
     fn into_row(self) -> Result<Row> {
-        Ok(Row { items: self })
+        Ok(self.into_iter().collect())
     }
 }
 
@@ -161,7 +163,7 @@ impl IntoRow for serde_json::Map<String, serde_json::Value> {
 impl IntoRow for Value {
     fn into_row(self) -> Result<Row> {
         match self {
-            Value::Map(m) => Ok(Row { items: m }),
+            Value::Map(m) => Ok(m.into_iter().collect()),
             other => Err(Error::InvalidValue(format!(
                 "log() takes an object of key/value pairs, got {other:?}"
             ))),

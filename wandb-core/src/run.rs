@@ -694,7 +694,7 @@ impl Summary<'_> {
     /// Sets several summary values.
     pub fn update(&self, values: impl IntoRow) -> Result<()> {
         let row: Row = values.into_row()?;
-        for k in row.items.keys() {
+        for (k, _) in &row.items {
             validate_key(k, false)?;
         }
         self.run.send(Msg::Summary(

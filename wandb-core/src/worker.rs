@@ -73,9 +73,13 @@ pub(crate) struct WorkerSetup {
     pub(crate) on_flush: Option<Box<dyn Fn() + Send>>,
 }
 
+/// Summary leaves changed since the last summary record (fast, non-DoS-resistant hashing is
+/// fine: keys come from the program itself).
+type DirtyMap = IndexMap<String, Option<Value>, foldhash::fast::FixedState>;
+
 struct Pending {
     step: u64,
-    items: Map,
+    items: Vec<(String, Value)>,
     elapsed: f64,
 }
 
@@ -89,7 +93,10 @@ struct Worker {
     num: i64,
     pending: Option<Pending>,
     /// Summary leaves changed since the last summary record.
-    summary_dirty: IndexMap<Vec<String>, Option<Value>>,
+    /// Keys are nested paths joined with [`PATH_SEP`].
+    summary_dirty: DirtyMap,
+    key_buf: String,
+    scratch: String,
     summary_mirror: Arc<Mutex<Map>>,
     metrics: Metrics,
     enc: HistoryEncoder,
@@ -118,7 +125,9 @@ pub(crate) fn spawn(
                 flush_interval: setup.flush_interval,
                 num: 0,
                 pending: None,
-                summary_dirty: IndexMap::new(),
+                summary_dirty: DirtyMap::default(),
+                key_buf: String::new(),
+                scratch: String::new(),
                 summary_mirror: setup.summary_mirror,
                 metrics: Metrics::default(),
                 enc: HistoryEncoder::default(),
@@ -185,7 +194,7 @@ impl Worker {
                         }
                         None => None,
                     };
-                    self.summary_dirty.insert(vec![key], value);
+                    self.summary_dirty.insert(key, value);
                 }
             }
             Msg::Config(map) => {
@@ -248,16 +257,14 @@ impl Worker {
         }
         let p = self.pending.get_or_insert_with(|| Pending {
             step,
-            items: Map::new(),
+            items: Vec::new(),
             elapsed,
         });
         p.elapsed = elapsed;
         if p.items.is_empty() {
             p.items = row.items;
         } else {
-            for (k, v) in row.items {
-                p.items.insert(k, v);
-            }
+            p.items.extend(row.items);
         }
         if commit {
             self.commit_pending();
@@ -268,47 +275,69 @@ impl Worker {
         let Some(mut p) = self.pending.take() else {
             return;
         };
+        dedup_last_wins(&mut p.items);
         self.metrics.sync_steps(&mut p.items);
         let mut runtime = p.elapsed;
         let mut timestamp = self.start_unix + p.elapsed;
-        if let Some(t) = p.items.shift_remove("_timestamp").and_then(|v| v.as_f64()) {
+        if let Some(t) = take_key(&mut p.items, "_timestamp").and_then(|v| v.as_f64()) {
             timestamp = t;
         }
-        if let Some(r) = p.items.shift_remove("_runtime").and_then(|v| v.as_f64()) {
+        if let Some(r) = take_key(&mut p.items, "_runtime").and_then(|v| v.as_f64()) {
             runtime = r;
         }
         self.last_elapsed = self.last_elapsed.max(runtime);
         let mut side = Vec::new();
         self.enc.begin();
-        let mut leaves: Vec<(Vec<String>, Value)> = Vec::new();
-        for (key, value) in p.items {
-            let value = if value.contains_media() {
-                match self.materialize(&key, value, MediaStep::Step(p.step), &mut side) {
-                    Some(v) => v,
-                    None => continue,
+        let mut items = std::mem::take(&mut p.items);
+        // Materialise media first (writes files, collects side records).
+        for (key, value) in items.iter_mut() {
+            if value.contains_media() {
+                let v = std::mem::take(value);
+                match self.materialize(key, v, MediaStep::Step(p.step), &mut side) {
+                    Some(v) => *value = v,
+                    None => *value = Value::Null,
                 }
-            } else {
-                value
-            };
-            let res = self.enc.push_value(&key, &value, &mut |path, v| {
-                if !v.is_null() {
-                    leaves.push((path.to_vec(), v.clone()));
-                }
-            });
-            if let Err(e) = res {
-                self.report.dropped_values += 1;
-                tracing::warn!(key = %key, error = %e, "value dropped from history");
             }
         }
-        let mut scratch = String::new();
-        let _ = write_int(p.step, &mut scratch);
-        self.enc.push_raw(&["_step"], &scratch);
+        let metrics_empty = self.metrics.is_empty();
+        let mut summary_leaves: Vec<(String, Value)> = Vec::new();
+        {
+            let dirty = &mut self.summary_dirty;
+            let key_buf = &mut self.key_buf;
+            let metrics = &mut self.metrics;
+            for (key, value) in &items {
+                let res = self.enc.push_value(key, value, &mut |path, v| {
+                    if v.is_null() {
+                        return;
+                    }
+                    if path.len() == 1 && !metrics_empty {
+                        if let Some(s) = metrics.summarize(path[0], v) {
+                            summary_leaves.push((path[0].to_owned(), s));
+                        }
+                        return;
+                    }
+                    join_path(path, key_buf);
+                    set_dirty(dirty, key_buf, v.clone());
+                });
+                if let Err(e) = res {
+                    self.report.dropped_values += 1;
+                    tracing::warn!(key = %key, error = %e, "value dropped from history");
+                }
+            }
+        }
+        for (k, v) in summary_leaves {
+            set_dirty(&mut self.summary_dirty, &k, v);
+        }
+        let scratch = &mut self.scratch;
         scratch.clear();
-        json::write_f64(runtime, &mut scratch);
-        self.enc.push_raw(&["_runtime"], &scratch);
+        let _ = write_int(p.step, scratch);
+        self.enc.push_raw(&["_step"], scratch);
         scratch.clear();
-        json::write_f64(timestamp, &mut scratch);
-        self.enc.push_raw(&["_timestamp"], &scratch);
+        json::write_f64(runtime, scratch);
+        self.enc.push_raw(&["_runtime"], scratch);
+        scratch.clear();
+        json::write_f64(timestamp, scratch);
+        self.enc.push_raw(&["_timestamp"], scratch);
         for rt in side {
             self.write(rt);
         }
@@ -318,24 +347,10 @@ impl Worker {
         self.append(&buf);
         self.buf = buf;
         self.report.history_rows += 1;
-
-        for (path, v) in leaves {
-            let v = if path.len() == 1 {
-                match self.metrics.summarize(&path[0], &v) {
-                    Some(v) => v,
-                    None => continue,
-                }
-            } else {
-                v
-            };
-            self.summary_dirty.insert(path, Some(v));
-        }
-        self.summary_dirty
-            .insert(vec!["_step".into()], Some(Value::UInt(p.step)));
-        self.summary_dirty
-            .insert(vec!["_runtime".into()], Some(Value::Float(runtime)));
-        self.summary_dirty
-            .insert(vec!["_timestamp".into()], Some(Value::Float(timestamp)));
+        set_dirty(&mut self.summary_dirty, "_step", Value::UInt(p.step));
+        set_dirty(&mut self.summary_dirty, "_runtime", Value::Float(runtime));
+        set_dirty(&mut self.summary_dirty, "_timestamp", Value::Float(timestamp));
+        drop(items);
     }
 
     /// Turns media inside `value` into files + JSON; `None` if it failed.
@@ -366,7 +381,8 @@ impl Worker {
         let mut update = Vec::with_capacity(self.summary_dirty.len() + 1);
         let mut remove = Vec::new();
         let mut mirror = self.summary_mirror.lock();
-        for (path, value) in self.summary_dirty.drain(..) {
+        for (joined, value) in self.summary_dirty.drain(..) {
+            let path: Vec<String> = joined.split(PATH_SEP).map(str::to_owned).collect();
             match value {
                 Some(v) => {
                     let Ok(value_json) = json::to_json_string(&v) else {
@@ -453,6 +469,59 @@ impl Worker {
             self.report.error = Some(msg);
         }
         self.writer = None;
+    }
+}
+
+/// Removes earlier entries of keys that occur again (the last value wins),
+/// keeping the order of first appearance.
+fn dedup_last_wins(items: &mut Vec<(String, Value)>) {
+    let n = items.len();
+    if n < 2 {
+        return;
+    }
+    let has_dup = if n <= 32 {
+        (1..n).any(|i| items[..i].iter().any(|(k, _)| *k == items[i].0))
+    } else {
+        let mut seen = std::collections::HashSet::with_capacity(n);
+        !items.iter().all(|(k, _)| seen.insert(k.as_str()))
+    };
+    if !has_dup {
+        return;
+    }
+    let mut merged: Map = Map::with_capacity(n);
+    for (k, v) in items.drain(..) {
+        merged.insert(k, v);
+    }
+    items.extend(merged);
+}
+
+/// Removes a key from the row, returning its (last) value.
+fn take_key(items: &mut Vec<(String, Value)>, key: &str) -> Option<Value> {
+    let pos = items.iter().position(|(k, _)| k == key)?;
+    Some(items.remove(pos).1)
+}
+
+/// Separator of nested key paths in the summary bookkeeping (a control
+/// character that cannot clash with real keys in practice).
+const PATH_SEP: char = '\u{1f}';
+
+fn join_path(path: &[&str], buf: &mut String) {
+    buf.clear();
+    for (i, p) in path.iter().enumerate() {
+        if i > 0 {
+            buf.push(PATH_SEP);
+        }
+        buf.push_str(p);
+    }
+}
+
+/// Records the latest summary value of a leaf, allocating only for new keys.
+fn set_dirty(dirty: &mut DirtyMap, key: &str, value: Value) {
+    match dirty.get_mut(key) {
+        Some(slot) => *slot = Some(value),
+        None => {
+            dirty.insert(key.to_owned(), Some(value));
+        }
     }
 }
 
