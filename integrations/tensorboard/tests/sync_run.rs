@@ -139,7 +139,7 @@ fn golden_directory_mirrors_like_the_official_client() {
     assert_eq!(tbrecords.len(), 2);
     assert_eq!(PathBuf::from(&tbrecords[0].log_dir), root.join("train"));
     assert_eq!(PathBuf::from(&tbrecords[1].log_dir), root.join("val"));
-    assert!(tbrecords.iter().all(|t| t.save && PathBuf::from(&t.root_dir) == root));
+    assert!(tbrecords.iter().all(|t| t.save && Path::new(&t.root_dir) == root));
     let end_files: Vec<String> = recs
         .iter()
         .filter_map(|r| match &r.record_type {

@@ -34,7 +34,7 @@ fn tensorboard_loads_every_value_we_write() {
     w.add_histogram("weights", &data, 10).unwrap();
     w.add_histogram_bins("custom", &[0.0, 1.0, 2.5, 4.0], &[3.0, 0.0, 5.0], 11).unwrap();
     let mut pixels = vec![0u8; 5 * 4 * 3];
-    pixels[(1 * 5 + 2) * 3] = 255;
+    pixels[(5 + 2) * 3] = 255; // row 1, column 2
     w.add_image("sample", &pixels, 5, 4, 3, 12).unwrap();
     w.add_image("gray", &[0, 64, 128, 255], 2, 2, 1, 13).unwrap();
     w.add_text("notes", "héllo *world*", 14).unwrap();
