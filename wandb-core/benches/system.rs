@@ -4,8 +4,9 @@
 //! Per-interval CPU share = time of one sample / interval; see
 //! docs/system-metrics.md for the measured numbers.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::SystemTime;
+use wandb_core::console::{ConsoleLog, Stream};
 use wandb_core::system::{default_disk_paths, HostSource, MetricSource, Sample};
 
 fn bench(c: &mut Criterion) {
@@ -37,5 +38,34 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// The console path after the pipe: rendering lines, appending them to
+/// output.log and building one output_raw record per line.
+fn console(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = ConsoleLog::open(&dir.path().join("output.log"), |_r| true).unwrap();
+    let mut chunk = Vec::new();
+    for i in 0..800 {
+        chunk.extend_from_slice(
+            format!("epoch {i:>4} | loss 0.{i:04} | lr 1e-3 | \x1b[32mok\x1b[0m ........\n")
+                .as_bytes(),
+        );
+    }
+    let mut g = c.benchmark_group("console");
+    g.throughput(Throughput::Bytes(chunk.len() as u64));
+    g.bench_function("feed_800_lines", |b| {
+        b.iter(|| log.feed(Stream::Stdout, &chunk))
+    });
+    let mut bar = Vec::new();
+    for i in 0..1000 {
+        bar.extend_from_slice(format!("\r[{:<50}] {i}/1000", "#".repeat(i / 20)).as_bytes());
+    }
+    bar.push(b'\n');
+    g.throughput(Throughput::Bytes(bar.len() as u64));
+    g.bench_function("progress_bar_1000_redraws", |b| {
+        b.iter(|| log.feed(Stream::Stderr, &bar))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, console);
 criterion_main!(benches);

@@ -30,10 +30,7 @@ pub(crate) fn collect(
     // Like the official client: `root` is the repository root when inside a
     // repository, else the working directory; `code_path` is the program
     // relative to it.
-    let root: Option<PathBuf> = git
-        .as_ref()
-        .map(|g| g.root.clone())
-        .or_else(|| cwd.clone());
+    let root: Option<PathBuf> = git.as_ref().map(|g| g.root.clone()).or_else(|| cwd.clone());
     let program_abs = exe.clone().unwrap_or_else(|| PathBuf::from(&program));
     let code_path = root
         .as_deref()
@@ -109,8 +106,7 @@ mod tests {
         assert!(env.memory.is_some_and(|m| m.total > 0));
         assert_eq!(env.writer_id, "w-1");
         // The metadata file renders it.
-        let json: serde_json::Value =
-            serde_json::from_str(&system::metadata_json(&env)).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&system::metadata_json(&env)).unwrap();
         assert_eq!(json["writerId"], "w-1");
         assert!(json["startedAt"].as_str().unwrap().ends_with('Z'));
     }

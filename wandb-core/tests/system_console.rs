@@ -87,7 +87,10 @@ fn tee_and_record_from_many_threads() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     // The terminal (here: the parent's pipes) got the bytes unchanged.
     assert!(stdout.contains("hello from the run\n"));
-    assert!(stdout.contains("\rprogress   0%\rprogress   2%"), "raw \\r kept");
+    assert!(
+        stdout.contains("\rprogress   0%\rprogress   2%"),
+        "raw \\r kept"
+    );
     assert!(stdout.contains("after stop: not captured"));
     assert!(stderr.contains("a warning\n"));
 
@@ -96,7 +99,11 @@ fn tee_and_record_from_many_threads() {
     assert!(lines.contains(&"hello from the run"));
     assert!(lines.contains(&"a warning"));
     assert_eq!(
-        lines.iter().filter(|l| l.starts_with("progress")).copied().collect::<Vec<_>>(),
+        lines
+            .iter()
+            .filter(|l| l.starts_with("progress"))
+            .copied()
+            .collect::<Vec<_>>(),
         ["progress 100%"],
         "the progress bar is one line with its final state"
     );
@@ -161,7 +168,10 @@ fn a_panic_message_reaches_the_terminal_and_the_log() {
         std::process::abort();
     }
     let dir = tempfile::tempdir().unwrap();
-    let out = run_child("a_panic_message_reaches_the_terminal_and_the_log", dir.path());
+    let out = run_child(
+        "a_panic_message_reaches_the_terminal_and_the_log",
+        dir.path(),
+    );
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     let log = std::fs::read_to_string(dir.path().join("output.log")).unwrap();
@@ -183,7 +193,13 @@ fn run_dir_in(dir: &Path) -> std::path::PathBuf {
     std::fs::read_dir(dir.join("wandb"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.is_dir() && p.file_name().unwrap().to_string_lossy().starts_with("offline-run-"))
+        .find(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("offline-run-")
+        })
         .expect("run directory")
 }
 
@@ -199,7 +215,9 @@ fn output_raw(run_dir: &Path) -> Vec<(i32, String)> {
         .records
         .into_iter()
         .filter_map(|r| match r.record_type {
-            Some(wandb_core::proto::record::RecordType::OutputRaw(o)) => Some((o.output_type, o.line)),
+            Some(wandb_core::proto::record::RecordType::OutputRaw(o)) => {
+                Some((o.output_type, o.line))
+            }
             _ => None,
         })
         .collect()
@@ -211,7 +229,8 @@ fn a_run_keeps_console_lines_up_to_its_last_flush_when_the_program_aborts() {
         let run = wandb_core::init(run_opts(&dir)).unwrap();
         for i in 0..5 {
             println!("epoch {i}");
-            run.log(wandb_core::row! {"loss" => 1.0 / (i as f64 + 1.0)}).unwrap();
+            run.log(wandb_core::row! {"loss" => 1.0 / (i as f64 + 1.0)})
+                .unwrap();
         }
         eprintln!("about to crash");
         run.flush().unwrap(); // console included: see Run::flush
@@ -223,15 +242,34 @@ fn a_run_keeps_console_lines_up_to_its_last_flush_when_the_program_aborts() {
         dir.path(),
     );
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("epoch 4\n"), "teed to the terminal");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("epoch 4\n"),
+        "teed to the terminal"
+    );
     let run_dir = run_dir_in(dir.path());
     let log = std::fs::read_to_string(run_dir.join("files/output.log")).unwrap();
     let epochs: Vec<&str> = log.lines().filter(|l| l.starts_with("epoch")).collect();
-    assert_eq!(epochs, ["epoch 0", "epoch 1", "epoch 2", "epoch 3", "epoch 4"]);
+    assert_eq!(
+        epochs,
+        ["epoch 0", "epoch 1", "epoch 2", "epoch 3", "epoch 4"]
+    );
     assert!(log.lines().any(|l| l == "about to crash"));
     let recs = output_raw(&run_dir);
-    let stdout_lines: Vec<&str> = recs.iter().filter(|r| r.0 == 1).map(|r| r.1.as_str()).collect();
-    assert_eq!(stdout_lines, ["epoch 0\n", "epoch 1\n", "epoch 2\n", "epoch 3\n", "epoch 4\n"]);
+    let stdout_lines: Vec<&str> = recs
+        .iter()
+        .filter(|r| r.0 == 1)
+        .map(|r| r.1.as_str())
+        .collect();
+    assert_eq!(
+        stdout_lines,
+        [
+            "epoch 0\n",
+            "epoch 1\n",
+            "epoch 2\n",
+            "epoch 3\n",
+            "epoch 4\n"
+        ]
+    );
     assert!(recs.contains(&(0, "about to crash\n".to_string())));
 }
 
@@ -249,7 +287,10 @@ fn the_official_reader_shows_captured_console_lines() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let out = run_child("the_official_reader_shows_captured_console_lines", dir.path());
+    let out = run_child(
+        "the_official_reader_shows_captured_console_lines",
+        dir.path(),
+    );
     assert!(out.status.success(), "{out:?}");
     let run_dir = run_dir_in(dir.path());
     let s = wandb_test_support::leet_summary(&run_dir);
@@ -257,10 +298,21 @@ fn the_official_reader_shows_captured_console_lines() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["stream"].as_str().unwrap().into(), c["line"].as_str().unwrap().into()))
+        .map(|c| {
+            (
+                c["stream"].as_str().unwrap().into(),
+                c["line"].as_str().unwrap().into(),
+            )
+        })
         .collect();
-    assert!(console.contains(&("stdout".into(), "hello from the minimal run".into())), "{console:?}");
-    assert!(console.contains(&("stderr".into(), "loading 100%".into())), "{console:?}");
+    assert!(
+        console.contains(&("stdout".into(), "hello from the minimal run".into())),
+        "{console:?}"
+    );
+    assert!(
+        console.contains(&("stderr".into(), "loading 100%".into())),
+        "{console:?}"
+    );
     assert_eq!(console.len(), 2, "one line per progress bar: {console:?}");
     assert_eq!(s["console_lines"], 2);
     let log = std::fs::read_to_string(run_dir.join("files/output.log")).unwrap();

@@ -55,7 +55,11 @@ fn real_machine_stats_reach_the_official_reader_with_the_official_keys() {
 
     let records = leet_inspect(&dir);
     let stats: Vec<&Json> = records.iter().filter(|r| r["type"] == "stats").collect();
-    assert!(stats.len() >= 2, "expected at least 2 samples, got {}", stats.len());
+    assert!(
+        stats.len() >= 2,
+        "expected at least 2 samples, got {}",
+        stats.len()
+    );
     let exit_pos = records.iter().position(|r| r["type"] == "exit").unwrap();
     let last_stats = records.iter().rposition(|r| r["type"] == "stats").unwrap();
     assert!(last_stats < exit_pos, "no sample after the exit record");
@@ -71,25 +75,59 @@ fn real_machine_stats_reach_the_official_reader_with_the_official_keys() {
                 .map(|it| it["key"].as_str().unwrap()),
         )
     };
-    let ours = |i: usize| portable_keys(stats[i]["stats"]["item"].as_object().unwrap().keys().map(String::as_str));
+    let ours = |i: usize| {
+        portable_keys(
+            stats[i]["stats"]["item"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str),
+        )
+    };
     assert_eq!(ours(0), official_keys(0), "first sample");
     assert_eq!(ours(1), official_keys(1), "later samples");
 
     let item = &stats[1]["stats"]["item"];
-    let f = |k: &str| item[k].as_f64().unwrap_or_else(|| panic!("{k} missing: {item}"));
-    assert!(f("proc.cpu.threads") >= 2.0, "main + monitor thread at least");
+    let f = |k: &str| {
+        item[k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{k} missing: {item}"))
+    };
+    assert!(
+        f("proc.cpu.threads") >= 2.0,
+        "main + monitor thread at least"
+    );
     assert!(f("proc.memory.rssMB") > 1.0);
     assert!((0.0..=100.0).contains(&f("memory_percent")));
     assert!((0.0..=100.0).contains(&f("cpu")));
     assert!(f("disk./.usageGB") > 0.0);
-    assert!(stats[1]["stats"]["timestamp"].as_str().unwrap().ends_with('Z'));
+    assert!(stats[1]["stats"]["timestamp"]
+        .as_str()
+        .unwrap()
+        .ends_with('Z'));
 
     // The environment record carries software and hardware facts.
     let env = &records.iter().find(|r| r["type"] == "environment").unwrap()["environment"];
-    for k in ["os", "host", "program", "executable", "root", "started_at", "writer_id", "cpu_count_logical"] {
+    for k in [
+        "os",
+        "host",
+        "program",
+        "executable",
+        "root",
+        "started_at",
+        "writer_id",
+        "cpu_count_logical",
+    ] {
         assert!(!env[k].is_null(), "environment.{k} missing: {env}");
     }
-    assert!(env["memory"]["total"].as_str().unwrap().parse::<u64>().unwrap() > 0);
+    assert!(
+        env["memory"]["total"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
     assert!(env["disk"]["/"]["total"].is_string());
     // requirements.txt: the crates of this workspace's Cargo.lock.
     let files = records.iter().find(|r| r["type"] == "files").unwrap();
@@ -161,9 +199,18 @@ fn deterministic_samples_read_back_exactly_like_the_official_ones() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|it| (it["key"].as_str().unwrap().into(), it["value_json"].as_str().unwrap().into()))
+            .map(|it| {
+                (
+                    it["key"].as_str().unwrap().into(),
+                    it["value_json"].as_str().unwrap().into(),
+                )
+            })
             .collect();
-        let got: Vec<(String, String)> = o.item.iter().map(|i| (i.key.clone(), i.value_json.clone())).collect();
+        let got: Vec<(String, String)> = o
+            .item
+            .iter()
+            .map(|i| (i.key.clone(), i.value_json.clone()))
+            .collect();
         assert_eq!(got, want);
     }
     // And the official reader parses them to the same numbers.

@@ -51,7 +51,9 @@ pub fn enabled(mode: Console) -> bool {
         Console::Auto => SUPPORTED,
         Console::Redirect => {
             if !SUPPORTED {
-                tracing::warn!("console = redirect is not supported on this platform; not capturing");
+                tracing::warn!(
+                    "console = redirect is not supported on this platform; not capturing"
+                );
             }
             SUPPORTED
         }

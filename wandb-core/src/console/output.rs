@@ -68,7 +68,10 @@ impl ConsoleLog {
         if let Some(dir) = output_log.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let file = OpenOptions::new().create(true).append(true).open(output_log)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(output_log)?;
         Ok(Self::with_file(Some(file), sink))
     }
 
@@ -177,7 +180,10 @@ mod tests {
             "hello from the minimal run\nwarn\nloaded 100%\n"
         );
         let recs = recs.lock();
-        let got: Vec<(i32, &str)> = recs.iter().map(|r| (r.output_type, r.line.as_str())).collect();
+        let got: Vec<(i32, &str)> = recs
+            .iter()
+            .map(|r| (r.output_type, r.line.as_str()))
+            .collect();
         assert_eq!(
             got,
             [

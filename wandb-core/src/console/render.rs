@@ -133,7 +133,9 @@ impl LineRenderer {
 
     fn csi(&mut self, seq: &str) {
         // `seq` is everything after `ESC [`, final byte included.
-        let Some(fin) = seq.chars().last() else { return };
+        let Some(fin) = seq.chars().last() else {
+            return;
+        };
         let params = &seq[..seq.len() - fin.len_utf8()];
         let n = |d: usize| params.parse::<usize>().unwrap_or(d);
         match fin {

@@ -172,7 +172,10 @@ impl Redirect {
                 Arc::clone(&self.log),
             );
             std::thread::Builder::new()
-                .name(format!("wandb-console-{}", if fd == 1 { "stdout" } else { "stderr" }))
+                .name(format!(
+                    "wandb-console-{}",
+                    if fd == 1 { "stdout" } else { "stderr" }
+                ))
                 .spawn(move || {
                     reader(&read, &orig, tty, &busy, &log, stream);
                     let _ = done_tx.send(());

@@ -67,7 +67,10 @@ mod tests {
     #[test]
     fn lock_file_becomes_requirement_lines() {
         let lock = "# comment\nversion = 4\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.229\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\ndependencies = [\n \"serde_derive\",\n]\n\n[[package]]\nname = \"anyhow\"\nversion = \"1.0.1\"\n\n[metadata]\nx = \"y\"\n";
-        assert_eq!(requirements_from_lock(lock), "anyhow==1.0.1\nserde==1.0.229\n");
+        assert_eq!(
+            requirements_from_lock(lock),
+            "anyhow==1.0.1\nserde==1.0.229\n"
+        );
     }
 
     #[test]

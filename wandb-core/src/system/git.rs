@@ -160,7 +160,10 @@ mod tests {
         assert_eq!(info.root, t.path());
         assert_eq!(info.commit, SHA);
         assert_eq!(info.branch.as_deref(), Some("main"));
-        assert_eq!(info.remote_url.as_deref(), Some("https://github.com/me/proj.git"));
+        assert_eq!(
+            info.remote_url.as_deref(),
+            Some("https://github.com/me/proj.git")
+        );
     }
 
     #[test]

@@ -66,10 +66,18 @@ pub fn push_reading(index: usize, r: &GpuReading, out: &mut Sample) {
     put(&mut vals, "memory", r.memory);
     if let (Some(used), Some(total)) = (r.memory_used, r.memory_total) {
         if total > 0 {
-            put(&mut vals, "memoryAllocated", Some(used as f64 / total as f64 * 100.0));
+            put(
+                &mut vals,
+                "memoryAllocated",
+                Some(used as f64 / total as f64 * 100.0),
+            );
         }
     }
-    put(&mut vals, "memoryAllocatedBytes", r.memory_used.map(|b| b as f64));
+    put(
+        &mut vals,
+        "memoryAllocatedBytes",
+        r.memory_used.map(|b| b as f64),
+    );
     put(&mut vals, "temp", r.temp);
     put(&mut vals, "powerWatts", r.power_watts);
     put(&mut vals, "enforcedPowerLimitWatts", r.power_limit_watts);
@@ -84,8 +92,16 @@ pub fn push_reading(index: usize, r: &GpuReading, out: &mut Sample) {
     put(&mut vals, "smClock", r.sm_clock);
     put(&mut vals, "memoryClock", r.memory_clock);
     put(&mut vals, "graphicsClock", r.graphics_clock);
-    put(&mut vals, "correctedMemoryErrors", r.corrected_memory_errors);
-    put(&mut vals, "uncorrectedMemoryErrors", r.uncorrected_memory_errors);
+    put(
+        &mut vals,
+        "correctedMemoryErrors",
+        r.corrected_memory_errors,
+    );
+    put(
+        &mut vals,
+        "uncorrectedMemoryErrors",
+        r.uncorrected_memory_errors,
+    );
     put(&mut vals, "fanSpeed", r.fan_speed);
     put(&mut vals, "encoderUtilization", r.encoder_utilization);
     put(&mut vals, "pcieLinkGen", r.pcie_link_gen);
@@ -139,7 +155,9 @@ mod nvml {
         let util = dev.utilization_rates().ok();
         let mem = dev.memory_info().ok();
         let uses = |procs: Result<Vec<nvml_wrapper::struct_wrappers::device::ProcessInfo>, _>| {
-            procs.map(|ps| ps.iter().any(|p| p.pid == pid)).unwrap_or(false)
+            procs
+                .map(|ps| ps.iter().any(|p| p.pid == pid))
+                .unwrap_or(false)
         };
         GpuReading {
             gpu: util.as_ref().map(|u| f64::from(u.gpu)),
@@ -161,7 +179,10 @@ mod nvml {
                 .ok()
                 .map(|v| v as f64),
             fan_speed: f(dev.fan_speed(0)),
-            encoder_utilization: dev.encoder_utilization().ok().map(|u| f64::from(u.utilization)),
+            encoder_utilization: dev
+                .encoder_utilization()
+                .ok()
+                .map(|u| f64::from(u.utilization)),
             pcie_link_gen: f(dev.current_pcie_link_gen()),
             pcie_link_speed: f(dev.pcie_link_speed()),
             pcie_link_width: f(dev.current_pcie_link_width()),
@@ -191,14 +212,21 @@ mod nvml {
     /// Leaves `env` untouched when NVML is unavailable.
     pub fn inventory(env: &mut proto::EnvironmentRecord) {
         let Ok(nvml) = Nvml::init() else { return };
-        let Ok(count) = nvml.device_count() else { return };
+        let Ok(count) = nvml.device_count() else {
+            return;
+        };
         for i in 0..count {
-            let Ok(dev) = nvml.device_by_index(i) else { continue };
+            let Ok(dev) = nvml.device_by_index(i) else {
+                continue;
+            };
             env.gpu_nvidia.push(proto::GpuNvidiaInfo {
                 name: dev.name().unwrap_or_default(),
                 memory_total: dev.memory_info().map(|m| m.total).unwrap_or(0),
                 cuda_cores: dev.num_cores().unwrap_or(0),
-                architecture: dev.architecture().map(|a| a.to_string()).unwrap_or_default(),
+                architecture: dev
+                    .architecture()
+                    .map(|a| a.to_string())
+                    .unwrap_or_default(),
                 uuid: dev.uuid().unwrap_or_default(),
                 pci_bus_id: dev.pci_info().map(|p| p.bus_id).unwrap_or_default(),
                 numa_node: dev.numa_node_id().ok(),
@@ -241,14 +269,21 @@ mod tests {
         push_reading(1, &r, &mut s);
         assert_eq!(s.get("gpu.1.gpu"), Some(97.0));
         assert_eq!(s.get("gpu.1.memoryAllocated"), Some(25.0));
-        assert_eq!(s.get("gpu.1.memoryAllocatedBytes"), Some((1u64 << 30) as f64));
+        assert_eq!(
+            s.get("gpu.1.memoryAllocatedBytes"),
+            Some((1u64 << 30) as f64)
+        );
         assert_eq!(s.get("gpu.1.powerPercent"), Some(50.1));
         assert_eq!(s.get("gpu.1.smClock"), Some(1980.0));
         assert_eq!(s.get("gpu.1.pcieLinkGen"), Some(5.0));
         assert_eq!(s.get("gpu.process.1.gpu"), Some(97.0));
         assert_eq!(s.get("gpu.process.1.powerPercent"), Some(50.1));
         assert_eq!(s.get("gpu.process.1.smClock"), None);
-        assert_eq!(s.get("gpu.1.fanSpeed"), None, "unsupported values are left out");
+        assert_eq!(
+            s.get("gpu.1.fanSpeed"),
+            None,
+            "unsupported values are left out"
+        );
     }
 
     /// Runs on any machine: without an NVIDIA driver there is simply no

@@ -129,9 +129,7 @@ impl HostSource {
 
     fn process_cpu_ms(&mut self) -> Option<u64> {
         self.refresh_process();
-        self.sys
-            .process(self.pid)
-            .map(|p| p.accumulated_cpu_time())
+        self.sys.process(self.pid).map(|p| p.accumulated_cpu_time())
     }
 }
 
@@ -184,8 +182,14 @@ impl MetricSource for HostSource {
                 let base = self.disk_base.iter().find(|b| b.device == d.device);
                 let (r0, w0) = base.map_or((0, 0), |b| (b.read_bytes, b.written_bytes));
                 let key = format!("disk.{}", d.device);
-                out.push(format!("{key}.in"), d.read_bytes.saturating_sub(r0) as f64 / MIB);
-                out.push(format!("{key}.out"), d.written_bytes.saturating_sub(w0) as f64 / MIB);
+                out.push(
+                    format!("{key}.in"),
+                    d.read_bytes.saturating_sub(r0) as f64 / MIB,
+                );
+                out.push(
+                    format!("{key}.out"),
+                    d.written_bytes.saturating_sub(w0) as f64 / MIB,
+                );
             }
         }
 
@@ -243,7 +247,11 @@ mod tests {
             used: 36_365_815_808,
             available: 61_206_630_400,
         };
-        assert!((s.usage_percent() - 37.27).abs() < 0.01, "{}", s.usage_percent());
+        assert!(
+            (s.usage_percent() - 37.27).abs() < 0.01,
+            "{}",
+            s.usage_percent()
+        );
         assert!((s.used as f64 / GIB - 33.86830520629883).abs() < 1e-9);
     }
 

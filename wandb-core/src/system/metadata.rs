@@ -85,8 +85,8 @@ fn write(j: &J, indent: usize, out: &mut String) {
 
 /// A protobuf timestamp in protojson form: `2026-11-21T23:50:05.432984Z`.
 pub(crate) fn rfc3339(ts: &prost_types::Timestamp) -> String {
-    let dt = chrono::DateTime::from_timestamp(ts.seconds, ts.nanos.max(0) as u32)
-        .unwrap_or_default();
+    let dt =
+        chrono::DateTime::from_timestamp(ts.seconds, ts.nanos.max(0) as u32).unwrap_or_default();
     let base = dt.format("%Y-%m-%dT%H:%M:%S").to_string();
     let n = ts.nanos.max(0) as u32;
     if n == 0 {
@@ -209,8 +209,23 @@ pub fn merge_environment<'a>(
         macro_rules! take_str {
             ($($f:ident),*) => {$( if !r.$f.is_empty() { m.$f = r.$f.clone(); } )*};
         }
-        take_str!(os, python, docker, program, code_path, code_path_local, email, root, host,
-                  username, executable, colab, gpu_type, cuda_version, writer_id);
+        take_str!(
+            os,
+            python,
+            docker,
+            program,
+            code_path,
+            code_path_local,
+            email,
+            root,
+            host,
+            username,
+            executable,
+            colab,
+            gpu_type,
+            cuda_version,
+            writer_id
+        );
         if r.started_at.is_some() {
             m.started_at = r.started_at;
         }
@@ -303,7 +318,12 @@ mod tests {
 
     #[test]
     fn timestamps_use_0_3_6_or_9_fraction_digits() {
-        let t = |s, n| rfc3339(&prost_types::Timestamp { seconds: s, nanos: n });
+        let t = |s, n| {
+            rfc3339(&prost_types::Timestamp {
+                seconds: s,
+                nanos: n,
+            })
+        };
         assert_eq!(t(0, 0), "1970-01-01T00:00:00Z");
         assert_eq!(t(0, 5_000_000), "1970-01-01T00:00:00.005Z");
         assert_eq!(t(0, 432_984_000), "1970-01-01T00:00:00.432984Z");

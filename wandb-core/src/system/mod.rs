@@ -29,8 +29,8 @@ pub use hardware::{cpu_model, fill_hardware};
 pub use host::HostSource;
 pub use metadata::{merge_environment, metadata_json};
 pub use monitor::{StatsSink, SystemMonitor};
-pub use sample::{float_json, Sample};
 pub(crate) use sample::timestamp as sample_timestamp;
+pub use sample::{float_json, Sample};
 
 use std::path::PathBuf;
 
@@ -124,8 +124,12 @@ pub fn record_dependencies(run: &Run) {
     if run.is_disabled() {
         return;
     }
-    let Some(lock) = find_cargo_lock() else { return };
-    let Ok(text) = std::fs::read_to_string(&lock) else { return };
+    let Some(lock) = find_cargo_lock() else {
+        return;
+    };
+    let Ok(text) = std::fs::read_to_string(&lock) else {
+        return;
+    };
     let reqs = requirements_from_lock(&text);
     if reqs.is_empty() {
         return;

@@ -160,7 +160,10 @@ mod tests {
         assert_eq!(second.item[0].value_json, "2.0");
         let t = Instant::now();
         m.stop();
-        assert!(t.elapsed() < Duration::from_secs(1), "stop waited for the interval");
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "stop waited for the interval"
+        );
         while rx.try_recv().is_ok() {}
         std::thread::sleep(Duration::from_millis(120));
         assert!(rx.try_recv().is_err(), "a record arrived after stop()");

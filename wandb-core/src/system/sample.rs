@@ -78,7 +78,9 @@ pub fn float_json(v: f64) -> String {
 
 /// A protobuf timestamp for `at` (times before 1970 clamp to the epoch).
 pub(crate) fn timestamp(at: SystemTime) -> prost_types::Timestamp {
-    let d = at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let d = at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
     prost_types::Timestamp {
         seconds: d.as_secs() as i64,
         nanos: d.subsec_nanos() as i32,
