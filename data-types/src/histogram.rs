@@ -53,31 +53,57 @@ pub trait HistFloat: Copy + PartialOrd + Into<f64> + std::fmt::Debug {
     fn div(self, other: Self) -> Self;
     /// Whether the value is finite.
     fn finite(self) -> bool;
+    /// Machine epsilon as `f64`.
+    const EPSILON: f64;
+    /// `1.5 * 2^(mantissa bits)`: adding it to a small value rounds it to an
+    /// integer held in the low bits of the representation.
+    const ROUND_MAGIC: Self;
+    /// `self` clamped to `[0, hi]`, NaN becoming 0.
+    fn clamp0(self, hi: Self) -> Self;
+    /// The low 16 bits of the representation.
+    fn low_u16(self) -> u16;
 }
 
 macro_rules! hist_float {
     ($t:ty) => {
         impl HistFloat for $t {
+            #[inline(always)]
             fn from_usize(n: usize) -> Self {
                 n as $t
             }
+            #[inline(always)]
             fn from_f64(v: f64) -> Self {
                 v as $t
             }
+            #[inline(always)]
             fn sub(self, o: Self) -> Self {
                 self - o
             }
+            #[inline(always)]
             fn add(self, o: Self) -> Self {
                 self + o
             }
+            #[inline(always)]
             fn mul(self, o: Self) -> Self {
                 self * o
             }
+            #[inline(always)]
             fn div(self, o: Self) -> Self {
                 self / o
             }
+            #[inline(always)]
             fn finite(self) -> bool {
                 self.is_finite()
+            }
+            const EPSILON: f64 = <$t>::EPSILON as f64;
+            const ROUND_MAGIC: Self = (3u64 << (<$t>::MANTISSA_DIGITS - 2)) as $t;
+            #[inline(always)]
+            fn clamp0(self, hi: Self) -> Self {
+                self.max(0.0).min(hi)
+            }
+            #[inline(always)]
+            fn low_u16(self) -> u16 {
+                self.to_bits() as u16
             }
         }
     };
@@ -113,54 +139,167 @@ pub fn numpy_linspace<T: HistFloat>(start: T, stop: T, num: usize) -> Vec<T> {
 /// `numpy.histogram(values, bins)` counts and edges over the finite values,
 /// evaluated in `T`. Returns `(counts, edges, dropped_non_finite)`; with no
 /// finite value the range is numpy's default `[0, 1]` and all counts are 0.
+///
+/// The bin of a value is numpy's: a first guess from the linear map, then
+/// one step left or right so that `edges[i] <= x < edges[i + 1]` (the last
+/// bin is closed). The guess uses a precomputed scale instead of numpy's
+/// division; the correction step makes the result the same.
 pub fn numpy_histogram<T: HistFloat>(values: &[T], bins: usize) -> (Vec<u64>, Vec<T>, usize) {
     let bins = bins.max(1);
-    let mut min: Option<T> = None;
-    let mut max: Option<T> = None;
-    let mut dropped = 0usize;
-    for &v in values {
-        if !v.finite() {
-            dropped += 1;
-            continue;
-        }
-        min = Some(match min {
-            Some(m) if m <= v => m,
-            _ => v,
-        });
-        max = Some(match max {
-            Some(m) if m >= v => m,
-            _ => v,
-        });
-    }
-    let (mut first, mut last) = match (min, max) {
-        (Some(a), Some(b)) => (a, b),
-        _ => (T::from_usize(0), T::from_usize(1)),
-    };
+    let range = finite_min_max(values);
+    let (mut first, mut last) = range.unwrap_or((T::from_usize(0), T::from_usize(1)));
     if first == last {
         first = first.sub(T::from_f64(0.5));
         last = last.add(T::from_f64(0.5));
     }
     let edges = numpy_linspace(first, last, bins + 1);
     let mut counts = vec![0u64; bins];
-    let denom = last.sub(first);
-    let n = T::from_usize(bins);
-    for &v in values {
-        if !v.finite() || v < first || v > last {
-            continue;
-        }
-        let f: f64 = v.sub(first).div(denom).mul(n).into();
-        let mut idx = if f >= bins as f64 { bins } else { f as usize };
-        if idx == bins {
-            idx -= 1;
-        }
-        if v < edges[idx] {
-            idx = idx.saturating_sub(1);
-        } else if idx != bins - 1 && v >= edges[idx + 1] {
-            idx += 1;
-        }
-        counts[idx] += 1;
+    if range.is_some() {
+        bin_values(values, first, last, &edges, &mut counts);
     }
-    (counts, edges, dropped)
+    // Every finite value lies in [first, last], so the rest were non-finite.
+    let counted: u64 = counts.iter().sum();
+    (counts, edges, values.len() - counted as usize)
+}
+
+/// numpy's exact rule for one value: guess, then one step left or right.
+#[inline]
+fn exact_bin<T: HistFloat>(v: T, f: f64, edges: &[T], lastbin: usize) -> usize {
+    let mut idx = if f >= lastbin as f64 {
+        lastbin
+    } else {
+        f.max(0.0) as usize
+    };
+    if v < edges[idx] {
+        idx = idx.saturating_sub(1);
+    } else if idx != lastbin && v >= edges[idx + 1] {
+        idx += 1;
+    }
+    idx
+}
+
+/// Counts the values of `[first, last]` into `counts` (one per bin).
+///
+/// Fast path: blocks of values get a vectorised bin guess; a guess is kept
+/// only when the scaled position is further from an integer than the worst
+/// rounding error of the edges and of the scaling, which proves it equal
+/// to the edge-checked bin; the others (and out-of-range values) go through
+/// [`exact_bin`].
+fn bin_values<T: HistFloat>(values: &[T], first: T, last: T, edges: &[T], counts: &mut [u64]) {
+    let bins = counts.len();
+    let lastbin = bins - 1;
+    let scale = T::from_usize(bins).div(last.sub(first));
+    // How far the edges are from their ideal positions, in bins, plus the
+    // error of computing (x - first) * scale in T.
+    let (f0, f1): (f64, f64) = (first.into(), last.into());
+    let scale64 = bins as f64 / (f1 - f0);
+    let edge_dev = edges
+        .iter()
+        .enumerate()
+        .map(|(i, &e)| ((e.into() - f0) * scale64 - i as f64).abs())
+        .fold(0.0f64, f64::max);
+    let arith = 4.0 * T::EPSILON * (f0.abs().max(f1.abs()) * scale64 + bins as f64);
+    let tol = edge_dev + arith + 1e-6;
+    let exact = |v: T| -> Option<usize> {
+        if !(v >= first && v <= last) {
+            return None;
+        }
+        Some(exact_bin(v, v.sub(first).mul(scale).into(), edges, lastbin))
+    };
+    if tol.is_nan() || tol >= 0.25 {
+        for &v in values {
+            if let Some(i) = exact(v) {
+                counts[i] += 1;
+            }
+        }
+        return;
+    }
+    let tol_t = T::from_f64(tol);
+    let one_minus = T::from_f64(1.0 - tol);
+    let half = T::from_f64(0.5);
+    let maxpos = T::from_usize(lastbin);
+    const BLOCK: usize = 256;
+    let mut guess = [0u16; BLOCK];
+    let mut flag = [false; BLOCK];
+    let mut lanes = vec![0u64; 4 * bins];
+    for block in values.chunks(BLOCK) {
+        for ((&v, g), fl) in block.iter().zip(guess.iter_mut()).zip(flag.iter_mut()) {
+            let f = v.sub(first).mul(scale);
+            // round(clamp(f) - 0.5) without a float->int conversion.
+            let r = f.clamp0(maxpos).sub(half).add(T::ROUND_MAGIC);
+            let frac = f.sub(r.sub(T::ROUND_MAGIC));
+            *fl = !(frac >= tol_t && frac <= one_minus);
+            *g = r.low_u16();
+        }
+        let n = block.len();
+        let mut quads = guess[..n].chunks_exact(4);
+        // Lanes may wrap below zero temporarily (a flagged guess is taken
+        // back from lane 0); the sums at the end are exact.
+        for q in &mut quads {
+            let a = &mut lanes[q[0] as usize];
+            *a = a.wrapping_add(1);
+            let b = &mut lanes[bins + q[1] as usize];
+            *b = b.wrapping_add(1);
+            let c = &mut lanes[2 * bins + q[2] as usize];
+            *c = c.wrapping_add(1);
+            let d = &mut lanes[3 * bins + q[3] as usize];
+            *d = d.wrapping_add(1);
+        }
+        for &g in quads.remainder() {
+            lanes[g as usize] = lanes[g as usize].wrapping_add(1);
+        }
+        if flag[..n].iter().any(|&f| f) {
+            for j in 0..n {
+                if flag[j] {
+                    lanes[guess[j] as usize] = lanes[guess[j] as usize].wrapping_sub(1);
+                    if let Some(i) = exact(block[j]) {
+                        lanes[i] = lanes[i].wrapping_add(1);
+                    }
+                }
+            }
+        }
+    }
+    for (b, c) in counts.iter_mut().enumerate() {
+        *c = (0..4).fold(0u64, |acc, l| acc.wrapping_add(lanes[l * bins + b]));
+    }
+}
+
+/// Minimum and maximum of the finite values (vectorisable fast path, exact
+/// fallback when infinities are present).
+fn finite_min_max<T: HistFloat>(values: &[T]) -> Option<(T, T)> {
+    const LANES: usize = 16;
+    let mut lo = [T::from_f64(f64::INFINITY); LANES];
+    let mut hi = [T::from_f64(f64::NEG_INFINITY); LANES];
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for j in 0..LANES {
+            // NaN compares false and is skipped.
+            lo[j] = if c[j] < lo[j] { c[j] } else { lo[j] };
+            hi[j] = if c[j] > hi[j] { c[j] } else { hi[j] };
+        }
+    }
+    let (mut l, mut h) = (lo[0], hi[0]);
+    for j in 1..LANES {
+        l = if lo[j] < l { lo[j] } else { l };
+        h = if hi[j] > h { hi[j] } else { h };
+    }
+    for &v in rest {
+        l = if v < l { v } else { l };
+        h = if v > h { v } else { h };
+    }
+    if l.finite() && h.finite() {
+        return Some((l, h));
+    }
+    // Infinities (or nothing finite): filter exactly.
+    let mut it = values.iter().copied().filter(|v| v.finite());
+    let first = it.next()?;
+    let (mut l, mut h) = (first, first);
+    for v in it {
+        l = if v < l { v } else { l };
+        h = if v > h { v } else { h };
+    }
+    Some((l, h))
 }
 
 /// `torch.histc(values, bins, min, max)` on a host buffer, without
