@@ -333,3 +333,40 @@ fn media_files_are_uploaded_while_the_run_is_live() {
     assert_eq!(run.file_put_counts["media/images/img_0_abc.png"], 1);
     assert!(run.uploaded_names.contains(&"media/images/img_0_abc.png".to_string()));
 }
+
+#[test]
+fn memory_stays_bounded_while_the_server_is_down() {
+    let server = FakeServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run-bounded");
+    let mut log = LogSim::create(&dir, "bounded");
+    let opts = fast(); // 64 KiB requests
+    let limit = opts.max_request_bytes as u64;
+    let live = LiveSync::start_with(&settings(&server), &dir, &log.path, opts).unwrap();
+    log.run(E, P, "bounded");
+    log.flush();
+    live.notify_flushed();
+    server.wait_for_run(E, P, "bounded", Duration::from_secs(5), |_| true).unwrap();
+    server.outage(Duration::from_secs(3600));
+    for i in 0..30_000 {
+        log.row(i, 0.25);
+        if i % 1000 == 0 {
+            log.flush();
+            live.notify_flushed();
+        }
+    }
+    log.flush();
+    live.notify_flushed();
+    std::thread::sleep(Duration::from_millis(1500));
+    let p = live.progress();
+    let file_len = std::fs::metadata(&log.path).unwrap().len();
+    assert!(p.pending_bytes <= 3 * limit, "{p:?}");
+    assert!(p.bytes_read < file_len / 4, "read ahead of the server: {p:?} of {file_len}");
+    // the server comes back: everything arrives
+    server.outage(Duration::ZERO);
+    log.exit(0);
+    live.notify_flushed();
+    let report = live.finish(Duration::from_secs(60)).unwrap();
+    assert!(report.unsent.is_empty(), "{report:?}");
+    assert_eq!(steps(&server.run(E, P, "bounded").unwrap()), (0..30_000).collect::<Vec<_>>());
+}

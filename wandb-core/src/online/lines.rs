@@ -135,12 +135,9 @@ impl Console {
         while let Some(i) = rest.find(['\n', '\r']) {
             let (head, tail) = rest.split_at(i);
             buf.push_str(head);
-            if tail.starts_with("\r\n") {
+            if let Some(r) = tail.strip_prefix("\r\n").or_else(|| tail.strip_prefix('\n')) {
                 out.push(ConsoleLine { stderr, text: std::mem::take(buf) });
-                rest = &tail[2..];
-            } else if tail.starts_with('\n') {
-                out.push(ConsoleLine { stderr, text: std::mem::take(buf) });
-                rest = &tail[1..];
+                rest = r;
             } else {
                 buf.clear();
                 rest = &tail[1..];

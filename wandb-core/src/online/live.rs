@@ -4,7 +4,7 @@
 //! reads nothing more, so memory stays bounded and nothing is lost.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -78,6 +78,18 @@ struct Shared {
     signal: Mutex<Signal>,
     cv: Condvar,
     stopped: Arc<AtomicBool>,
+    bytes_read: AtomicU64,
+    pending_bytes: AtomicU64,
+}
+
+/// How far a [`LiveSync`] has got (for monitoring and tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveProgress {
+    /// Bytes of the `.wandb` file read so far.
+    pub bytes_read: u64,
+    /// Bytes of lines read but not yet acknowledged by the server (bounded
+    /// by about two file_stream requests, whatever the outage).
+    pub pending_bytes: u64,
 }
 
 impl Shared {
@@ -165,6 +177,8 @@ impl LiveSync {
             signal: Mutex::new(Signal::default()),
             cv: Condvar::new(),
             stopped: stopped.clone(),
+            bytes_read: AtomicU64::new(0),
+            pending_bytes: AtomicU64::new(0),
         });
         let engine = Engine::new(client.clone(), cfg, &run_dir.join("files"), stopped);
         let (tx, rx) = mpsc::channel();
@@ -193,6 +207,14 @@ impl LiveSync {
     /// A handle that wakes the uploader, for the writer thread's flush hook.
     pub fn notifier(&self) -> FlushNotifier {
         FlushNotifier(self.shared.clone())
+    }
+
+    /// Bytes read from the log and bytes waiting for the server.
+    pub fn progress(&self) -> LiveProgress {
+        LiveProgress {
+            bytes_read: self.shared.bytes_read.load(Ordering::Relaxed),
+            pending_bytes: self.shared.pending_bytes.load(Ordering::Relaxed),
+        }
     }
 
     /// True once the server asked the run to stop (`"stopped": true`).
@@ -266,8 +288,11 @@ fn run_loop(mut engine: Engine, file: &PathBuf, shared: &Shared, opts: &LiveOpti
                 }
                 return engine.finish_run();
             }
+            shared.bytes_read.store(tail.offset(), Ordering::Relaxed);
+            shared.pending_bytes.store(engine.pending_bytes() as u64, Ordering::Relaxed);
             if engine.flush_due() {
                 engine.flush()?;
+                shared.pending_bytes.store(engine.pending_bytes() as u64, Ordering::Relaxed);
             }
             if !got {
                 let wait = engine.next_due().min(opts.poll_interval).max(Duration::from_millis(1));

@@ -158,14 +158,14 @@ impl RunState {
             };
             e.insert("5".into(), json!(idx + 1));
         }
-        let o = m.options.clone().unwrap_or_default();
+        let o = m.options.unwrap_or_default();
         let opts: Vec<u32> = [(1, o.step_sync), (2, o.hidden), (3, o.defined)]
             .iter()
             .filter(|(_, b)| *b)
             .map(|(n, _)| *n)
             .collect();
         e.insert("6".into(), json!(opts));
-        let s = m.summary.clone().unwrap_or_default();
+        let s = m.summary.unwrap_or_default();
         let sums: Vec<u32> = [
             (1, s.min),
             (2, s.max),
