@@ -188,7 +188,11 @@ pub(crate) fn table_of(data: ChartData) -> Result<Table> {
     let rows = data
         .data
         .iter()
-        .map(|r| r.iter().map(Cell::from_value).collect::<Result<Vec<_>, _>>())
+        .map(|r| {
+            r.iter()
+                .map(Cell::from_value)
+                .collect::<Result<Vec<_>, _>>()
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| PlotError::Table(e.to_string()))?;
     Table::from_rows(data.columns, rows).map_err(|e| PlotError::Table(e.to_string()))

@@ -108,7 +108,11 @@ pub fn confusion_matrix_data<T: ClassLabel, P: ClassLabel, S: AsRef<str>>(
             all.extend(predicted.iter().cloned());
             let classes = unique_sorted(&all);
             let names = (1..=classes.len()).map(|i| format!("Class_{i}")).collect();
-            let mapping = classes.into_iter().enumerate().map(|(i, c)| (c, i)).collect();
+            let mapping = classes
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| (c, i))
+                .collect();
             (names, mapping)
         }
     };
@@ -205,7 +209,10 @@ mod tests {
         ));
         assert!(matches!(
             confusion_matrix_data(&[0, 1, 2], &[0, 0, 0], Some(&["a", "b"])),
-            Err(PlotError::TooFewNames { input: "true labels", .. })
+            Err(PlotError::TooFewNames {
+                input: "true labels",
+                ..
+            })
         ));
         assert!(matches!(
             confusion_matrix_data(&[0, 5], &[0, 0], Some(&["a", "b"])),

@@ -278,7 +278,9 @@ mod tests {
     fn row(d: &ChartData, i: usize) -> (String, f64, f64) {
         let r = &d.data[i];
         (
-            r[0].as_str().map(str::to_owned).unwrap_or_else(|| format!("{:?}", r[0])),
+            r[0].as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("{:?}", r[0])),
             r[1].as_f64().unwrap(),
             r[2].as_f64().unwrap(),
         )
@@ -341,7 +343,11 @@ mod tests {
         let d = pr_curve_data(&y, &p, &CurveOptions::new().classes_to_plot([1])).unwrap();
         assert_eq!(d.data.len(), 21);
         for i in 0..21 {
-            let (class, prec, rec) = (d.data[i][0].clone(), d.data[i][1].as_f64().unwrap(), d.data[i][2].as_f64().unwrap());
+            let (class, prec, rec) = (
+                d.data[i][0].clone(),
+                d.data[i][1].as_f64().unwrap(),
+                d.data[i][2].as_f64().unwrap(),
+            );
             assert!(matches!(class, Value::Int(1)));
             let expect = if rec > 0.5 { 0.667 } else { 1.0 };
             assert_eq!(prec, expect, "recall {rec}");
@@ -373,7 +379,11 @@ mod tests {
             Err(PlotError::ClassOutOfRange { .. })
         ));
         assert!(matches!(
-            roc_curve_data(&[0, 1, 2], &[[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]], &CurveOptions::new()),
+            roc_curve_data(
+                &[0, 1, 2],
+                &[[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]],
+                &CurveOptions::new()
+            ),
             Err(PlotError::MissingColumn { needed: 2, .. })
         ));
         assert!(matches!(

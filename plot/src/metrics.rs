@@ -144,7 +144,9 @@ pub fn roc_curve(y_true: &[bool], y_score: &[f64], drop_intermediate: bool) -> R
     if drop_intermediate && fps.len() > 2 {
         let last = fps.len() - 1;
         let keep: Vec<usize> = (0..fps.len())
-            .filter(|&i| i == 0 || i == last || diff2(&fps, i - 1) != 0.0 || diff2(&tps, i - 1) != 0.0)
+            .filter(|&i| {
+                i == 0 || i == last || diff2(&fps, i - 1) != 0.0 || diff2(&tps, i - 1) != 0.0
+            })
             .collect();
         fps = keep.iter().map(|&i| fps[i]).collect();
         tps = keep.iter().map(|&i| tps[i]).collect();
@@ -261,7 +263,8 @@ mod tests {
     #[test]
     fn pr_curve_matches_sklearn_docs_example() {
         // The example of sklearn's precision_recall_curve docstring.
-        let pr = precision_recall_curve(&[false, false, true, true], &[0.1, 0.4, 0.35, 0.8]).unwrap();
+        let pr =
+            precision_recall_curve(&[false, false, true, true], &[0.1, 0.4, 0.35, 0.8]).unwrap();
         assert_eq!(pr.precision, vec![0.5, 2.0 / 3.0, 0.5, 1.0, 1.0]);
         assert_eq!(pr.recall, vec![1.0, 1.0, 0.5, 0.5, 0.0]);
         assert_eq!(pr.thresholds, vec![0.1, 0.35, 0.4, 0.8]);

@@ -152,7 +152,11 @@ fn approximate_mode(counts: &[usize], n_draws: usize, rng: &mut Mt19937) -> Vec<
 /// Keeps `n_samples` rows as `sklearn.utils.resample(rows, replace=False,
 /// n_samples=n_samples, random_state=42, stratify=rows[:, 0])` does, then
 /// sorts them by the columns `sort_by` (pandas `sort_values`).
-pub(crate) fn stratified_resample(rows: &[Vec<Value>], n_samples: usize, sort_by: &[usize]) -> Vec<Vec<Value>> {
+pub(crate) fn stratified_resample(
+    rows: &[Vec<Value>],
+    n_samples: usize,
+    sort_by: &[usize],
+) -> Vec<Vec<Value>> {
     let class_of = |i: usize| rows[i].first().unwrap_or(&Value::Null);
     // np.unique(..., return_inverse=True), then a stable argsort per class.
     let mut order: Vec<usize> = (0..rows.len()).collect();

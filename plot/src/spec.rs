@@ -33,10 +33,7 @@ impl ChartSpec {
     ) -> Self {
         ChartSpec {
             panel_def_id: panel_def_id.into(),
-            fields: fields
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
+            fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
             string_fields: string_fields
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v))
@@ -80,7 +77,10 @@ impl ChartSpec {
             ])
         };
         let arg = |name: &str, value: String| -> Value {
-            obj([("name", Value::Str(name.to_owned())), ("value", Value::Str(value))])
+            obj([
+                ("name", Value::Str(name.to_owned())),
+                ("value", Value::Str(value)),
+            ])
         };
         let summary_table = obj([
             ("name", Value::Str("summaryTable".into())),

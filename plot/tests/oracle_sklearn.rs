@@ -91,7 +91,11 @@ fn cases() -> Vec<Case> {
                 y_true: y_true.clone(),
                 probas: probas.clone(),
                 labels: labels.clone(),
-                classes_to_plot: if kind == "cm" { None } else { classes_to_plot.clone() },
+                classes_to_plot: if kind == "cm" {
+                    None
+                } else {
+                    classes_to_plot.clone()
+                },
                 y_names: None,
             });
         }
@@ -107,7 +111,12 @@ fn cases() -> Vec<Case> {
             probas: (0..50).map(|_| rng.probas(3, 1)).collect(),
             labels: None,
             classes_to_plot: None,
-            y_names: Some(y_true.iter().map(|&i| names[i as usize].to_owned()).collect()),
+            y_names: Some(
+                y_true
+                    .iter()
+                    .map(|&i| names[i as usize].to_owned())
+                    .collect(),
+            ),
         });
     }
     out
@@ -171,7 +180,10 @@ fn roc_pr_and_confusion_tables_equal_the_official_client() {
         };
         let ours = to_json(&ours);
         assert_eq!(ours["columns"], theirs["columns"], "case {i} ({})", c.kind);
-        let (a, b) = (ours["data"].as_array().unwrap(), theirs["data"].as_array().unwrap());
+        let (a, b) = (
+            ours["data"].as_array().unwrap(),
+            theirs["data"].as_array().unwrap(),
+        );
         assert_eq!(a.len(), b.len(), "case {i} ({}): row count", c.kind);
         assert!(!a.is_empty(), "case {i}");
         compared += a.len();
@@ -199,11 +211,22 @@ fn large_roc_tables_are_resampled_like_the_official_client() {
     let stdout = oracle_python_run(ORACLE, &[&format!("@{}", input.display())], scratch.path());
     let official: Vec<J> = serde_json::from_str(stdout.trim()).unwrap();
 
-    let full = wandb_plot::roc_curve_data(&y_true, &probas, &CurveOptions::new().labels(labels.clone()))
-        .unwrap();
-    assert_eq!(full.data.len(), wandb_plot::MAX_ROWS, "the input must need resampling");
+    let full = wandb_plot::roc_curve_data(
+        &y_true,
+        &probas,
+        &CurveOptions::new().labels(labels.clone()),
+    )
+    .unwrap();
+    assert_eq!(
+        full.data.len(),
+        wandb_plot::MAX_ROWS,
+        "the input must need resampling"
+    );
     let ours = to_json(&full);
-    let (a, b) = (ours["data"].as_array().unwrap(), official[0]["data"].as_array().unwrap());
+    let (a, b) = (
+        ours["data"].as_array().unwrap(),
+        official[0]["data"].as_array().unwrap(),
+    );
     assert_eq!(a.len(), b.len());
     for (r, (x, y)) in a.iter().zip(b).enumerate() {
         assert_eq!(x, y, "row {r}");

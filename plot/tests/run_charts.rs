@@ -41,11 +41,8 @@ fn charts_in_an_offline_run_match_the_official_records() {
     for (key, step, chart) in charts.iter().cloned() {
         if key == "cm" {
             // Charts can share a row with other values.
-            run.log_with(
-                row! {}.with_chart(key, chart),
-                LogOptions::new().step(step),
-            )
-            .unwrap();
+            run.log_with(row! {}.with_chart(key, chart), LogOptions::new().step(step))
+                .unwrap();
         } else {
             run.log_with(chart.into_row(key), LogOptions::new().step(step))
                 .unwrap();
@@ -56,10 +53,7 @@ fn charts_in_an_offline_run_match_the_official_records() {
     run.finish().unwrap();
 
     let records = leet_inspect(&wandb_file);
-    let histories: Vec<&J> = records
-        .iter()
-        .filter(|r| r["type"] == "history")
-        .collect();
+    let histories: Vec<&J> = records.iter().filter(|r| r["type"] == "history").collect();
     assert_eq!(histories.len(), charts.len());
 
     let mut visualize = serde_json::Map::new();
@@ -70,7 +64,10 @@ fn charts_in_an_offline_run_match_the_official_records() {
                 visualize.insert(k.clone(), v.clone());
             }
         } else {
-            assert!(!text.contains("visualize"), "unexpected config layout: {text}");
+            assert!(
+                !text.contains("visualize"),
+                "unexpected config layout: {text}"
+            );
         }
     }
 
@@ -85,7 +82,9 @@ fn charts_in_an_offline_run_match_the_official_records() {
         );
         assert_eq!(history_item(h, "_step"), Some(J::from(*step)));
         let want = &g["history_value"];
-        for field in ["_type", "sha256", "size", "path", "ncols", "nrows", "log_mode"] {
+        for field in [
+            "_type", "sha256", "size", "path", "ncols", "nrows", "log_mode",
+        ] {
             assert_eq!(item[field], want[field], "{key}: {field}");
         }
         // scatter_plot reuses line_plot's table, file and artifact.
@@ -96,15 +95,24 @@ fn charts_in_an_offline_run_match_the_official_records() {
             .split('_')
             .collect::<Vec<_>>();
         let owner = entry[..entry.len() - 2].join("_");
-        check_artifact_path(&item["artifact_path"], false, &format!("{owner}.table.json"));
+        check_artifact_path(
+            &item["artifact_path"],
+            false,
+            &format!("{owner}.table.json"),
+        );
         check_artifact_path(
             &item["_latest_artifact_path"],
             true,
             &format!("{owner}.table.json"),
         );
         // The table file is on disk with the golden content.
-        let on_disk = std::fs::read_to_string(files_dir.join(want["path"].as_str().unwrap())).unwrap();
-        assert_eq!(on_disk, g["table_json_file_text"].as_str().unwrap(), "{key}");
+        let on_disk =
+            std::fs::read_to_string(files_dir.join(want["path"].as_str().unwrap())).unwrap();
+        assert_eq!(
+            on_disk,
+            g["table_json_file_text"].as_str().unwrap(),
+            "{key}"
+        );
 
         assert_eq!(
             visualize.get(*key),

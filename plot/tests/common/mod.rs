@@ -17,27 +17,31 @@ pub fn golden(table_key: &str) -> serde_json::Value {
 
 /// The charts of make_media_run.py in logging order: (key, step, chart).
 pub fn media_run_charts() -> Vec<(&'static str, u64, Chart)> {
-    let line_t = Table::from_rows(
-        ["x", "y"],
-        (0..5).map(|x: i64| cells![x, x * x]),
-    )
-    .unwrap();
+    let line_t = Table::from_rows(["x", "y"], (0..5).map(|x: i64| cells![x, x * x])).unwrap();
     let bar_t = Table::from_rows(["label", "value"], [cells!["a", 1], cells!["b", 3]]).unwrap();
     let hist_t = Table::from_rows(["v"], [1, 2, 2, 3].into_iter().map(|v| cells![v])).unwrap();
     let y_true = [0, 1, 1, 0];
     let probas = [[0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.9, 0.1]];
     let opts = CurveOptions::new().labels(["neg", "pos"]);
     vec![
-        ("line_plot", 9, wandb_plot::line(&line_t, "x", "y").unwrap().title("Line")),
+        (
+            "line_plot",
+            9,
+            wandb_plot::line(&line_t, "x", "y").unwrap().title("Line"),
+        ),
         (
             "scatter_plot",
             10,
-            wandb_plot::scatter(&line_t, "x", "y").unwrap().title("Scatter"),
+            wandb_plot::scatter(&line_t, "x", "y")
+                .unwrap()
+                .title("Scatter"),
         ),
         (
             "bar_plot",
             11,
-            wandb_plot::bar(&bar_t, "label", "value").unwrap().title("Bar"),
+            wandb_plot::bar(&bar_t, "label", "value")
+                .unwrap()
+                .title("Bar"),
         ),
         (
             "hist_plot",
@@ -49,8 +53,16 @@ pub fn media_run_charts() -> Vec<(&'static str, u64, Chart)> {
             13,
             wandb_plot::confusion_matrix(&y_true, &[0, 1, 0, 0], Some(&["neg", "pos"])).unwrap(),
         ),
-        ("roc", 14, wandb_plot::roc_curve(&y_true, &probas, &opts).unwrap()),
-        ("pr", 15, wandb_plot::pr_curve(&y_true, &probas, &opts).unwrap()),
+        (
+            "roc",
+            14,
+            wandb_plot::roc_curve(&y_true, &probas, &opts).unwrap(),
+        ),
+        (
+            "pr",
+            15,
+            wandb_plot::pr_curve(&y_true, &probas, &opts).unwrap(),
+        ),
         (
             "line_series",
             16,
