@@ -190,3 +190,41 @@ fn a_rejected_key_is_a_clear_error() {
     assert!(!msg.contains(&"x".repeat(40)));
     assert!(!dir.join("run-minrun01.wandb.synced").exists());
 }
+
+/// The official online run's log, replayed by our sync, gives what the
+/// official client streamed live: metric summaries (`loss: {min}`), the
+/// alert, every row.
+#[test]
+fn replay_of_the_official_online_run_matches_its_live_upload() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = fixture_run("online_run", tmp.path());
+    let server = FakeServer::start();
+    let report = sync_run_dir(&dir, &opts(&server), |_| {}).unwrap();
+    assert!(report.unsent.is_empty(), "{report:?}");
+    let want = expected("online");
+    let run = server.run("mock-entity", "fmt-online", "onlinerun1").unwrap();
+    assert_eq!(run.state(), "finished");
+    let got: Vec<_> = run.stream("wandb-history.jsonl").text_lines().iter().map(|l| parse(l)).collect();
+    let exp: Vec<_> = want["history"].as_array().unwrap().iter().map(|l| parse(l.as_str().unwrap())).collect();
+    assert_eq!(got, exp);
+    let mut got = parse(&run.stream("wandb-summary.json").text_lines()[0]);
+    let mut exp = parse(want["summary"].as_str().unwrap());
+    // `_runtime` is the run's whole runtime in the live upload (a detail of the live sender)
+    for s in [&mut got, &mut exp] {
+        if let wandb_core::Value::Map(m) = s {
+            m.shift_remove("_runtime");
+        }
+    }
+    assert_eq!(got, exp);
+    assert_eq!(run.alerts.len(), 1);
+    for k in ["entityName", "projectName", "runName", "title", "text", "severity", "waitDuration"] {
+        assert_eq!(run.alerts[0][k], want["alerts"][0][k], "{k}");
+    }
+    let first = &run.upserts[0];
+    for k in ["name", "project", "entity", "groupName", "jobType", "displayName", "notes", "tags", "host"] {
+        assert_eq!(first[k], want["upsert_first"][k], "{k}");
+    }
+    let got: BTreeSet<_> = run.files.keys().cloned().collect();
+    let exp: BTreeSet<_> = want["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
+    assert_eq!(got, exp);
+}

@@ -153,10 +153,15 @@ impl Engine {
                 let (line, step) = lines::history_line(&h);
                 for item in &h.item {
                     let key = item.nested_key.first().map_or(item.key.as_str(), String::as_str);
-                    if (key == "_runtime" || key == "_timestamp") && item.nested_key.len() <= 1 {
+                    if item.nested_key.len() > 1 {
+                        continue;
+                    }
+                    if key == "_runtime" || key == "_timestamp" {
                         if let Ok(v) = crate::json::parse(&item.value_json) {
                             self.state.summary.insert(key.to_string(), v);
                         }
+                    } else {
+                        self.state.aggregate(key, &item.value_json);
                     }
                 }
                 self.state.note_history(step);

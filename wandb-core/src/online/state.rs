@@ -37,6 +37,37 @@ pub struct RunState {
     pub exit: Option<(i32, i32)>,
     /// Largest history step seen.
     pub last_step: Option<i64>,
+    /// Metric definitions with summary options: (name or glob, is_glob, summary, goal).
+    summary_defs: Vec<(String, bool, proto::MetricSummary, i32)>,
+    /// Aggregates of metrics with summary options, by key.
+    aggs: IndexMap<String, Agg>,
+}
+
+/// Running aggregates of one metric (`define_metric(summary=...)`).
+#[derive(Debug, Clone, Copy)]
+struct Agg {
+    min: f64,
+    max: f64,
+    sum: f64,
+    count: u64,
+    first: f64,
+    last: f64,
+}
+
+fn glob_match(pattern: &str, s: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == s,
+        Some((pre, rest)) => {
+            if !s.starts_with(pre) {
+                return false;
+            }
+            let tail = &s[pre.len()..];
+            if rest.is_empty() {
+                return true;
+            }
+            (0..=tail.len()).any(|i| tail.is_char_boundary(i) && glob_match(rest, &tail[i..]))
+        }
+    }
 }
 
 fn path_of<'a>(key: &'a str, nested: &'a [String]) -> Vec<&'a str> {
@@ -115,6 +146,79 @@ impl RunState {
         }
     }
 
+    /// Updates the aggregates of metrics defined with summary options.
+    pub fn aggregate(&mut self, key: &str, raw: &str) {
+        if self.summary_defs.is_empty() {
+            return;
+        }
+        let Some(v) = raw.trim().parse::<f64>().ok() else { return };
+        let defined = self
+            .summary_defs
+            .iter()
+            .any(|(n, glob, _, _)| if *glob { glob_match(n, key) } else { n == key });
+        if !defined {
+            return;
+        }
+        let a = self.aggs.entry(key.to_string()).or_insert(Agg {
+            min: v,
+            max: v,
+            sum: 0.0,
+            count: 0,
+            first: v,
+            last: v,
+        });
+        a.min = a.min.min(v);
+        a.max = a.max.max(v);
+        a.sum += v;
+        a.count += 1;
+        a.last = v;
+        self.summary_dirty = true;
+    }
+
+    /// The summary with aggregated metrics in place of their last value.
+    fn summary_with_aggregates(&self) -> Map {
+        let mut s = self.summary.clone();
+        for (key, a) in &self.aggs {
+            let Some((_, _, sum, goal)) = self
+                .summary_defs
+                .iter()
+                .find(|(n, glob, _, _)| if *glob { glob_match(n, key) } else { n == key })
+            else {
+                continue;
+            };
+            if sum.none {
+                s.shift_remove(key);
+                continue;
+            }
+            let mut m = Map::new();
+            let mut put = |k: &str, v: f64| {
+                m.insert(k.into(), Value::Float(v));
+            };
+            if sum.min {
+                put("min", a.min);
+            }
+            if sum.max {
+                put("max", a.max);
+            }
+            if sum.mean && a.count > 0 {
+                put("mean", a.sum / a.count as f64);
+            }
+            if sum.first {
+                put("first", a.first);
+            }
+            if sum.last {
+                put("last", a.last);
+            }
+            if sum.best {
+                put("best", if *goal == 2 { a.max } else { a.min });
+            }
+            if !m.is_empty() {
+                s.insert(key.clone(), Value::Map(m));
+            }
+        }
+        s
+    }
+
     /// Merges a telemetry record (`_wandb.t`).
     pub fn apply_telemetry(&mut self, t: &proto::TelemetryRecord) {
         if let Some(f) = &t.feature {
@@ -185,6 +289,10 @@ impl RunState {
             e.insert("8".into(), json!(m.goal));
         }
         let name = if m.name.is_empty() { m.glob_name.clone() } else { m.name.clone() };
+        if let Some(sum) = m.summary.filter(|s| *s != proto::MetricSummary::default()) {
+            self.summary_defs.retain(|d| d.0 != name);
+            self.summary_defs.push((name.clone(), m.name.is_empty(), sum, m.goal));
+        }
         match self.metric_names.iter().position(|n| *n == name) {
             Some(i) => self.metrics[i] = JValue::Object(e),
             None => {
@@ -266,7 +374,7 @@ impl RunState {
 
     /// The summary as one compact JSON line (with `_wandb.runtime` when known).
     pub fn summary_json(&self) -> String {
-        let mut s = self.summary.clone();
+        let mut s = self.summary_with_aggregates();
         if let Some((_, runtime)) = self.exit {
             set_path(&mut s, &["_wandb", "runtime"], Value::Int(runtime as i64));
         }
