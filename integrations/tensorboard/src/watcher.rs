@@ -56,6 +56,7 @@ enum Ctl {
 struct Counters {
     rows: AtomicU64,
     files: AtomicU64,
+    passes: AtomicU64,
     corrupt: AtomicU64,
 }
 
@@ -99,6 +100,13 @@ impl TensorBoardSync {
     /// Event files found so far.
     pub fn files_found(&self) -> u64 {
         self.counters.files.load(Ordering::Relaxed)
+    }
+
+    /// How many times the directory has been scanned and read (a
+    /// diagnostic: it grows with file activity and the poll interval, not
+    /// with time spent idle).
+    pub fn passes(&self) -> u64 {
+        self.counters.passes.load(Ordering::Relaxed)
     }
 
     /// Corrupt records skipped so far (each is also logged as a warning).
@@ -172,8 +180,10 @@ pub fn sync_with(run: &Run, logdir: impl AsRef<Path>, opts: SyncOptions) -> Resu
     let (fs_tx, fs_rx) = bounded::<()>(1);
     let mut watcher = None;
     if opts.use_notify {
-        let made = notify::recommended_watcher(move |_res: notify::Result<notify::Event>| {
-            let _ = fs_tx.try_send(()); // a full channel already means "look again"
+        let made = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            if res.as_ref().map_or(true, is_change) {
+                let _ = fs_tx.try_send(()); // a full channel already means "look again"
+            }
         })
         .and_then(|mut w| w.watch(&root, notify::RecursiveMode::Recursive).map(|_| w));
         match made {
@@ -224,6 +234,17 @@ pub fn sync_with(run: &Run, logdir: impl AsRef<Path>, opts: SyncOptions) -> Resu
         counters,
         timeout,
     })
+}
+
+/// Whether a notification can mean new data. Opening and reading (which our
+/// own scans do) are ignored, or each scan would wake the next one.
+fn is_change(ev: &notify::Event) -> bool {
+    use notify::event::{AccessKind, AccessMode, EventKind};
+    match ev.kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    }
 }
 
 fn thread_main(weak: WeakRun, mut state: State, ctl: Receiver<Ctl>, fs: Receiver<()>, poll: Duration) {
@@ -367,6 +388,7 @@ impl State {
     /// Reads every file to its current end and logs the finished rows; with
     /// `last`, also the pending ones.
     fn pass(&mut self, run: &Run, last: bool) {
+        self.counters.passes.fetch_add(1, Ordering::Relaxed);
         self.scan(run);
         let counters = &self.counters;
         for f in self.files.values_mut() {

@@ -303,3 +303,36 @@ fn sync_from_settings_uses_the_init_option() {
     run.finish().unwrap();
     assert_eq!(history(&records(&run_dir)).len(), 6);
 }
+
+/// Idle, the watcher sleeps: its own scans do not wake it up again.
+#[test]
+fn idle_sync_does_not_spin() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("tblogs");
+    copy_dir(&fixtures().join("tblogs"), &logs);
+    let run = start(tmp.path());
+    let tb = wandb_tensorboard::sync_with(
+        &run,
+        &logs,
+        wandb_tensorboard::SyncOptions {
+            poll_interval: std::time::Duration::from_secs(60),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    tb.drain().unwrap();
+    let before = tb.passes();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let idle = tb.passes() - before;
+    assert!(idle <= 1, "{idle} passes while idle");
+    // A write still wakes it up without waiting for the poll interval.
+    let w = SummaryWriter::new(logs.join("train")).unwrap();
+    w.add_scalar("late", 1.0, 100).unwrap();
+    w.flush().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while tb.files_found() < 3 {
+        assert!(std::time::Instant::now() < deadline, "new file not noticed");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    run.finish().unwrap();
+}
