@@ -318,3 +318,25 @@ fn the_official_reader_shows_captured_console_lines() {
     let log = std::fs::read_to_string(run_dir.join("files/output.log")).unwrap();
     assert!(!log.contains("after finish"));
 }
+
+#[test]
+fn process_exit_with_a_live_run_still_delivers_the_last_lines() {
+    if let Some(dir) = child_dir() {
+        let run = wandb_core::init(run_opts(&dir)).unwrap();
+        for i in 0..200 {
+            println!("line {i}");
+        }
+        std::mem::forget(run); // never finished: exit() runs no destructors
+        std::process::exit(3);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_child(
+        "process_exit_with_a_live_run_still_delivers_the_last_lines",
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("line 199\n"), "the terminal got everything");
+    let log = std::fs::read_to_string(run_dir_in(dir.path()).join("files/output.log")).unwrap();
+    assert_eq!(log.lines().filter(|l| l.starts_with("line ")).count(), 200);
+}

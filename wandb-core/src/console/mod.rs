@@ -183,7 +183,9 @@ pub fn flush_active() {
 
 /// After the previous hook printed the panic message, make sure it went
 /// through the capture to the terminal and `output.log` before the process
-/// can abort.
+/// can abort. Likewise at `exit()` (also `std::process::exit` and returning
+/// from `main` with a run still alive): what was printed last reaches the
+/// terminal before the process ends.
 fn install_panic_hook() {
     PANIC_HOOK.call_once(|| {
         let prev = std::panic::take_hook();
@@ -191,6 +193,14 @@ fn install_panic_hook() {
             prev(info);
             flush_active();
         }));
+        #[cfg(unix)]
+        {
+            extern "C" fn at_exit() {
+                flush_active();
+            }
+            // SAFETY: registers a plain function; it only flushes.
+            unsafe { libc::atexit(at_exit) };
+        }
     });
 }
 
