@@ -73,6 +73,15 @@ fn golden_directory_mirrors_like_the_official_client() {
     assert_eq!(tb.files_found(), 2);
     run.finish().unwrap();
     let recs = records(&run_dir);
+    // The official reader accepts the run (strict: no stderr output).
+    let wandb_file = std::fs::read_dir(&run_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "wandb"))
+        .unwrap();
+    let official_view = wandb_test_support::leet_inspect(&wandb_file);
+    let count = |t: &str| official_view.iter().filter(|r| r["type"] == t).count();
+    assert_eq!((count("history"), count("tbrecord")), (6, 2));
 
     let text = std::fs::read_to_string(fixtures().join("tensorboard_records.jsonl")).unwrap();
     let official: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
