@@ -92,7 +92,8 @@ impl SystemMonitor {
     /// `settings.stats_sampling_interval`, writing `stats` records until the
     /// run finishes (an `on_finish` hook stops and joins the thread before
     /// the exit record). `None` when `settings.system_metrics` is off, the
-    /// run is disabled or already gone, or nothing can be measured here.
+    /// run is disabled or already gone (a platform where nothing can be
+    /// measured just writes no records).
     pub fn start(run: WeakRun, settings: &Settings) -> Option<Arc<SystemMonitor>> {
         if !settings.system_metrics {
             return None;
@@ -101,13 +102,10 @@ impl SystemMonitor {
         if strong.is_disabled() {
             return None;
         }
-        let sources = default_sources(std::process::id(), default_disk_paths());
-        if sources.is_empty() {
-            return None;
-        }
-        let monitor = Arc::new(SystemMonitor::spawn(
+        let pid = std::process::id();
+        let monitor = Arc::new(SystemMonitor::spawn_with(
             run,
-            sources,
+            move || default_sources(pid, default_disk_paths()),
             settings.stats_sampling_interval,
         )?);
         let m = Arc::clone(&monitor);

@@ -51,7 +51,18 @@ impl SystemMonitor {
     /// Returns `None` if the operating system refuses to start a thread.
     pub fn spawn(
         sink: impl StatsSink,
-        mut sources: Vec<Box<dyn MetricSource>>,
+        sources: Vec<Box<dyn MetricSource>>,
+        interval: Duration,
+    ) -> Option<SystemMonitor> {
+        Self::spawn_with(sink, move || sources, interval)
+    }
+
+    /// Like [`SystemMonitor::spawn`], but builds the sources on the monitor
+    /// thread (opening NVML or listing network interfaces can take a while;
+    /// `init` does not wait for it). An empty list ends the thread.
+    pub fn spawn_with(
+        sink: impl StatsSink,
+        make_sources: impl FnOnce() -> Vec<Box<dyn MetricSource>> + Send + 'static,
         interval: Duration,
     ) -> Option<SystemMonitor> {
         let signal = Arc::new(StopSignal::default());
@@ -60,6 +71,10 @@ impl SystemMonitor {
         let handle = std::thread::Builder::new()
             .name("wandb-system-monitor".into())
             .spawn(move || {
+                let mut sources = make_sources();
+                if sources.is_empty() {
+                    return;
+                }
                 let mut next = Instant::now();
                 loop {
                     if *sig.stopped.lock() {
