@@ -370,3 +370,66 @@ fn memory_stays_bounded_while_the_server_is_down() {
     assert!(report.unsent.is_empty(), "{report:?}");
     assert_eq!(steps(&server.run(E, P, "bounded").unwrap()), (0..30_000).collect::<Vec<_>>());
 }
+
+#[test]
+fn run_table_artifacts_are_created_filled_and_committed() {
+    use base64::Engine as _;
+    use wandb_core::proto::{self, record::RecordType};
+    let server = FakeServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run-art");
+    let staging = tmp.path().join("staging-tbl");
+    let table = br#"{"columns":["a"],"data":[[1],[2]]}"#;
+    std::fs::write(&staging, table).unwrap();
+    let md5 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(md5_digest(b));
+    let mut log = LogSim::create(&dir, "art");
+    let live = LiveSync::start_with(&settings(&server), &dir, &log.path, fast()).unwrap();
+    log.run(E, P, "art");
+    log.record(RecordType::Artifact(proto::ArtifactRecord {
+        run_id: "art".into(),
+        r#type: "run_table".into(),
+        name: "run-art-tbl".into(),
+        digest: "0123".into(),
+        aliases: vec!["latest".into()],
+        manifest: Some(proto::ArtifactManifest {
+            version: 1,
+            storage_policy: "wandb-storage-policy-v1".into(),
+            contents: vec![proto::ArtifactManifestEntry {
+                path: "tbl.table.json".into(),
+                digest: md5(table),
+                size: table.len() as i64,
+                local_path: staging.display().to_string(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }),
+        client_id: "c1".into(),
+        sequence_client_id: "s1".into(),
+        ..Default::default()
+    }));
+    log.exit(0);
+    live.notify_flushed();
+    let report = live.finish(Duration::from_secs(20)).unwrap();
+    assert_eq!(report.artifacts_uploaded, 1);
+    let arts = server.artifacts();
+    assert_eq!(arts.len(), 1);
+    let a = &arts[0];
+    assert!(a.committed);
+    assert_eq!(a.input["artifactCollectionName"], "run-art-tbl");
+    assert_eq!(a.input["artifactTypeName"], "run_table");
+    assert_eq!(a.input["runName"], "art");
+    let files = server.artifact_files();
+    assert_eq!(files[&format!("files/{}/tbl.table.json", a.id)], table);
+    let manifest = files.iter().find(|(k, _)| k.starts_with("manifests/")).unwrap().1;
+    let m: serde_json::Value = serde_json::from_slice(manifest).unwrap();
+    assert_eq!(m["contents"]["tbl.table.json"]["digest"], md5(table));
+    assert_eq!(m["contents"]["tbl.table.json"]["birthArtifactID"], a.id.as_str());
+    let ops = server.ops();
+    let order: Vec<_> = ops.iter().filter(|o| o.contains("Artifact")).map(String::as_str).collect();
+    assert_eq!(order, ["CreateArtifact", "CreateArtifactManifest", "CreateArtifactFiles", "CreateArtifactManifest", "CommitArtifact"]);
+}
+
+fn md5_digest(b: &[u8]) -> Vec<u8> {
+    use md5::Digest as _;
+    md5::Md5::digest(b).to_vec()
+}

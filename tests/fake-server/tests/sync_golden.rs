@@ -98,6 +98,19 @@ fn sync_of_the_official_media_run_matches_wandb_sync() {
     check_against_capture("media_run", "media", "mediarun1", "fmt-media");
 }
 
+/// The media run's artifacts name staging files of the machine that made
+/// it: they are skipped (not created half-way) and the rest of the run syncs.
+#[test]
+fn artifacts_without_their_staging_files_are_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = fixture_run("media_run", tmp.path());
+    let server = FakeServer::start();
+    let report = sync_run_dir(&dir, &opts(&server), |_| {}).unwrap();
+    assert!(report.unsent.is_empty());
+    assert_eq!(report.artifacts_uploaded, 0);
+    assert!(server.artifacts().is_empty());
+}
+
 #[test]
 fn generated_files_match_the_official_ones() {
     let tmp = tempfile::tempdir().unwrap();

@@ -91,6 +91,7 @@ pub struct Engine {
     completed: bool,
     dropped_lines: usize,
     sent: [usize; 3],
+    artifacts: usize,
 }
 
 impl Engine {
@@ -115,6 +116,7 @@ impl Engine {
             completed: false,
             dropped_lines: 0,
             sent: [0; 3],
+            artifacts: 0,
         }
     }
 
@@ -191,6 +193,16 @@ impl Engine {
             RecordType::Metric(m) => self.state.apply_metric(&m),
             RecordType::Environment(e) => self.state.apply_environment(&e),
             RecordType::Alert(a) => self.alert(&a)?,
+            RecordType::Artifact(a) if self.started => {
+                let (e, p, r) = (self.entity.clone(), self.project.clone(), self.run_id.clone());
+                match super::artifacts::upload_artifact(&self.client, &a, &e, &p, &r, &self.files_dir) {
+                    Ok(_) => self.artifacts += 1,
+                    Err(err @ OnlineError::Io { .. }) => {
+                        tracing::warn!(artifact = a.name.as_str(), error = %err, "artifact not uploaded");
+                    }
+                    Err(err) => return Err(err),
+                }
+            }
             RecordType::Exit(e) => self.state.exit = Some((e.exit_code, e.runtime)),
             _ => {}
         }
@@ -652,6 +664,7 @@ impl Engine {
             stopped: self.stopped.load(Ordering::SeqCst),
             skipped: false,
             dropped_lines: self.dropped_lines,
+            artifacts_uploaded: self.artifacts,
             unsent: Unsent {
                 history_lines: self.streams[HISTORY].lines.len(),
                 events_lines: self.streams[EVENTS].lines.len(),

@@ -27,6 +27,7 @@
 //! base64("api:" + key)`), never to upload URLs, and is never written to
 //! any file or log line.
 
+mod artifacts;
 mod auth;
 mod engine;
 mod error;

@@ -52,6 +52,8 @@ pub struct SyncReport {
     pub skipped: bool,
     /// Lines over the file_stream size limit (dropped, as the official client does).
     pub dropped_lines: usize,
+    /// Artifacts created and committed (run_table artifacts of logged tables).
+    pub artifacts_uploaded: usize,
     /// What is still unsent.
     pub unsent: Unsent,
 }

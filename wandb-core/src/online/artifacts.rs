@@ -1,0 +1,163 @@
+//! Uploading the artifacts named by `artifact` records (the `run_table`
+//! artifact of each logged table, spec §6.2): CreateArtifact, a manifest,
+//! the files, the manifest file, CommitArtifact.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use md5::{Digest as _, Md5};
+use serde_json::{json, Value as JValue};
+
+use super::error::{OnlineError, Result};
+use super::http::Client;
+use crate::proto;
+
+const CREATE_ARTIFACT: &str = "mutation CreateArtifact($input: CreateArtifactInput!) {
+  createArtifact(input: $input) { artifact { id state artifactSequence { latestArtifact { id } } } }
+}";
+
+const CREATE_MANIFEST: &str = "mutation CreateArtifactManifest($artifactID: ID!, $baseArtifactID: ID, $name: String!, $digest: String!, $entityName: String!, $projectName: String!, $runName: String!, $manifestType: ArtifactManifestType!, $includeUpload: Boolean!) {
+  createArtifactManifest(input: {artifactID: $artifactID, baseArtifactID: $baseArtifactID, name: $name, digest: $digest, entityName: $entityName, projectName: $projectName, runName: $runName, type: $manifestType}) {
+    artifactManifest { id file { id uploadUrl @include(if: $includeUpload) uploadHeaders @include(if: $includeUpload) } }
+  }
+}";
+
+const CREATE_FILES: &str = "mutation CreateArtifactFiles($input: CreateArtifactFilesInput!) {
+  createArtifactFiles(input: $input) {
+    files { edges { node { storagePath uploadUrl uploadHeaders uploadMultipartUrls { uploadID uploadUrlParts { partNumber uploadUrl } } artifact { id } } } }
+  }
+}";
+
+const COMMIT: &str = "mutation CommitArtifact($artifactID: ID!) {
+  commitArtifact(input: {artifactID: $artifactID}) { artifact { id digest } }
+}";
+
+fn b64_md5(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Md5::digest(bytes))
+}
+
+fn headers(v: Option<&JValue>) -> Vec<(String, String)> {
+    v.and_then(JValue::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(JValue::as_str)
+                .filter_map(|h| h.split_once(':'))
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The bytes of a manifest entry: its `local_path` (the staging copy, which
+/// must still have the recorded MD5); a relative path is taken from `files/`.
+fn entry_bytes(e: &proto::ArtifactManifestEntry, files_dir: &Path) -> Result<Vec<u8>> {
+    let local = Path::new(&e.local_path);
+    let local = if local.is_relative() { files_dir.join(local) } else { local.to_path_buf() };
+    if let Ok(b) = std::fs::read(&local) {
+        if b64_md5(&b) == e.digest {
+            return Ok(b);
+        }
+    }
+    Err(OnlineError::io(
+        "cannot find the content of artifact file",
+        PathBuf::from(&e.local_path),
+        std::io::Error::from(std::io::ErrorKind::NotFound),
+    ))
+}
+
+/// Creates, fills and commits one artifact; returns its server id.
+pub fn upload_artifact(
+    client: &Client,
+    a: &proto::ArtifactRecord,
+    entity: &str,
+    project: &str,
+    run: &str,
+    files_dir: &Path,
+) -> Result<String> {
+    // the content first: an artifact whose files are gone is not created at all
+    let contents = a.manifest.as_ref().map(|m| m.contents.clone()).unwrap_or_default();
+    let mut bodies = Vec::with_capacity(contents.len());
+    for e in &contents {
+        bodies.push(entry_bytes(e, files_dir)?);
+    }
+    let aliases: Vec<JValue> = a
+        .aliases
+        .iter()
+        .map(|al| json!({"alias": al, "artifactCollectionName": a.name}))
+        .collect();
+    let input = json!({
+        "aliases": aliases, "artifactCollectionName": a.name, "artifactTypeName": a.r#type,
+        "clientID": a.client_id, "sequenceClientID": a.sequence_client_id,
+        "digest": a.digest, "digestAlgorithm": "MANIFEST_MD5", "enableDigestDeduplication": true,
+        "entityName": entity, "projectName": project, "runName": run,
+        "description": if a.description.is_empty() { JValue::Null } else { json!(a.description) },
+        "metadata": if a.metadata.is_empty() { JValue::Null } else { json!(a.metadata) },
+    });
+    let data = client.graphql("CreateArtifact", CREATE_ARTIFACT, Some(json!({"input": input})))?;
+    let id = data
+        .pointer("/createArtifact/artifact/id")
+        .and_then(JValue::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if data.pointer("/createArtifact/artifact/state").and_then(JValue::as_str) == Some("COMMITTED") {
+        return Ok(id); // already stored
+    }
+    let manifest_vars = |digest: &str, upload: bool| {
+        json!({"artifactID": id, "baseArtifactID": null, "name": "wandb_manifest.json",
+               "digest": digest, "entityName": entity, "projectName": project, "runName": run,
+               "manifestType": "FULL", "includeUpload": upload})
+    };
+    let data = client.graphql("CreateArtifactManifest", CREATE_MANIFEST, Some(manifest_vars("", false)))?;
+    let manifest_id = data
+        .pointer("/createArtifactManifest/artifactManifest/id")
+        .and_then(JValue::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if !contents.is_empty() {
+        let specs: Vec<JValue> = contents
+            .iter()
+            .map(|e| {
+                json!({"artifactID": id, "artifactManifestID": manifest_id, "md5": e.digest,
+                       "mimetype": null, "name": e.path, "uploadPartsInput": null})
+            })
+            .collect();
+        let input = json!({"artifactFiles": specs, "storageLayout": "V2"});
+        let data = client.graphql("CreateArtifactFiles", CREATE_FILES, Some(json!({"input": input})))?;
+        let edges = data
+            .pointer("/createArtifactFiles/files/edges")
+            .and_then(JValue::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for (edge, body) in edges.iter().zip(bodies) {
+            if let Some(url) = edge.pointer("/node/uploadUrl").and_then(JValue::as_str) {
+                client.upload(url, &headers(edge.pointer("/node/uploadHeaders")), body)?;
+            }
+        }
+    }
+    // the manifest file
+    let mut entries = serde_json::Map::new();
+    for e in &contents {
+        entries.insert(
+            e.path.clone(),
+            json!({"digest": e.digest, "size": e.size, "birthArtifactID": id, "skip_cache": false}),
+        );
+    }
+    let manifest = json!({"version": 1, "storagePolicy": "wandb-storage-policy-v1",
+        "storagePolicyConfig": {"storageLayout": "V2"}, "contents": entries})
+    .to_string()
+    .into_bytes();
+    let data = client.graphql(
+        "CreateArtifactManifest",
+        CREATE_MANIFEST,
+        Some(manifest_vars(&b64_md5(&manifest), true)),
+    )?;
+    if let Some(url) = data
+        .pointer("/createArtifactManifest/artifactManifest/file/uploadUrl")
+        .and_then(JValue::as_str)
+    {
+        let h = headers(data.pointer("/createArtifactManifest/artifactManifest/file/uploadHeaders"));
+        client.upload(url, &h, manifest)?;
+    }
+    client.graphql("CommitArtifact", COMMIT, Some(json!({"artifactID": id})))?;
+    Ok(id)
+}
