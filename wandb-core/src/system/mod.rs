@@ -10,7 +10,7 @@
 //! - Metrics come from [`MetricSource`]s: [`HostSource`] (sysinfo and
 //!   `/proc`), `NvmlSource` (NVIDIA GPUs, cargo feature `gpu`) or your own,
 //!   e.g. deterministic values in tests.
-//! - [`fill_hardware`], [`git::discover`] and [`deps`] gather the
+//! - [`fill_hardware`], [`git::discover`] and [`record_dependencies`] gather the
 //!   `environment` record and `requirements.txt`; [`metadata_json`] renders
 //!   `wandb-metadata.json`.
 
