@@ -119,6 +119,17 @@ impl std::fmt::Debug for FlushNotifier {
 
 type Outcome = (Result<()>, SyncReport);
 
+/// What the server already has of a run being resumed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResumeInfo {
+    /// History rows stored (the next row goes at this offset).
+    pub history_lines: u64,
+    /// `_step` of the last stored row: a resumed run logs from `last_step + 1`.
+    pub last_step: Option<i64>,
+    /// The stored summary.
+    pub summary: crate::Map,
+}
+
 /// Streams a live run to the server. Created by the run at init (online
 /// mode); [`LiveSync::notify_flushed`] after each writer flush;
 /// [`LiveSync::finish`] after the exit record is on disk.
@@ -127,6 +138,7 @@ pub struct LiveSync {
     client: Arc<Client>,
     done: mpsc::Receiver<Outcome>,
     thread: Option<JoinHandle<()>>,
+    resumed: Option<ResumeInfo>,
 }
 
 impl std::fmt::Debug for LiveSync {
@@ -161,6 +173,11 @@ impl LiveSync {
             .and_then(serde_json::Value::as_str)
             .filter(|s| !s.is_empty())
             .map(str::to_string);
+        let resume = matches!(settings.resume, Some(Resume::Allow | Resume::Must | Resume::Auto));
+        let resumed = match (&settings.run_id, resume) {
+            (Some(id), true) => resume_info(&client, settings, viewer_entity.as_deref(), id)?,
+            _ => None,
+        };
         let cfg = EngineConfig {
             entity: settings.entity.clone(),
             fallback_entity: viewer_entity,
@@ -170,7 +187,7 @@ impl LiveSync {
             interval: opts.interval,
             max_request_bytes: opts.max_request_bytes,
             heartbeat: opts.heartbeat,
-            resume: matches!(settings.resume, Some(Resume::Allow | Resume::Must | Resume::Auto)),
+            resume,
         };
         let stopped = Arc::new(AtomicBool::new(false));
         let shared = Arc::new(Shared {
@@ -196,7 +213,14 @@ impl LiveSync {
             client,
             done: rx,
             thread: Some(thread),
+            resumed,
         })
+    }
+
+    /// With `resume` set and the run already on the server: what it has
+    /// (for continuing the step counter).
+    pub fn resumed(&self) -> Option<&ResumeInfo> {
+        self.resumed.as_ref()
     }
 
     /// Wakes the uploader: the writer has flushed new records to the file.
@@ -262,6 +286,43 @@ impl Drop for LiveSync {
             self.shared.cv.notify_one();
         }
     }
+}
+
+fn resume_info(
+    client: &Client,
+    settings: &Settings,
+    viewer_entity: Option<&str>,
+    run_id: &str,
+) -> Result<Option<ResumeInfo>> {
+    use serde_json::{json, Value};
+    let entity = settings.entity.as_deref().or(viewer_entity).unwrap_or_default();
+    let project = settings.project.as_deref().unwrap_or("uncategorized");
+    let vars = json!({"project": project, "entity": entity, "name": run_id});
+    let data = client.graphql("RunResumeStatus", gql::RUN_RESUME_STATUS, Some(vars))?;
+    let Some(b) = data.pointer("/model/bucket").filter(|b| b.is_object()) else {
+        return Ok(None);
+    };
+    let history_lines = b.get("historyLineCount").and_then(Value::as_u64).unwrap_or(0);
+    let last_step = b
+        .get("historyTail")
+        .and_then(Value::as_str)
+        .and_then(|t| serde_json::from_str::<Vec<String>>(t).ok())
+        .and_then(|rows| rows.last().cloned())
+        .and_then(|row| serde_json::from_str::<Value>(&row).ok())
+        .and_then(|row| row.get("_step").and_then(Value::as_i64));
+    let summary = match b
+        .get("summaryMetrics")
+        .and_then(Value::as_str)
+        .and_then(|s| crate::json::parse(s).ok())
+    {
+        Some(crate::Value::Map(m)) => m,
+        _ => crate::Map::new(),
+    };
+    Ok(Some(ResumeInfo {
+        history_lines,
+        last_step,
+        summary,
+    }))
 }
 
 fn run_loop(mut engine: Engine, file: &PathBuf, shared: &Shared, opts: &LiveOptions) -> Outcome {
