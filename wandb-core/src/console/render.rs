@@ -38,9 +38,13 @@ struct Cell {
     sgr: String,
 }
 
+/// Longest line kept, in characters; longer lines are cut into pieces.
+pub const MAX_LINE: usize = 16 * 1024;
+
 /// Incremental line renderer for one stream.
 #[derive(Debug, Default)]
 pub struct LineRenderer {
+    overflow: bool,
     cells: Vec<Cell>,
     col: usize,
     utf8: Vec<u8>,
@@ -115,6 +119,13 @@ impl LineRenderer {
     }
 
     fn put(&mut self, ch: char) {
+        if self.col >= MAX_LINE {
+            // Output that never ends a line (a full-screen UI, a binary
+            // dump) must not grow without bound: wrap like a terminal.
+            self.col = MAX_LINE;
+            self.overflow = true;
+            return;
+        }
         let sgr = std::mem::take(&mut self.pending_sgr);
         let cell = Cell { ch, sgr };
         if self.col < self.cells.len() {
@@ -150,6 +161,16 @@ impl LineRenderer {
                 _ => self.cells.clear(),
             },
             'G' => self.col = n(1).saturating_sub(1),
+            // Cursor position `row;col`: a full-screen UI (burn's TUI)
+            // redraws in place; keep the column so the line stays bounded.
+            'H' | 'f' => {
+                let col = params
+                    .split(';')
+                    .nth(1)
+                    .and_then(|c| c.parse::<usize>().ok());
+                self.col = col.unwrap_or(1).saturating_sub(1);
+            }
+            'J' if params == "2" || params == "3" => self.cells.clear(),
             'C' => self.col += n(1).max(1),
             'D' => self.col = self.col.saturating_sub(n(1).max(1)),
             // Cursor up/down, scrolling, clear screen...: a log has no
@@ -211,7 +232,15 @@ impl LineRenderer {
                     }
                 }
                 c if c.is_control() => {}
-                c => self.put(c),
+                c => {
+                    self.put(c);
+                    if self.overflow {
+                        self.overflow = false;
+                        let line = self.finish_line();
+                        on_line(line);
+                        self.put(c);
+                    }
+                }
             }
         }
     }
@@ -276,6 +305,26 @@ mod tests {
         assert_eq!(l, ["héllo ✓"]);
         let (l, _) = render(&[b"a\xffb\n"]);
         assert_eq!(l, ["a\u{FFFD}b"]);
+    }
+
+    #[test]
+    fn endless_lines_are_cut_and_cursor_positioning_stays_bounded() {
+        let mut r = LineRenderer::new();
+        let mut n = 0;
+        let big = vec![b'x'; MAX_LINE * 2 + 10];
+        r.feed(&big, &mut |l| {
+            assert_eq!(l.plain.len(), MAX_LINE);
+            n += 1;
+        });
+        assert_eq!(n, 2);
+        assert_eq!(r.take_partial().unwrap().plain.len(), 10);
+        // A TUI redrawing at row;col positions without newlines.
+        let mut frame = Vec::new();
+        for i in 0..1000 {
+            frame.extend_from_slice(format!("\x1b[2J\x1b[1;1Hframe {i}\x1b[2;5Hstatus").as_bytes());
+        }
+        r.feed(&frame, &mut |_| panic!("no line ended"));
+        assert!(r.take_partial().unwrap().plain.len() < 64);
     }
 
     #[test]
