@@ -136,8 +136,9 @@ fn real_machine_stats_reach_the_official_reader_with_the_official_keys() {
     assert!(reqs.lines().any(|l| l.starts_with("sysinfo==0.40.")));
 }
 
-/// Replays the official samples through a deterministic source.
-struct Replay(Vec<Vec<(String, f64)>>);
+/// Replays the official samples through a deterministic source; tells
+/// `done` when the last one was taken.
+struct Replay(Vec<Vec<(String, f64)>>, crossbeam_channel::Sender<()>);
 
 impl MetricSource for Replay {
     fn name(&self) -> &str {
@@ -147,6 +148,9 @@ impl MetricSource for Replay {
         if !self.0.is_empty() {
             for (k, v) in self.0.remove(0) {
                 out.push(k, v);
+            }
+            if self.0.is_empty() {
+                let _ = self.1.send(());
             }
         }
     }
@@ -173,14 +177,15 @@ fn deterministic_samples_read_back_exactly_like_the_official_ones() {
     let tmp = tempfile::tempdir().unwrap();
     let run = init(opts(tmp.path()).system_metrics(false)).unwrap();
     let dir = run.dir().to_path_buf();
+    let (done_tx, done) = crossbeam_channel::bounded(1);
     let monitor = SystemMonitor::spawn(
         run.downgrade(),
-        vec![Box::new(Replay(samples))],
+        vec![Box::new(Replay(samples, done_tx))],
         Duration::from_millis(5),
     )
     .unwrap();
-    std::thread::sleep(Duration::from_millis(5 * n as u64 + 300));
-    monitor.stop();
+    done.recv_timeout(Duration::from_secs(30)).unwrap();
+    monitor.stop(); // joins: the last sample's record is queued
     let wandb_file = run.wandb_file().to_path_buf();
     run.finish().unwrap();
     // Our value_json strings equal the official ones, byte for byte.

@@ -206,8 +206,11 @@ mod tests {
             Duration::from_millis(1),
         )
         .unwrap();
-        std::thread::sleep(Duration::from_millis(50));
         let h = m.thread.lock().take().unwrap();
-        assert!(h.is_finished());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !h.is_finished() {
+            assert!(Instant::now() < deadline, "the thread did not end");
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 }
