@@ -247,6 +247,14 @@ pub fn init(options: InitOptions) -> Result<Run> {
         wandb_file: rd.wandb_file,
         tx: Some(tx),
         state: Mutex::new(CallerState {
+            // Online resume: continue after the last step the server has (crate::online).
+            #[cfg(feature = "online")]
+            step: live
+                .as_ref()
+                .and_then(|l| l.resumed())
+                .and_then(|r| r.last_step)
+                .map_or(0, |s| s.max(-1) as u64 + 1),
+            #[cfg(not(feature = "online"))]
             step: 0,
             finished: false,
         }),

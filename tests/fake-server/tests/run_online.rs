@@ -120,3 +120,24 @@ fn a_permanent_server_error_is_reported_by_finish() {
     let err = run.finish().unwrap_err();
     assert!(err.to_string().contains("HTTP 400"), "{err}");
 }
+
+#[test]
+fn a_resumed_run_continues_its_steps() {
+    let server = FakeServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = init(opts(&server, tmp.path(), "res1")).unwrap();
+    for i in 0..10 {
+        run.log(row! {"loss" => i}).unwrap();
+    }
+    run.finish().unwrap();
+    let tmp2 = tempfile::tempdir().unwrap();
+    let run = init(opts(&server, tmp2.path(), "res1").resume(wandb_core::Resume::Allow)).unwrap();
+    assert_eq!(run.current_step(), 10);
+    for i in 10..15 {
+        run.log(row! {"loss" => i}).unwrap();
+    }
+    run.finish().unwrap();
+    let r = server.run("me", "proj", "res1").unwrap();
+    assert_eq!(steps(&r), (0..15).collect::<Vec<_>>());
+    assert_eq!(r.state(), "finished");
+}
