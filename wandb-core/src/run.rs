@@ -393,6 +393,21 @@ impl Run {
         self.shared().tx.is_none()
     }
 
+    /// True once the W&B server asked this run to stop (the "stop" button
+    /// of the web UI; online mode only, see crate::online). The run keeps
+    /// logging until the program finishes it; check this in a training loop
+    /// to end early.
+    pub fn stop_requested(&self) -> bool {
+        #[cfg(feature = "online")]
+        {
+            self.shared().live.lock().as_ref().is_some_and(|l| l.is_stopped())
+        }
+        #[cfg(not(feature = "online"))]
+        {
+            false
+        }
+    }
+
     /// The step the next committed row gets.
     pub fn current_step(&self) -> u64 {
         self.shared().state.lock().step

@@ -141,3 +141,21 @@ fn a_resumed_run_continues_its_steps() {
     assert_eq!(steps(&r), (0..15).collect::<Vec<_>>());
     assert_eq!(r.state(), "finished");
 }
+
+#[test]
+fn a_stop_from_the_server_is_visible_on_the_run() {
+    let server = FakeServer::start();
+    server.stop_run("me", "proj", "stop1");
+    let tmp = tempfile::tempdir().unwrap();
+    let run = init(opts(&server, tmp.path(), "stop1")).unwrap();
+    let t = Instant::now();
+    let mut i = 0;
+    while !run.stop_requested() && t.elapsed() < Duration::from_secs(10) {
+        run.log(row! {"loss" => i}).unwrap();
+        i += 1;
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(run.stop_requested());
+    run.finish().unwrap();
+    assert_eq!(server.run("me", "proj", "stop1").unwrap().state(), "finished");
+}
