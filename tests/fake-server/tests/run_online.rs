@@ -159,3 +159,29 @@ fn a_stop_from_the_server_is_visible_on_the_run() {
     run.finish().unwrap();
     assert_eq!(server.run("me", "proj", "stop1").unwrap().state(), "finished");
 }
+
+#[test]
+fn system_metrics_stream_as_events() {
+    let server = FakeServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = init(
+        opts(&server, tmp.path(), "sys1")
+            .system_metrics(true)
+            .with(|s| s.stats_sampling_interval = Duration::from_millis(100)),
+    )
+    .unwrap();
+    let seen = server.wait_for_run("me", "proj", "sys1", Duration::from_secs(20), |r| r.events().len() >= 2);
+    run.log(row! {"loss" => 1}).unwrap();
+    run.finish().unwrap();
+    assert!(seen.is_some());
+    let r = server.run("me", "proj", "sys1").unwrap();
+    let events = r.events();
+    assert!(events.len() >= 2, "{events:?}");
+    for e in &events {
+        assert_eq!(e["_wandb"], json!(true));
+        assert!(e["_timestamp"].is_number() && e["_runtime"].is_number(), "{e}");
+        let obj = e.as_object().unwrap();
+        assert!(obj.keys().filter(|k| !k.starts_with('_')).all(|k| k.starts_with("system.")), "{e}");
+        assert!(obj.keys().any(|k| k.starts_with("system.")), "{e}");
+    }
+}
