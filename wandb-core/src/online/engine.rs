@@ -87,6 +87,7 @@ pub struct Engine {
     last_send: Instant,
     stopped: Arc<AtomicBool>,
     console_file: Option<BufWriter<File>>,
+    rebuild_console: bool,
     uploaded: Vec<String>,
     completed: bool,
     dropped_lines: usize,
@@ -112,6 +113,7 @@ impl Engine {
             last_send: Instant::now(),
             stopped,
             console_file: None,
+            rebuild_console: false,
             uploaded: Vec::new(),
             completed: false,
             dropped_lines: 0,
@@ -236,6 +238,13 @@ impl Engine {
             _ => chrono::Utc::now(),
         };
         for l in done {
+            if self.rebuild_console && self.console_file.is_none() {
+                std::fs::create_dir_all(&self.files_dir)
+                    .map_err(|e| OnlineError::io("cannot create", &self.files_dir, e))?;
+                let path = self.files_dir.join("output.log");
+                let f = File::create(&path).map_err(|e| OnlineError::io("cannot create", &path, e))?;
+                self.console_file = Some(BufWriter::new(f));
+            }
             if let Some(f) = self.console_file.as_mut() {
                 let path = self.files_dir.join("output.log");
                 writeln!(f, "{}", l.text).map_err(|e| OnlineError::io("cannot write", path, e))?;
@@ -271,13 +280,10 @@ impl Engine {
             self.state.apply_telemetry(t);
         }
         self.state.start_time = run.start_time;
-        if self.cfg.mode == Mode::Sync && !self.files_dir.join("output.log").exists() {
-            std::fs::create_dir_all(&self.files_dir)
-                .map_err(|e| OnlineError::io("cannot create", &self.files_dir, e))?;
-            let path = self.files_dir.join("output.log");
-            let f = File::create(&path).map_err(|e| OnlineError::io("cannot create", &path, e))?;
-            self.console_file = Some(BufWriter::new(f));
-        }
+        // `sync` rebuilds output.log from the console records when the run
+        // directory has none (created at the first line)
+        self.rebuild_console =
+            self.cfg.mode == Mode::Sync && !self.files_dir.join("output.log").exists();
         if self.cfg.resume || run.resumed || run.resume {
             self.resume_status()?;
         }
