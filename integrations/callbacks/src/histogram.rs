@@ -54,10 +54,10 @@ impl TensorHistogram {
     /// ```
     pub fn from_slice(data: &[f32], num_bins: usize) -> Option<Self> {
         let num_bins = num_bins.clamp(1, MAX_BINS);
-        let (min, max, finite) = finite_range(data)?;
+        let (min, max) = finite_range(data)?;
         if min == max {
             return Some(TensorHistogram {
-                values: vec![finite],
+                values: vec![count_finite(data)],
                 bins: vec![min, max],
             });
         }
@@ -99,43 +99,38 @@ impl From<TensorHistogram> for Value {
     }
 }
 
-/// Minimum, maximum and count of the finite values of `data`, in one pass;
-/// `None` when there is no finite value.
-pub fn finite_range(data: &[f32]) -> Option<(f32, f32, u64)> {
+/// Minimum and maximum of the finite values of `data` in one pass (16
+/// independent lanes, so the loop vectorises); `None` when there is no
+/// finite value.
+pub fn finite_range(data: &[f32]) -> Option<(f32, f32)> {
     const L: usize = 16;
     let mut mins = [f32::INFINITY; L];
     let mut maxs = [f32::NEG_INFINITY; L];
-    let mut counts = [0u32; L];
-    let mut total: u64 = 0;
-    // Outer blocks keep the per-lane u32 counters from overflowing.
-    for block in data.chunks(L * (1 << 20)) {
-        let mut chunks = block.chunks_exact(L);
-        for c in &mut chunks {
-            for j in 0..L {
-                let v = c[j];
-                let finite = v.abs() < f32::INFINITY; // false for NaN and ±inf
-                mins[j] = if finite && v < mins[j] { v } else { mins[j] };
-                maxs[j] = if finite && v > maxs[j] { v } else { maxs[j] };
-                counts[j] += u32::from(finite);
-            }
+    let mut chunks = data.chunks_exact(L);
+    for c in &mut chunks {
+        for j in 0..L {
+            let v = c[j];
+            let finite = v.abs() < f32::INFINITY; // false for NaN and ±inf
+            let lo = if finite { v } else { f32::INFINITY };
+            let hi = if finite { v } else { f32::NEG_INFINITY };
+            mins[j] = if lo < mins[j] { lo } else { mins[j] };
+            maxs[j] = if hi > maxs[j] { hi } else { maxs[j] };
         }
-        for &v in chunks.remainder() {
-            if v.is_finite() {
-                mins[0] = mins[0].min(v);
-                maxs[0] = maxs[0].max(v);
-                counts[0] += 1;
-            }
-        }
-        total += counts.iter().map(|&c| u64::from(c)).sum::<u64>();
-        counts = [0; L];
     }
-    if total == 0 {
-        return None;
+    for &v in chunks.remainder() {
+        if v.is_finite() {
+            mins[0] = mins[0].min(v);
+            maxs[0] = maxs[0].max(v);
+        }
     }
     let min = mins.iter().copied().fold(f32::INFINITY, f32::min);
     let max = maxs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    // -0.0 and 0.0 compare equal; keep what torch's min/max would see.
-    Some((min, max, total))
+    (min <= max).then_some((min, max))
+}
+
+/// Number of finite values of `data`.
+pub fn count_finite(data: &[f32]) -> u64 {
+    data.iter().map(|v| u64::from(v.is_finite())).sum()
 }
 
 /// `torch.histc(data, bins=num_bins, min=min, max=max)` on the CPU, as counts.
@@ -154,8 +149,8 @@ pub fn histc(data: &[f32], num_bins: usize, min: f32, max: f32) -> Vec<u64> {
     }
     let nb = num_bins as f32;
     let range = max - min;
-    let last = (num_bins - 1) as u32;
-    let discard = num_bins as u32; // index of the "skipped" slot
+    let last = (num_bins - 1) as f32;
+    let discard = num_bins as f32; // index of the "skipped" slot
                                    // Four interleaved tables avoid serialising on repeated increments of one bin.
     let width = num_bins + 1;
     let mut tables = vec![0u32; 4 * width];
@@ -163,12 +158,22 @@ pub fn histc(data: &[f32], num_bins: usize, min: f32, max: f32) -> Vec<u64> {
     for block in data.chunks(BLOCK * 4096) {
         for chunk in block.chunks(BLOCK) {
             let idx = &mut idx[..chunk.len()];
+            // Bin indices, in a loop without branches or float->int casts so
+            // that it vectorises.
             for (slot, &x) in idx.iter_mut().zip(chunk) {
                 let inside = x >= min && x <= max;
-                // Same operation order as torch: (x - min) * bins / (max - min), in f32.
-                let pos = ((x - min) * nb / range) as u32;
-                let pos = if pos > last { last } else { pos };
-                *slot = if inside { pos } else { discard };
+                // Same operations as torch, in f32: (x - min) * bins / (max - min).
+                let q = (x - min) * nb / range;
+                let q = if inside {
+                    if q > last {
+                        last
+                    } else {
+                        q
+                    }
+                } else {
+                    discard
+                };
+                *slot = trunc_small(q);
             }
             let mut quads = idx.chunks_exact(4);
             for q in &mut quads {
@@ -190,6 +195,17 @@ pub fn histc(data: &[f32], num_bins: usize, min: f32, max: f32) -> Vec<u64> {
         tables.iter_mut().for_each(|c| *c = 0);
     }
     counts
+}
+
+/// `q as u32` (truncation) for `0 <= q <= 2^22`, with float operations only:
+/// `q + 2^23` rounds `q` to the nearest integer, a correction gives the
+/// floor, and the integer is read from the mantissa bits.
+#[inline(always)]
+fn trunc_small(q: f32) -> u32 {
+    const MAGIC: f32 = 8_388_608.0; // 2^23
+    let nearest = (q + MAGIC) - MAGIC;
+    let floor = if nearest > q { nearest - 1.0 } else { nearest };
+    (floor + MAGIC).to_bits() - MAGIC.to_bits()
 }
 
 /// `torch.linspace(start, end, steps)` in `float32` on the CPU.
@@ -250,8 +266,8 @@ mod tests {
         let data: Vec<f32> = (0..100_003)
             .map(|i| (i % 977) as f32 * 0.37 - 50.0)
             .collect();
-        let (lo, hi, n) = finite_range(&data).unwrap();
-        assert_eq!(n, 100_003);
+        let (lo, hi) = finite_range(&data).unwrap();
+        assert_eq!(count_finite(&data), 100_003);
         let c = histc(&data, 64, lo, hi);
         assert_eq!(c.iter().sum::<u64>(), 100_003);
     }
@@ -264,7 +280,31 @@ mod tests {
         data[33] = f32::NEG_INFINITY;
         data[5] = -2.0;
         data[36] = 7.0;
-        assert_eq!(finite_range(&data), Some((-2.0, 7.0, 34)));
+        assert_eq!(finite_range(&data), Some((-2.0, 7.0)));
+        assert_eq!(count_finite(&data), 34);
+    }
+
+    #[test]
+    fn trunc_small_matches_cast() {
+        for q in [
+            0.0f32,
+            0.5,
+            0.999_999_94,
+            1.0,
+            1.5,
+            2.5,
+            62.999_996,
+            63.0,
+            64.0,
+            511.75,
+        ] {
+            assert_eq!(trunc_small(q), q as u32, "{q}");
+        }
+        let mut q = 0.0f32;
+        while q < 70.0 {
+            assert_eq!(trunc_small(q), q as u32, "{q}");
+            q = f32::from_bits(q.to_bits() + 997);
+        }
     }
 
     #[test]
