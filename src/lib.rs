@@ -30,6 +30,40 @@
 
 pub use wandb_core::*;
 
+/// Starts a run ([`wandb_core::init`]) and the integrations its settings
+/// ask for: with the `tensorboard` feature, `InitOptions::sync_tensorboard(dir)`
+/// mirrors that TensorBoard log directory into the run until it finishes.
+///
+/// ```no_run
+/// let run = wandb::init(wandb::InitOptions::new().project("demo"))?;
+/// run.log(wandb::row! {"loss" => 0.5})?;
+/// # Ok::<(), wandb::Error>(())
+/// ```
+pub fn init(options: InitOptions) -> Result<Run> {
+    let run = wandb_core::init(options)?;
+    start_integrations(&run);
+    Ok(run)
+}
+
+#[cfg(feature = "tensorboard")]
+fn start_integrations(run: &Run) {
+    // The watcher lives until the run finishes (it registers an on_finish
+    // hook), so its handle can be dropped here.
+    if let Err(e) = wandb_tensorboard::sync_from_settings(run) {
+        tracing::warn!(error = %e, "cannot mirror the TensorBoard directory into the run");
+    }
+}
+
+#[cfg(not(feature = "tensorboard"))]
+fn start_integrations(run: &Run) {
+    if let Some(dir) = &run.settings().sync_tensorboard {
+        tracing::warn!(
+            dir = %dir.display(),
+            "sync_tensorboard is set but wandb-rs was built without the `tensorboard` feature; the directory is not mirrored"
+        );
+    }
+}
+
 /// Rich values: images, tables, histograms, audio, video, HTML.
 pub use wandb_data_types as data_types;
 pub use wandb_data_types::{Audio, Histogram, Html, Image, Table, Video};

@@ -183,46 +183,50 @@ fn write_go_g(ryu: &str, out: &mut String) {
     // int_len counts all digits before the point, leading zeros included.
     let exp10 = int_len as i32 - 1 - leading_zeros as i32 + exp_part;
     let digits = &digits[..nd];
+    // Build the result in a stack buffer: at most 1 + 17 digits + "." + "e-308"
+    // or "0.000" + 17 digits, well under 48 bytes.
+    let mut buf = [0u8; 48];
+    let mut n = 0usize;
+    let mut put = |bytes: &[u8]| {
+        buf[n..n + bytes.len()].copy_from_slice(bytes);
+        n += bytes.len();
+    };
     if neg {
-        out.push('-');
+        put(b"-");
     }
     if !(-4..6).contains(&exp10) {
-        out.push(digits[0] as char);
+        put(&digits[..1]);
         if nd > 1 {
-            out.push('.');
-            push_ascii(out, &digits[1..]);
+            put(b".");
+            put(&digits[1..]);
         }
-        out.push('e');
-        out.push(if exp10 < 0 { '-' } else { '+' });
+        put(if exp10 < 0 { b"e-" } else { b"e+" });
         let a = exp10.unsigned_abs();
         if a >= 100 {
-            out.push(char::from(b'0' + (a / 100) as u8));
+            put(&[b'0' + (a / 100) as u8]);
         }
-        out.push(char::from(b'0' + (a / 10 % 10) as u8));
-        out.push(char::from(b'0' + (a % 10) as u8));
+        put(&[b'0' + (a / 10 % 10) as u8, b'0' + (a % 10) as u8]);
     } else if exp10 < 0 {
-        out.push_str("0.");
+        put(b"0.");
         for _ in 0..(-exp10 - 1) {
-            out.push('0');
+            put(b"0");
         }
-        push_ascii(out, digits);
+        put(digits);
     } else {
         let int_digits = exp10 as usize + 1;
         if nd <= int_digits {
-            push_ascii(out, digits);
+            put(digits);
             for _ in nd..int_digits {
-                out.push('0');
+                put(b"0");
             }
         } else {
-            push_ascii(out, &digits[..int_digits]);
-            out.push('.');
-            push_ascii(out, &digits[int_digits..]);
+            put(&digits[..int_digits]);
+            put(b".");
+            put(&digits[int_digits..]);
         }
     }
-}
-
-fn push_ascii(out: &mut String, bytes: &[u8]) {
-    out.extend(bytes.iter().map(|&b| char::from(b)));
+    // Only ASCII digits, signs, '.', 'e' were written.
+    out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or("NaN"));
 }
 
 /// The common case where ryu's output already is Go's: plain decimal with

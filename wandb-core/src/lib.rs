@@ -33,6 +33,7 @@ mod run;
 mod run_dir;
 pub mod settings;
 pub mod store;
+mod summary_dirty;
 pub mod system;
 mod value;
 mod worker;

@@ -84,11 +84,17 @@ struct RunHandle {
 
 impl Drop for RunHandle {
     fn drop(&mut self) {
-        let code = i32::from(std::thread::panicking());
-        if let Err(e) = finish_shared(&self.shared, code) {
-            if !matches!(e, Error::Finished) {
-                tracing::error!(error = %e, "finishing the run on drop failed");
-            }
+        // Fallback: normally `Drop for Run` already finished the run while
+        // hooks could still upgrade their `WeakRun`s.
+        finish_on_drop(&self.shared);
+    }
+}
+
+fn finish_on_drop(shared: &Shared) {
+    let code = i32::from(std::thread::panicking());
+    if let Err(e) = finish_shared(shared, code) {
+        if !matches!(e, Error::Finished) {
+            tracing::error!(error = %e, "finishing the run on drop failed");
         }
     }
 }
@@ -99,6 +105,17 @@ impl Drop for RunHandle {
 #[derive(Clone)]
 pub struct Run {
     inner: Arc<RunHandle>,
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        // The last user handle finishes the run *before* it is released, so
+        // finish hooks (TensorBoard drain, system monitor) can still upgrade
+        // their `WeakRun` and log what is left.
+        if Arc::strong_count(&self.inner) == 1 && !self.inner.shared.state.lock().finished {
+            finish_on_drop(&self.inner.shared);
+        }
+    }
 }
 
 /// A handle that does not keep the run alive; for background threads.

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use indexmap::IndexMap;
 use parking_lot::Mutex;
 use prost::Message as _;
 
 use crate::history_encode::HistoryEncoder;
+use crate::summary_dirty::{join_path, DirtySummary, PATH_SEP};
 use crate::json;
 use crate::media::{MediaContext, MediaStep, RunInfo};
 use crate::metric::{MetricDefinition, Metrics};
@@ -73,10 +73,6 @@ pub(crate) struct WorkerSetup {
     pub(crate) on_flush: Option<Box<dyn Fn() + Send>>,
 }
 
-/// Summary leaves changed since the last summary record (fast, non-DoS-resistant hashing is
-/// fine: keys come from the program itself).
-type DirtyMap = IndexMap<String, Option<Value>, foldhash::fast::FixedState>;
-
 struct Pending {
     step: u64,
     items: Vec<(String, Value)>,
@@ -93,8 +89,7 @@ struct Worker {
     num: i64,
     pending: Option<Pending>,
     /// Summary leaves changed since the last summary record.
-    /// Keys are nested paths joined with [`PATH_SEP`].
-    summary_dirty: DirtyMap,
+    summary_dirty: DirtySummary,
     key_buf: String,
     scratch: String,
     summary_mirror: Arc<Mutex<Map>>,
@@ -125,7 +120,7 @@ pub(crate) fn spawn(
                 flush_interval: setup.flush_interval,
                 num: 0,
                 pending: None,
-                summary_dirty: DirtyMap::default(),
+                summary_dirty: DirtySummary::default(),
                 key_buf: String::new(),
                 scratch: String::new(),
                 summary_mirror: setup.summary_mirror,
@@ -153,6 +148,18 @@ impl Worker {
                 Ok(msg) => {
                     if self.handle(msg) {
                         return;
+                    }
+                    // Drain what is queued without the timeout bookkeeping,
+                    // checking the flush timer every 256 messages.
+                    let mut n = 0u32;
+                    while let Ok(msg) = rx.try_recv() {
+                        if self.handle(msg) {
+                            return;
+                        }
+                        n += 1;
+                        if n % 256 == 0 && self.last_flush.elapsed() >= self.flush_interval {
+                            self.flush();
+                        }
                     }
                     if self.last_flush.elapsed() >= self.flush_interval {
                         self.flush();
@@ -194,7 +201,7 @@ impl Worker {
                         }
                         None => None,
                     };
-                    self.summary_dirty.insert(key, value);
+                    self.summary_dirty.set(&key, value);
                 }
             }
             Msg::Config(map) => {
@@ -300,11 +307,13 @@ impl Worker {
             }
         }
         let metrics_empty = self.metrics.is_empty();
+        let mut slots = 2usize; // slots 0..=2: _step, _runtime, _timestamp
         let mut summary_leaves: Vec<(String, Value)> = Vec::new();
         {
             let dirty = &mut self.summary_dirty;
             let key_buf = &mut self.key_buf;
             let metrics = &mut self.metrics;
+            let slot = &mut slots;
             for (key, value) in &items {
                 let res = self.enc.push_value(key, value, &mut |path, v| {
                     if v.is_null() {
@@ -316,8 +325,13 @@ impl Worker {
                         }
                         return;
                     }
-                    join_path(path, key_buf);
-                    set_dirty(dirty, key_buf, v.clone());
+                    *slot += 1;
+                    if path.len() == 1 {
+                        dirty.set_at(*slot, path[0], Some(v.clone()));
+                    } else {
+                        join_path(path, key_buf);
+                        dirty.set_at(*slot, key_buf, Some(v.clone()));
+                    }
                 });
                 if let Err(e) = res {
                     self.report.dropped_values += 1;
@@ -326,7 +340,7 @@ impl Worker {
             }
         }
         for (k, v) in summary_leaves {
-            set_dirty(&mut self.summary_dirty, &k, v);
+            self.summary_dirty.set(&k, Some(v));
         }
         let scratch = &mut self.scratch;
         scratch.clear();
@@ -347,9 +361,12 @@ impl Worker {
         self.append(&buf);
         self.buf = buf;
         self.report.history_rows += 1;
-        set_dirty(&mut self.summary_dirty, "_step", Value::UInt(p.step));
-        set_dirty(&mut self.summary_dirty, "_runtime", Value::Float(runtime));
-        set_dirty(&mut self.summary_dirty, "_timestamp", Value::Float(timestamp));
+        self.summary_dirty
+            .set_at(0, "_step", Some(Value::UInt(p.step)));
+        self.summary_dirty
+            .set_at(1, "_runtime", Some(Value::Float(runtime)));
+        self.summary_dirty
+            .set_at(2, "_timestamp", Some(Value::Float(timestamp)));
         drop(items);
     }
 
@@ -381,7 +398,7 @@ impl Worker {
         let mut update = Vec::with_capacity(self.summary_dirty.len() + 1);
         let mut remove = Vec::new();
         let mut mirror = self.summary_mirror.lock();
-        for (joined, value) in self.summary_dirty.drain(..) {
+        for (joined, value) in self.summary_dirty.drain() {
             let path: Vec<String> = joined.split(PATH_SEP).map(str::to_owned).collect();
             match value {
                 Some(v) => {
@@ -499,30 +516,6 @@ fn dedup_last_wins(items: &mut Vec<(String, Value)>) {
 fn take_key(items: &mut Vec<(String, Value)>, key: &str) -> Option<Value> {
     let pos = items.iter().position(|(k, _)| k == key)?;
     Some(items.remove(pos).1)
-}
-
-/// Separator of nested key paths in the summary bookkeeping (a control
-/// character that cannot clash with real keys in practice).
-const PATH_SEP: char = '\u{1f}';
-
-fn join_path(path: &[&str], buf: &mut String) {
-    buf.clear();
-    for (i, p) in path.iter().enumerate() {
-        if i > 0 {
-            buf.push(PATH_SEP);
-        }
-        buf.push_str(p);
-    }
-}
-
-/// Records the latest summary value of a leaf, allocating only for new keys.
-fn set_dirty(dirty: &mut DirtyMap, key: &str, value: Value) {
-    match dirty.get_mut(key) {
-        Some(slot) => *slot = Some(value),
-        None => {
-            dirty.insert(key.to_owned(), Some(value));
-        }
-    }
 }
 
 fn write_int(v: u64, out: &mut String) -> std::fmt::Result {
