@@ -128,12 +128,15 @@ pub(crate) async fn handle(
     sh.inner.lock().in_flight += 1;
     let _guard = InFlight(sh.clone());
     let path = uri.path().to_string();
-    let parsed: Value = if method == Method::POST {
+    // file_stream bodies are parsed into their typed form below (they can be
+    // 10 MiB); only GraphQL bodies are kept as JSON values in the log
+    let is_fs = method == Method::POST && path.ends_with("/file_stream");
+    let parsed: Value = if method == Method::POST && !is_fs {
         serde_json::from_slice(&body).unwrap_or(Value::Null)
     } else {
         Value::Null
     };
-    let kind = classify(&method, &path, &parsed);
+    let kind = if is_fs { RequestKind::FileStream } else { classify(&method, &path, &parsed) };
     let auth = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -201,9 +204,10 @@ pub(crate) async fn handle(
             if parts.len() != 5 || parts[0] != "files" {
                 json_response(404, json!({"error": "bad file_stream path"}))
             } else {
+                let fs: crate::store::FileStreamBody = serde_json::from_slice(&body).unwrap_or_default();
                 let mut inner = sh.inner.lock();
                 let run = inner.run_mut(parts[1], parts[2], parts[3]);
-                run.apply_file_stream(&parsed);
+                run.apply_file_stream(fs);
                 let mut answer = json!({"exitcode": null, "limits": {}});
                 if run.stopped {
                     answer["stopped"] = json!(true);

@@ -20,16 +20,12 @@ pub struct Stream {
 
 impl Stream {
     /// Stores `content` at `offset..`.
-    pub fn put(&mut self, offset: usize, content: &[Value]) {
+    pub fn put(&mut self, offset: usize, content: Vec<String>) {
         let end = offset + content.len();
         if self.lines.len() < end {
             self.lines.resize(end, None);
         }
-        for (i, line) in content.iter().enumerate() {
-            let text = match line {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
+        for (i, text) in content.into_iter().enumerate() {
             let slot = &mut self.lines[offset + i];
             match slot {
                 Some(old) if *old == text => self.identical_rewrites += 1,
@@ -193,49 +189,59 @@ impl RunData {
         }
     }
 
-    /// Applies one file_stream body; `false` if it was not an object.
-    pub(crate) fn apply_file_stream(&mut self, body: &Value) -> bool {
-        let Some(obj) = body.as_object() else {
-            return false;
-        };
+    /// Applies one file_stream body.
+    pub(crate) fn apply_file_stream(&mut self, body: FileStreamBody) {
         self.file_stream_requests += 1;
-        if obj.is_empty() {
+        if body.is_empty() {
             self.heartbeats += 1;
         }
-        if let Some(Value::Object(files)) = obj.get("files") {
-            for (name, data) in files {
-                let offset = data.get("offset").and_then(Value::as_u64).unwrap_or(0) as usize;
-                let content = data
-                    .get("content")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
-                if name == "wandb-summary.json" {
-                    if let Some(last) = content.last().and_then(Value::as_str) {
-                        if let Ok(v) = serde_json::from_str(last) {
-                            self.summary = v;
-                        }
+        for (name, data) in body.files.unwrap_or_default() {
+            if name == "wandb-summary.json" {
+                if let Some(last) = data.content.last() {
+                    if let Ok(v) = serde_json::from_str(last) {
+                        self.summary = v;
                     }
                 }
-                self.streams.entry(name.clone()).or_default().put(offset, &content);
+            }
+            self.streams.entry(name).or_default().put(data.offset, data.content);
+        }
+        for n in body.uploaded.unwrap_or_default() {
+            if !self.uploaded_names.contains(&n) {
+                self.uploaded_names.push(n);
             }
         }
-        if let Some(Value::Array(up)) = obj.get("uploaded") {
-            for n in up.iter().filter_map(Value::as_str) {
-                if !self.uploaded_names.iter().any(|x| x == n) {
-                    self.uploaded_names.push(n.to_string());
-                }
-            }
-        }
-        if obj.get("preempting").and_then(Value::as_bool) == Some(true) {
+        if body.preempting == Some(true) {
             self.preempting = true;
         }
-        if obj.get("complete").and_then(Value::as_bool) == Some(true) {
+        if body.complete == Some(true) {
             self.complete = true;
-            self.exitcode = obj.get("exitcode").and_then(Value::as_i64);
+            self.exitcode = body.exitcode;
         }
-        true
     }
+}
+
+/// A file_stream request body.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct FileStreamBody {
+    files: Option<BTreeMap<String, FileStreamFile>>,
+    uploaded: Option<Vec<String>>,
+    preempting: Option<bool>,
+    complete: Option<bool>,
+    exitcode: Option<i64>,
+}
+
+impl FileStreamBody {
+    fn is_empty(&self) -> bool {
+        self.files.is_none() && self.uploaded.is_none() && self.preempting.is_none() && self.complete.is_none()
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct FileStreamFile {
+    #[serde(default)]
+    offset: usize,
+    #[serde(default)]
+    content: Vec<String>,
 }
 
 /// One request as the server saw it (for protocol-order tests).
@@ -251,7 +257,8 @@ pub struct RequestLog {
     pub had_auth: bool,
     /// The status code answered (0 for a dropped connection).
     pub status: u16,
-    /// The parsed JSON body (GraphQL and file_stream), `Null` otherwise.
+    /// The parsed JSON body of GraphQL requests, `Null` otherwise (file_stream
+    /// bodies are applied to the run, see [`RunData::streams`]).
     pub body: Value,
 }
 
