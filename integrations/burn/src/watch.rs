@@ -84,7 +84,21 @@ static RUN_WATCHERS: LazyLock<Mutex<HashMap<String, Watcher>>> =
 /// [`watch`]; later calls replace the watcher and take a new watch index).
 pub fn configure_watch(run: &Run, options: WatchOptions) {
     let w = Watcher::new(run, options);
-    RUN_WATCHERS.lock().insert(run.id().to_owned(), w);
+    register(run, w);
+}
+
+/// Stores the run's watcher; the entry is removed when the run finishes.
+fn register(run: &Run, watcher: Watcher) -> Watcher {
+    let previous = RUN_WATCHERS
+        .lock()
+        .insert(run.id().to_owned(), watcher.clone());
+    if previous.is_none() {
+        let id = run.id().to_owned();
+        run.on_finish(move || {
+            RUN_WATCHERS.lock().remove(&id);
+        });
+    }
+    watcher
 }
 
 /// Logs histograms of `model`'s parameters and gradients at training step
@@ -108,11 +122,10 @@ pub fn watch<M: Module>(
     grads: &GradientsParams,
     step: u64,
 ) -> Result<usize, WandbBurnError> {
-    let watcher = {
-        let mut map = RUN_WATCHERS.lock();
-        map.entry(run.id().to_owned())
-            .or_insert_with(|| Watcher::new(run, WatchOptions::default()))
-            .clone()
+    let existing = RUN_WATCHERS.lock().get(run.id()).cloned();
+    let watcher = match existing {
+        Some(w) => w,
+        None => register(run, Watcher::new(run, WatchOptions::default())),
     };
     watcher.observe_at(step, model, grads)
 }

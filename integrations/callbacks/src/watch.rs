@@ -167,13 +167,21 @@ static NEXT_INDEX: LazyLock<Mutex<HashMap<String, usize>>> =
 /// # Ok(()) }
 /// ```
 pub fn watch(run: &Run, options: WatchOptions) -> Watcher {
-    let idx = {
+    let (idx, first) = {
         let mut map = NEXT_INDEX.lock();
-        let next = map.entry(run.id().to_string()).or_insert(0);
+        let first = !map.contains_key(run.id());
+        let next = map.entry(run.id().to_owned()).or_insert(0);
         let idx = options.idx.unwrap_or(*next);
         *next = (*next).max(idx + 1);
-        idx
+        (idx, first)
     };
+    if first {
+        // Forget the run's counter when it finishes.
+        let id = run.id().to_owned();
+        run.on_finish(move || {
+            NEXT_INDEX.lock().remove(&id);
+        });
+    }
     let prefix = if idx > 0 {
         format!("graph_{idx}")
     } else {
