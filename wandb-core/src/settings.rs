@@ -330,6 +330,7 @@ fn env_layer(env: &HashMap<String, String>) -> Layer {
         ("WANDB_BASE_URL", "base_url"),
         ("WANDB_CONSOLE", "console"),
         ("WANDB_X_STATS_SAMPLING_INTERVAL", "x_stats_sampling_interval"),
+        ("WANDB__STATS_SAMPLING_INTERVAL", "x_stats_sampling_interval"),
     ];
     MAP.iter()
         .filter_map(|(var, key)| {
