@@ -13,7 +13,7 @@ fn main() -> wandb_core::Result<()> {
             .dir(&dir)
             .mode(wandb_core::Mode::Offline)
             .system_metrics(false)
-            .queue_capacity(1 << 20),
+
     )?;
     let t = Instant::now();
     for i in 0..n {

@@ -142,27 +142,42 @@ pub(crate) fn spawn(
 
 impl Worker {
     fn run(&mut self, rx: Receiver<Msg>) {
+        // While rows are flowing, the thread polls the queue with short
+        // sleeps instead of blocking on it: a blocked receiver makes every
+        // `log()` pay for a futex wake-up. After `IDLE_POLLS` empty polls it
+        // blocks (no CPU use when nothing is logged).
+        const POLL: Duration = Duration::from_micros(500);
+        const IDLE_POLLS: u32 = 100;
+        let mut idle = IDLE_POLLS;
         loop {
+            let mut handled = 0u32;
+            while let Ok(msg) = rx.try_recv() {
+                if self.handle(msg) {
+                    return;
+                }
+                handled += 1;
+                if handled % 256 == 0 && self.last_flush.elapsed() >= self.flush_interval {
+                    self.flush();
+                }
+            }
+            if self.last_flush.elapsed() >= self.flush_interval {
+                self.flush();
+            }
+            if handled > 0 {
+                idle = 0;
+            } else {
+                idle = idle.saturating_add(1);
+            }
+            if idle < IDLE_POLLS {
+                std::thread::sleep(POLL);
+                continue;
+            }
             let wait = self.flush_interval.saturating_sub(self.last_flush.elapsed());
             match rx.recv_timeout(wait) {
                 Ok(msg) => {
+                    idle = 0;
                     if self.handle(msg) {
                         return;
-                    }
-                    // Drain what is queued without the timeout bookkeeping,
-                    // checking the flush timer every 256 messages.
-                    let mut n = 0u32;
-                    while let Ok(msg) = rx.try_recv() {
-                        if self.handle(msg) {
-                            return;
-                        }
-                        n += 1;
-                        if n % 256 == 0 && self.last_flush.elapsed() >= self.flush_interval {
-                            self.flush();
-                        }
-                    }
-                    if self.last_flush.elapsed() >= self.flush_interval {
-                        self.flush();
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => self.flush(),
