@@ -28,6 +28,7 @@ mod metric;
 #[cfg(feature = "online")]
 pub mod online;
 pub mod proto;
+mod queue;
 mod row;
 mod run;
 mod run_dir;

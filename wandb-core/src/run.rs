@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel::{Sender, TrySendError};
 use parking_lot::Mutex;
 
 use crate::error::{Error, Result};
@@ -14,6 +13,7 @@ use crate::init::InitOptions;
 use crate::media::RunInfo;
 use crate::metric::MetricDefinition;
 use crate::proto::{self, record::RecordType};
+use crate::queue::{PushError, Queue};
 use crate::row::{validate_key, IntoRow, Row};
 use crate::settings::{Mode, OverflowPolicy, Settings, StepPolicy};
 use crate::store::LogWriter;
@@ -64,7 +64,7 @@ struct Shared {
     dir: PathBuf,
     files_dir: PathBuf,
     wandb_file: PathBuf,
-    tx: Option<Sender<Msg>>,
+    queue: Option<Arc<Queue>>,
     state: Mutex<CallerState>,
     start: Instant,
     dropped_rows: std::sync::atomic::AtomicU64,
@@ -183,7 +183,7 @@ pub fn init(options: InitOptions) -> Result<Run> {
             dir,
             settings,
             info,
-            tx: None,
+            queue: None,
             state: Mutex::new(CallerState {
                 step: 0,
                 finished: false,
@@ -239,7 +239,7 @@ pub fn init(options: InitOptions) -> Result<Run> {
     #[cfg(not(feature = "online"))]
     let on_flush: Option<Box<dyn Fn() + Send>> = None;
     let summary = Arc::new(Mutex::new(Map::new()));
-    let (tx, rx) = crossbeam_channel::bounded(settings.queue_capacity.max(1));
+    let queue = Arc::new(Queue::new(settings.queue_capacity));
     let handle = worker::spawn(
         WorkerSetup {
             writer,
@@ -252,7 +252,7 @@ pub fn init(options: InitOptions) -> Result<Run> {
             summary_mirror: summary.clone(),
             on_flush,
         },
-        rx,
+        queue.clone(),
     )
     .map_err(|e| Error::Writer(format!("cannot start the writer thread: {e}")))?;
 
@@ -262,7 +262,7 @@ pub fn init(options: InitOptions) -> Result<Run> {
         dir: rd.dir,
         files_dir: rd.files,
         wandb_file: rd.wandb_file,
-        tx: Some(tx),
+        queue: Some(queue),
         state: Mutex::new(CallerState {
             // Online resume: continue after the last step the server has (crate::online).
             #[cfg(feature = "online")]
@@ -407,7 +407,7 @@ impl Run {
 
     /// Whether the run is disabled (logs nothing).
     pub fn is_disabled(&self) -> bool {
-        self.shared().tx.is_none()
+        self.shared().queue.is_none()
     }
 
     /// True once the W&B server asked this run to stop (the "stop" button
@@ -468,7 +468,7 @@ impl Run {
     /// Logs a row with an explicit step and/or without committing it.
     pub fn log_with(&self, row: impl IntoRow, options: LogOptions) -> Result<()> {
         let shared = self.shared();
-        let Some(tx) = &shared.tx else {
+        let Some(queue) = &shared.queue else {
             return Ok(());
         };
         let row = row.into_row()?;
@@ -505,47 +505,47 @@ impl Run {
             commit,
             elapsed,
         };
-        self.send_locked(tx, msg)?;
+        self.send_locked(queue, msg)?;
         st.step = if commit { step + 1 } else { step };
         Ok(())
     }
 
-    fn send_locked(&self, tx: &Sender<Msg>, msg: Msg) -> Result<()> {
+    fn send_locked(&self, queue: &Queue, msg: Msg) -> Result<()> {
         let shared = self.shared();
-        match shared.settings.overflow {
-            OverflowPolicy::Block => tx
-                .send(msg)
-                .map_err(|_| Error::Writer("the writer thread has stopped".into())),
-            OverflowPolicy::DropAndCount => match tx.try_send(msg) {
-                Ok(()) => Ok(()),
-                Err(TrySendError::Full(_)) => {
-                    let dropped = shared
-                        .dropped_rows
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                        + 1;
-                    Err(Error::QueueFull {
-                        capacity: shared.settings.queue_capacity,
-                        dropped,
-                    })
-                }
-                Err(TrySendError::Disconnected(_)) => {
-                    Err(Error::Writer("the writer thread has stopped".into()))
-                }
-            },
+        let res = match shared.settings.overflow {
+            OverflowPolicy::Block => queue.push(msg, false),
+            OverflowPolicy::DropAndCount => queue.try_push(msg),
+        };
+        match res {
+            Ok(()) => Ok(()),
+            Err(PushError::Full) => {
+                let dropped = shared
+                    .dropped_rows
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    + 1;
+                Err(Error::QueueFull {
+                    capacity: queue.capacity(),
+                    dropped,
+                })
+            }
+            Err(PushError::Closed) => Err(writer_stopped()),
         }
     }
 
-    /// Sends a control message (never dropped: waits for room).
+    /// Sends a control message (never dropped: waits for room) and wakes
+    /// the writer for it.
     fn send(&self, msg: Msg) -> Result<()> {
         let shared = self.shared();
-        let Some(tx) = &shared.tx else {
+        let Some(queue) = &shared.queue else {
             return Ok(());
         };
-        if shared.state.lock().finished {
+        let st = shared.state.lock();
+        if st.finished {
             return Err(Error::Finished);
         }
-        tx.send(msg)
-            .map_err(|_| Error::Writer("the writer thread has stopped".into()))
+        let res = queue.push(msg, true).map_err(|_| writer_stopped());
+        drop(st);
+        res
     }
 
     /// The run config.
@@ -587,7 +587,7 @@ impl Run {
     pub fn flush(&self) -> Result<()> {
         crate::console::flush_active(); // captured stdout/stderr first
         let (reply, rx) = crossbeam_channel::bounded(1);
-        if self.shared().tx.is_none() {
+        if self.shared().queue.is_none() {
             return Ok(());
         }
         self.send(Msg::Flush(reply))?;
@@ -615,7 +615,7 @@ fn finish_shared(shared: &Shared, exit_code: i32) -> Result<()> {
     for hook in hooks {
         hook();
     }
-    let Some(tx) = &shared.tx else {
+    let Some(queue) = &shared.queue else {
         shared.state.lock().finished = true;
         return Ok(());
     };
@@ -626,12 +626,16 @@ fn finish_shared(shared: &Shared, exit_code: i32) -> Result<()> {
             return Err(Error::Finished);
         }
         st.finished = true;
-        tx.send(Msg::Finish {
-            exit_code,
-            elapsed: shared.start.elapsed().as_secs_f64(),
-            reply,
-        })
-        .map_err(|_| Error::Writer("the writer thread has stopped".into()))?;
+        queue
+            .push(
+                Msg::Finish {
+                    exit_code,
+                    elapsed: shared.start.elapsed().as_secs_f64(),
+                    reply,
+                },
+                true,
+            )
+            .map_err(|_| writer_stopped())?;
     }
     let timeout = shared.settings.finish_timeout;
     let report = rx
@@ -662,6 +666,10 @@ fn finish_shared(shared: &Shared, exit_code: i32) -> Result<()> {
         Some(e) => Err(Error::Writer(e)),
         None => Ok(()),
     }
+}
+
+fn writer_stopped() -> Error {
+    Error::Writer("the writer thread has stopped".into())
 }
 
 /// The run config (`run.config()`).

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::Sender;
 use parking_lot::Mutex;
 use prost::Message as _;
 
@@ -18,6 +18,7 @@ use crate::json;
 use crate::media::{MediaContext, MediaStep, RunInfo};
 use crate::metric::{MetricDefinition, Metrics};
 use crate::proto::{self, record::RecordType};
+use crate::queue::Queue;
 use crate::row::Row;
 use crate::store::LogWriter;
 use crate::value::{Map, Value};
@@ -105,11 +106,13 @@ struct Worker {
 /// Starts the writer thread.
 pub(crate) fn spawn(
     setup: WorkerSetup,
-    rx: Receiver<Msg>,
+    queue: Arc<Queue>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("wandb-writer".into())
         .spawn(move || {
+            // Pushers must not wait forever if this thread ends (even by a panic).
+            let _close = CloseOnDrop(queue.clone());
             let initial = std::mem::take(&mut { setup.initial });
             let mut w = Worker {
                 writer: Some(setup.writer),
@@ -136,22 +139,36 @@ pub(crate) fn spawn(
                 w.write(rt);
             }
             w.flush();
-            w.run(rx);
+            w.run(&queue);
         })
 }
 
 impl Worker {
-    fn run(&mut self, rx: Receiver<Msg>) {
-        // While rows are flowing, the thread polls the queue with short
-        // sleeps instead of blocking on it: a blocked receiver makes every
-        // `log()` pay for a futex wake-up. After `IDLE_POLLS` empty polls it
-        // blocks (no CPU use when nothing is logged).
+    fn run(&mut self, queue: &Queue) {
+        // While rows are flowing the thread polls the queue with short
+        // sleeps; after `IDLE_POLLS` empty polls it blocks until a push
+        // wakes it or the flush interval is due.
         const POLL: Duration = Duration::from_micros(500);
         const IDLE_POLLS: u32 = 100;
         let mut idle = IDLE_POLLS;
+        let mut batch: Vec<Msg> = Vec::new();
         loop {
+            let block = (idle >= IDLE_POLLS)
+                .then(|| self.flush_interval.saturating_sub(self.last_flush.elapsed()));
+            queue.take(&mut batch, block);
+            if batch.is_empty() {
+                idle = idle.saturating_add(1);
+                if self.last_flush.elapsed() >= self.flush_interval {
+                    self.flush();
+                }
+                if block.is_none() {
+                    std::thread::sleep(POLL);
+                }
+                continue;
+            }
+            idle = 0;
             let mut handled = 0u32;
-            while let Ok(msg) = rx.try_recv() {
+            for msg in batch.drain(..) {
                 if self.handle(msg) {
                     return;
                 }
@@ -162,31 +179,6 @@ impl Worker {
             }
             if self.last_flush.elapsed() >= self.flush_interval {
                 self.flush();
-            }
-            if handled > 0 {
-                idle = 0;
-            } else {
-                idle = idle.saturating_add(1);
-            }
-            if idle < IDLE_POLLS {
-                std::thread::sleep(POLL);
-                continue;
-            }
-            let wait = self.flush_interval.saturating_sub(self.last_flush.elapsed());
-            match rx.recv_timeout(wait) {
-                Ok(msg) => {
-                    idle = 0;
-                    if self.handle(msg) {
-                        return;
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => self.flush(),
-                Err(RecvTimeoutError::Disconnected) => {
-                    // Every handle is gone without finish(): keep what was logged.
-                    self.commit_pending();
-                    self.flush();
-                    return;
-                }
             }
         }
     }
@@ -531,6 +523,14 @@ fn dedup_last_wins(items: &mut Vec<(String, Value)>) {
 fn take_key(items: &mut Vec<(String, Value)>, key: &str) -> Option<Value> {
     let pos = items.iter().position(|(k, _)| k == key)?;
     Some(items.remove(pos).1)
+}
+
+struct CloseOnDrop(Arc<Queue>);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 fn write_int(v: u64, out: &mut String) -> std::fmt::Result {
