@@ -14,12 +14,21 @@ use crate::media::RunInfo;
 use crate::metric::MetricDefinition;
 use crate::proto::{self, record::RecordType};
 use crate::queue::{PushError, Queue};
-use crate::row::{validate_key, IntoRow, Row};
+use crate::row::{validate_key, IntoRow};
 use crate::settings::{Mode, OverflowPolicy, Settings, StepPolicy};
 use crate::store::LogWriter;
-use crate::value::{Map, Value};
-use crate::worker::{self, Msg, WorkerReport, WorkerSetup};
+use crate::value::Map;
+use crate::worker::{self, Msg, WorkerSetup};
 use crate::{environment, run_dir};
+
+mod accessors;
+mod finish;
+mod records;
+
+use finish::finish_shared;
+
+pub use accessors::{Config, Summary};
+use records::{random_writer_id, run_record, telemetry};
 
 /// The version of wandb-rs written into the records.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -290,80 +299,6 @@ pub fn init(options: InitOptions) -> Result<Run> {
     Ok(run)
 }
 
-fn random_writer_id() -> String {
-    let hex = |n: usize| -> String {
-        (0..n)
-            .map(|_| char::from_digit(fastrand::u32(..16), 16).unwrap_or('0'))
-            .collect()
-    };
-    format!("{}-{}-{}-{}-{}", hex(8), hex(4), hex(4), hex(4), hex(12))
-}
-
-fn config_record(config: &Map, with_wandb: bool) -> Result<proto::ConfigRecord> {
-    let mut update = Vec::with_capacity(config.len() + 1);
-    if with_wandb {
-        update.push(proto::ConfigItem {
-            key: "_wandb".into(),
-            nested_key: vec![],
-            value_json: "{}".into(),
-        });
-    }
-    for (k, v) in config {
-        update.push(proto::ConfigItem {
-            key: k.clone(),
-            nested_key: vec![],
-            value_json: crate::json::to_json_string(v)?,
-        });
-    }
-    Ok(proto::ConfigRecord {
-        update,
-        remove: vec![],
-        info: None,
-    })
-}
-
-fn run_record(
-    settings: &Settings,
-    info: &RunInfo,
-    config: &Map,
-    start: SystemTime,
-) -> Result<proto::RunRecord> {
-    Ok(proto::RunRecord {
-        run_id: info.run_id.clone(),
-        entity: info.entity.clone(),
-        project: info.project.clone(),
-        config: Some(config_record(config, true)?),
-        run_group: settings.group.clone().unwrap_or_default(),
-        job_type: settings.job_type.clone().unwrap_or_default(),
-        display_name: settings.name.clone().unwrap_or_default(),
-        notes: settings.notes.clone().unwrap_or_default(),
-        tags: settings.tags.clone(),
-        host: environment::host_name(),
-        start_time: Some(environment::timestamp(start)),
-        telemetry: Some(telemetry(settings)),
-        resume: matches!(
-            settings.resume,
-            Some(crate::settings::Resume::Allow | crate::settings::Resume::Must | crate::settings::Resume::Auto)
-        ),
-        ..Default::default()
-    })
-}
-
-fn telemetry(settings: &Settings) -> proto::TelemetryRecord {
-    proto::TelemetryRecord {
-        feature: Some(proto::Feature {
-            offline: settings.mode == Mode::Offline,
-            set_init_id: settings.run_id.is_some(),
-            set_init_name: settings.name.is_some(),
-            set_init_tags: !settings.tags.is_empty(),
-            ..Default::default()
-        }),
-        core_version: format!("wandb-rs {VERSION}"),
-        platform: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
-        ..Default::default()
-    }
-}
-
 impl Run {
     fn from_shared(shared: Shared) -> Run {
         Run {
@@ -607,163 +542,7 @@ impl Run {
     }
 }
 
-fn finish_shared(shared: &Shared, exit_code: i32) -> Result<()> {
-    let hooks: Vec<Hook> = std::mem::take(&mut *shared.hooks.lock());
-    if shared.state.lock().finished {
-        return Err(Error::Finished);
-    }
-    for hook in hooks {
-        hook();
-    }
-    let Some(queue) = &shared.queue else {
-        shared.state.lock().finished = true;
-        return Ok(());
-    };
-    let (reply, rx) = crossbeam_channel::bounded::<WorkerReport>(1);
-    {
-        let mut st = shared.state.lock();
-        if st.finished {
-            return Err(Error::Finished);
-        }
-        st.finished = true;
-        queue
-            .push(
-                Msg::Finish {
-                    exit_code,
-                    elapsed: shared.start.elapsed().as_secs_f64(),
-                    reply,
-                },
-                true,
-            )
-            .map_err(|_| writer_stopped())?;
-    }
-    let timeout = shared.settings.finish_timeout;
-    let report = rx
-        .recv_timeout(timeout)
-        .map_err(|_| Error::FinishTimeout(timeout))?;
-    if let Some(h) = shared.worker.lock().take() {
-        let _ = h.join();
-    }
-    // Online mode: upload what is left (bounded by finish_timeout); anything
-    // unsent stays in the run directory for `wandb-rs sync`.
-    #[cfg(feature = "online")]
-    if let Some(live) = shared.live.lock().take() {
-        let sent = live.finish(timeout)?;
-        if !sent.unsent.is_empty() {
-            tracing::warn!(unsent = ?sent.unsent, run_dir = %shared.dir.display(),
-                "not everything reached the server; upload the rest with: wandb-rs sync <run dir>");
-        }
-    }
-    if !shared.settings.silent {
-        tracing::info!(
-            run_dir = %shared.dir.display(),
-            rows = report.history_rows,
-            "run finished; upload with: wandb sync {}",
-            shared.dir.display()
-        );
-    }
-    match report.error {
-        Some(e) => Err(Error::Writer(e)),
-        None => Ok(()),
-    }
-}
-
 fn writer_stopped() -> Error {
     Error::Writer("the writer thread has stopped".into())
 }
 
-/// The run config (`run.config()`).
-pub struct Config<'a> {
-    run: &'a Run,
-}
-
-impl Config<'_> {
-    /// Merges every top-level key of a serialisable object into the config.
-    pub fn update<T: serde::Serialize + ?Sized>(&self, values: &T) -> Result<()> {
-        match Value::from_serialize(values)? {
-            Value::Map(m) => self.update_map(m),
-            other => Err(Error::InvalidValue(format!(
-                "config updates must serialise to an object, got {other:?}"
-            ))),
-        }
-    }
-
-    /// Sets one config key.
-    pub fn set(&self, key: impl Into<String>, value: impl Into<Value>) -> Result<()> {
-        let mut m = Map::new();
-        m.insert(key.into(), value.into());
-        self.update_map(m)
-    }
-
-    fn update_map(&self, m: Map) -> Result<()> {
-        for (k, v) in &m {
-            validate_key(k, false)?;
-            if v.contains_media() {
-                return Err(Error::InvalidValue(format!(
-                    "config value {k:?} holds a media object; log it or put it in the summary"
-                )));
-            }
-            crate::json::to_json_string(v)?;
-        }
-        {
-            let mut cfg = self.run.shared().config.lock();
-            for (k, v) in &m {
-                cfg.insert(k.clone(), v.clone());
-            }
-        }
-        self.run.send(Msg::Config(m))
-    }
-
-    /// A config value.
-    pub fn get(&self, key: &str) -> Option<Value> {
-        self.run.shared().config.lock().get(key).cloned()
-    }
-
-    /// The whole config.
-    pub fn to_map(&self) -> Map {
-        self.run.shared().config.lock().clone()
-    }
-}
-
-/// The run summary (`run.summary()`): the last value of every logged key,
-/// plus what is set explicitly.
-pub struct Summary<'a> {
-    run: &'a Run,
-}
-
-impl Summary<'_> {
-    /// Sets a summary value (media values are written with `summary` as step).
-    pub fn set(&self, key: impl Into<String>, value: impl Into<Value>) -> Result<()> {
-        let key = key.into();
-        validate_key(&key, false)?;
-        self.run.send(Msg::Summary(vec![(key, Some(value.into()))]))
-    }
-
-    /// Sets several summary values.
-    pub fn update(&self, values: impl IntoRow) -> Result<()> {
-        let row: Row = values.into_row()?;
-        for (k, _) in &row.items {
-            validate_key(k, false)?;
-        }
-        self.run.send(Msg::Summary(
-            row.items.into_iter().map(|(k, v)| (k, Some(v))).collect(),
-        ))
-    }
-
-    /// Removes a summary key.
-    pub fn remove(&self, key: impl Into<String>) -> Result<()> {
-        self.run.send(Msg::Summary(vec![(key.into(), None)]))
-    }
-
-    /// A summary value, after everything logged so far is applied.
-    pub fn get(&self, key: &str) -> Result<Option<Value>> {
-        self.run.flush()?;
-        Ok(self.run.shared().summary.lock().get(key).cloned())
-    }
-
-    /// The whole summary, after everything logged so far is applied.
-    pub fn to_map(&self) -> Result<Map> {
-        self.run.flush()?;
-        Ok(self.run.shared().summary.lock().clone())
-    }
-}
