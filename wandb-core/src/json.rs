@@ -235,7 +235,7 @@ fn go_plain_fast_path(ryu: &str) -> Option<&str> {
     let b = ryu.as_bytes();
     let body = if b.first() == Some(&b'-') { &b[1..] } else { b };
     let point = body.iter().position(|&c| c == b'.')?;
-    if body[point + 1..].iter().any(|&c| c == b'e') {
+    if body[point + 1..].contains(&b'e') {
         return None;
     }
     let s = ryu.strip_suffix(".0").unwrap_or(ryu);

@@ -301,10 +301,8 @@ impl Settings {
                 "x_stats_sampling_interval" => {
                     self.stats_sampling_interval = parse_secs(k, v)?;
                 }
-                "sync_tensorboard" => {
-                    if !v.is_empty() && !matches!(v, "false" | "0") {
-                        self.sync_tensorboard = Some(PathBuf::from(v));
-                    }
+                "sync_tensorboard" if !v.is_empty() && !matches!(v, "false" | "0") => {
+                    self.sync_tensorboard = Some(PathBuf::from(v));
                 }
                 _ => {} // unknown keys are ignored, as the official client does
             }

@@ -40,7 +40,7 @@ pub(crate) enum Msg {
     /// A metric definition.
     Metric(MetricDefinition),
     /// Any other record, written as is.
-    Record(RecordType),
+    Record(Box<RecordType>),
     /// Flush everything and answer.
     Flush(Sender<()>),
     /// Write the exit record, flush, stop and answer.
@@ -173,7 +173,7 @@ impl Worker {
                     return;
                 }
                 handled += 1;
-                if handled % 256 == 0 && self.last_flush.elapsed() >= self.flush_interval {
+                if handled.is_multiple_of(256) && self.last_flush.elapsed() >= self.flush_interval {
                     self.flush();
                 }
             }
@@ -233,7 +233,7 @@ impl Worker {
                 self.metrics.define(def);
                 self.write(RecordType::Metric(rec));
             }
-            Msg::Record(rt) => self.write(rt),
+            Msg::Record(rt) => self.write(*rt),
             Msg::Flush(reply) => {
                 self.flush();
                 let _ = reply.send(());

@@ -507,7 +507,7 @@ impl Run {
     /// Writes a record as is (for integrations: `tbrecord`, `stats`,
     /// `output_raw`, `files`, ...). It is written after everything queued before.
     pub fn emit_record(&self, record: RecordType) -> Result<()> {
-        self.send(Msg::Record(record))
+        self.send(Msg::Record(Box::new(record)))
     }
 
     /// Registers a hook run at the start of `finish()`, before the exit
