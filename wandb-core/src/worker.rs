@@ -36,9 +36,9 @@ pub(crate) enum Msg {
     /// Summary updates: `Some` sets, `None` removes.
     Summary(Vec<(String, Option<Value>)>),
     /// Top-level config updates.
-    Config(Map),
+    Config(Box<Map>),
     /// A metric definition.
-    Metric(MetricDefinition),
+    Metric(Box<MetricDefinition>),
     /// Any other record, written as is.
     Record(Box<RecordType>),
     /// Flush everything and answer.
@@ -230,7 +230,7 @@ impl Worker {
             }
             Msg::Metric(def) => {
                 let rec = def.to_record();
-                self.metrics.define(def);
+                self.metrics.define(*def);
                 self.write(RecordType::Metric(rec));
             }
             Msg::Record(rt) => self.write(*rt),

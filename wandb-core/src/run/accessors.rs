@@ -46,7 +46,7 @@ impl Config<'_> {
                 cfg.insert(k.clone(), v.clone());
             }
         }
-        self.run.send(Msg::Config(m))
+        self.run.send(Msg::Config(Box::new(m)))
     }
 
     /// A config value.

@@ -501,7 +501,7 @@ impl Run {
                 reason: "metric names must not be empty",
             });
         }
-        self.send(Msg::Metric(definition))
+        self.send(Msg::Metric(Box::new(definition)))
     }
 
     /// Writes a record as is (for integrations: `tbrecord`, `stats`,
