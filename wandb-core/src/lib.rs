@@ -35,6 +35,7 @@ mod run_dir;
 pub mod settings;
 pub mod store;
 mod summary_dirty;
+mod tree;
 pub mod system;
 mod value;
 mod worker;

@@ -14,6 +14,7 @@ use prost::Message as _;
 
 use crate::history_encode::HistoryEncoder;
 use crate::summary_dirty::{join_path, DirtySummary, PATH_SEP};
+use crate::tree::{remove_path, set_path};
 use crate::json;
 use crate::media::{MediaContext, MediaStep, RunInfo};
 use crate::metric::{MetricDefinition, Metrics};
@@ -570,39 +571,5 @@ fn materialize_value(
             .collect::<crate::Result<Vec<_>>>()
             .map(Value::List),
         other => Ok(other),
-    }
-}
-
-pub(crate) fn set_path(map: &mut Map, path: &[String], value: Value) {
-    match path {
-        [] => {}
-        [last] => {
-            map.insert(last.clone(), value);
-        }
-        [first, rest @ ..] => {
-            let entry = map
-                .entry(first.clone())
-                .or_insert_with(|| Value::Map(Map::new()));
-            if !matches!(entry, Value::Map(_)) {
-                *entry = Value::Map(Map::new());
-            }
-            if let Value::Map(inner) = entry {
-                set_path(inner, rest, value);
-            }
-        }
-    }
-}
-
-fn remove_path(map: &mut Map, path: &[String]) {
-    match path {
-        [] => {}
-        [last] => {
-            map.shift_remove(last);
-        }
-        [first, rest @ ..] => {
-            if let Some(Value::Map(inner)) = map.get_mut(first) {
-                remove_path(inner, rest);
-            }
-        }
     }
 }

@@ -6,6 +6,7 @@
 use indexmap::{IndexMap, IndexSet};
 use serde_json::{json, Map as JMap, Value as JValue};
 
+use crate::tree::{remove_path, set_path};
 use crate::json;
 use crate::proto;
 use crate::value::{Map, Value};
@@ -76,37 +77,6 @@ fn path_of<'a>(key: &'a str, nested: &'a [String]) -> Vec<&'a str> {
     } else {
         nested.iter().map(String::as_str).collect()
     }
-}
-
-/// Sets `value` at `path` in `map`, creating nested maps.
-pub fn set_path(map: &mut Map, path: &[&str], value: Value) {
-    let Some((last, parents)) = path.split_last() else {
-        return;
-    };
-    let mut cur = map;
-    for p in parents {
-        let entry = cur.entry(p.to_string()).or_insert_with(|| Value::Map(Map::new()));
-        if !matches!(entry, Value::Map(_)) {
-            *entry = Value::Map(Map::new());
-        }
-        let Value::Map(m) = entry else { return };
-        cur = m;
-    }
-    cur.insert(last.to_string(), value);
-}
-
-fn remove_path(map: &mut Map, path: &[&str]) {
-    let Some((last, parents)) = path.split_last() else {
-        return;
-    };
-    let mut cur = map;
-    for p in parents {
-        match cur.get_mut(*p) {
-            Some(Value::Map(m)) => cur = m,
-            _ => return,
-        }
-    }
-    cur.shift_remove(*last);
 }
 
 fn parse_value(raw: &str) -> Value {
