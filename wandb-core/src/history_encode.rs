@@ -28,14 +28,7 @@ impl HistoryEncoder {
 
     /// Adds one leaf with the given nested key path and an encoded JSON value.
     pub(crate) fn push_raw(&mut self, path: &[&str], value_json: &str) {
-        self.item.clear();
-        for p in path {
-            encode_str(2, p, &mut self.item);
-        }
-        encode_str(16, value_json, &mut self.item);
-        encode_key(1, WireType::LengthDelimited, &mut self.items);
-        encode_varint(self.item.len() as u64, &mut self.items);
-        self.items.extend_from_slice(&self.item);
+        encode_item(path, value_json, &mut self.item, &mut self.items);
         self.count += 1;
     }
 
@@ -72,14 +65,7 @@ impl HistoryEncoder {
             _ => {
                 self.json.clear();
                 json::write_json(value, &mut self.json)?;
-                self.item.clear();
-                for p in &path[..depth] {
-                    encode_str(2, p, &mut self.item);
-                }
-                encode_str(16, &self.json, &mut self.item);
-                encode_key(1, WireType::LengthDelimited, &mut self.items);
-                encode_varint(self.item.len() as u64, &mut self.items);
-                self.items.extend_from_slice(&self.item);
+                encode_item(&path[..depth], &self.json, &mut self.item, &mut self.items);
                 self.count += 1;
                 leaf(&path[..depth], value);
                 Ok(())
@@ -111,6 +97,19 @@ impl HistoryEncoder {
             encode_varint(step, out);
         }
     }
+}
+
+/// Appends one `HistoryItem{nested_key: path, value_json}` as field 1 of
+/// the history record (`item` is scratch space for the item's bytes).
+fn encode_item(path: &[&str], value_json: &str, item: &mut Vec<u8>, items: &mut Vec<u8>) {
+    item.clear();
+    for p in path {
+        encode_str(2, p, item);
+    }
+    encode_str(16, value_json, item);
+    encode_key(1, WireType::LengthDelimited, items);
+    encode_varint(item.len() as u64, items);
+    items.extend_from_slice(item);
 }
 
 fn encode_str(tag: u32, s: &str, buf: &mut Vec<u8>) {
