@@ -27,7 +27,11 @@ fn main() -> wandb::Result<()> {
             })
             .tags(["example"]),
     )?;
-    run.define_metric(MetricDefinition::new("val/loss").step_metric("epoch").summary(MetricSummary::Min))?;
+    run.define_metric(
+        MetricDefinition::new("val/loss")
+            .step_metric("epoch")
+            .summary(MetricSummary::Min),
+    )?;
 
     let mut step = 0u64;
     for epoch in 0..5u32 {
@@ -39,7 +43,10 @@ fn main() -> wandb::Result<()> {
         }
         let val_loss = 1.5 * (-(epoch as f64) / 2.0).exp() + 0.1;
         // A partial row: joins the next committed row (the official commit=False).
-        run.log_with(row! {"val/loss" => val_loss}, LogOptions::new().commit(false))?;
+        run.log_with(
+            row! {"val/loss" => val_loss},
+            LogOptions::new().commit(false),
+        )?;
         run.log(row! {"val/acc" => 1.0 - val_loss / 2.0, "epoch" => epoch})?;
         step += 1;
     }

@@ -39,7 +39,8 @@ fn history_rows(run: &Path) -> Vec<Vec<(String, String)>> {
 fn row_macro_and_json_rows_log_through_the_facade() {
     let tmp = tempfile::tempdir().unwrap();
     let run = wandb::init(opts(tmp.path()).project("facade")).unwrap();
-    run.log(wandb::row! {"loss" => 0.5, "nan" => f64::NAN}).unwrap();
+    run.log(wandb::row! {"loss" => 0.5, "nan" => f64::NAN})
+        .unwrap();
     run.log(serde_json::json!({"loss": 0.25})).unwrap();
     let dir = run.dir().to_path_buf();
     run.finish().unwrap();
@@ -56,7 +57,9 @@ fn init_option_sync_tensorboard_mirrors_the_event_directory() {
     let logdir = tmp.path().join("tb");
     let writer = wandb::tensorboard::SummaryWriter::new(&logdir).unwrap();
     for step in 0..3 {
-        writer.add_scalar("loss", 1.0 / (step as f32 + 1.0), step).unwrap();
+        writer
+            .add_scalar("loss", 1.0 / (step as f32 + 1.0), step)
+            .unwrap();
     }
     writer.close().unwrap();
     let run = wandb::init(opts(tmp.path()).sync_tensorboard(&logdir)).unwrap();
@@ -65,7 +68,11 @@ fn init_option_sync_tensorboard_mirrors_the_event_directory() {
     let rows = history_rows(&dir);
     let steps: Vec<String> = rows
         .iter()
-        .filter_map(|r| r.iter().find(|(k, _)| k == "global_step").map(|(_, v)| v.clone()))
+        .filter_map(|r| {
+            r.iter()
+                .find(|(k, _)| k == "global_step")
+                .map(|(_, v)| v.clone())
+        })
         .collect();
     assert_eq!(steps, ["0", "1", "2"], "{rows:?}");
     assert!(rows[1].contains(&("loss".into(), "0.5".into())), "{rows:?}");

@@ -16,7 +16,11 @@ use wandb_core::online::{
 };
 
 #[derive(Parser, Debug)]
-#[command(name = "wandb-rs", version, about = "Weights & Biases command line of wandb-rs")]
+#[command(
+    name = "wandb-rs",
+    version,
+    about = "Weights & Biases command line of wandb-rs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -99,7 +103,9 @@ fn sync(
         run_id: id,
         include_synced,
         base_url: host.map(|h| h.trim_end_matches('/').to_string()),
-        timeout: timeout.filter(|t| t.is_finite() && *t > 0.0).map(Duration::from_secs_f64),
+        timeout: timeout
+            .filter(|t| t.is_finite() && *t > 0.0)
+            .map(Duration::from_secs_f64),
         ..SyncOptions::default()
     };
     let mut failed = 0;
@@ -119,7 +125,9 @@ fn sync(
                 bar.set_length(total);
                 bar.set_position(read);
             }
-            SyncProgress::Finishing => bar.set_message(format!("Uploading files of {}", path.display())),
+            SyncProgress::Finishing => {
+                bar.set_message(format!("Uploading files of {}", path.display()))
+            }
         });
         bar.finish_and_clear();
         match result {
@@ -156,7 +164,10 @@ fn sync(
         }
     }
     if failed > 0 {
-        Err(format!("{failed} of {} run(s) could not be synced", paths.len()))
+        Err(format!(
+            "{failed} of {} run(s) could not be synced",
+            paths.len()
+        ))
     } else {
         Ok(())
     }
@@ -168,7 +179,10 @@ fn login(key: Option<String>, host: Option<String>) -> Result<(), String> {
         .unwrap_or_else(resolve_base_url);
     let raw = match key {
         Some(k) => k,
-        None => match std::env::var("WANDB_API_KEY").ok().filter(|k| !k.trim().is_empty()) {
+        None => match std::env::var("WANDB_API_KEY")
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+        {
             Some(k) => k,
             None => {
                 if std::io::stdin().is_terminal() {

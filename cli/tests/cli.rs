@@ -54,7 +54,11 @@ fn sync_uploads_a_run_and_marks_it() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("team/cli-proj/minrun01"), "{stdout}");
     let run = server.run("team", "cli-proj", "minrun01").unwrap();
@@ -79,8 +83,19 @@ fn sync_uploads_a_run_and_marks_it() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(server.run("team", "fmt-test", "copy1").unwrap().history().len(), 4);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        server
+            .run("team", "fmt-test", "copy1")
+            .unwrap()
+            .history()
+            .len(),
+        4
+    );
 }
 
 #[test]
@@ -91,7 +106,11 @@ fn login_then_sync_uses_the_netrc_key() {
         .args(["login", "--host", server.url(), server.api_key()])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let netrc = tmp.path().join(".netrc");
     let text = std::fs::read_to_string(&netrc).unwrap();
     let host = server.url().trim_start_matches("http://");
@@ -99,13 +118,22 @@ fn login_then_sync_uses_the_netrc_key() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        assert_eq!(std::fs::metadata(&netrc).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&netrc).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     assert!(!String::from_utf8_lossy(&out.stdout).contains(server.api_key()));
     // a second login for the same host replaces the entry
     let other = "z".repeat(40);
-    hermetic(tmp.path()).args(["login", "--host", server.url(), &other]).output().unwrap();
-    hermetic(tmp.path()).args(["login", "--host", server.url(), server.api_key()]).output().unwrap();
+    hermetic(tmp.path())
+        .args(["login", "--host", server.url(), &other])
+        .output()
+        .unwrap();
+    hermetic(tmp.path())
+        .args(["login", "--host", server.url(), server.api_key()])
+        .output()
+        .unwrap();
     let text = std::fs::read_to_string(&netrc).unwrap();
     assert_eq!(text.matches("machine").count(), 1, "{text}");
 
@@ -116,8 +144,15 @@ fn login_then_sync_uses_the_netrc_key() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(server.run("me", "fmt-test", "minrun01").unwrap().state(), "finished");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        server.run("me", "fmt-test", "minrun01").unwrap().state(),
+        "finished"
+    );
 }
 
 #[test]
@@ -136,7 +171,10 @@ fn errors_are_clear() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no W&B API key"), "{err}");
     // a bad key format at login
-    let out = hermetic(tmp.path()).args(["login", "short"]).output().unwrap();
+    let out = hermetic(tmp.path())
+        .args(["login", "short"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid W&B API key"));
     // not a run directory

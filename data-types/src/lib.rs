@@ -35,8 +35,9 @@ mod video;
 pub use audio::Audio;
 pub use error::{Error, Result};
 pub use histogram::{
-    finite_min_max_f32, histc_f32, history_array, numpy_histogram, numpy_linspace, summary_array,
-    summary_array_i64, HistFloat, Histogram, DEFAULT_BINS, MAX_BINS,
+    count_finite_f32, finite_min_max_f32, histc_f32, history_array, numpy_histogram,
+    numpy_linspace, summary_array, summary_array_i64, torch_linspace_f32, HistFloat, Histogram,
+    DEFAULT_BINS, MAX_BINS,
 };
 pub use html::{Html, HTML_INJECTED_HEAD};
 pub use image::{

@@ -34,9 +34,15 @@ fn bench(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("pr_curve_data", &id), &(), |b, _| {
             b.iter(|| wandb_plot::pr_curve_data(&y, &p, &opts).unwrap())
         });
-        g.bench_with_input(BenchmarkId::new("confusion_matrix_from_probs", &id), &(), |b, _| {
-            b.iter(|| wandb_plot::confusion_matrix_from_probs::<_, _, &str>(&y, &p, None).unwrap())
-        });
+        g.bench_with_input(
+            BenchmarkId::new("confusion_matrix_from_probs", &id),
+            &(),
+            |b, _| {
+                b.iter(|| {
+                    wandb_plot::confusion_matrix_from_probs::<_, _, &str>(&y, &p, None).unwrap()
+                })
+            },
+        );
     }
     g.finish();
 }

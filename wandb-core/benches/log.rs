@@ -62,7 +62,9 @@ fn percentiles() {
     let finish = t.elapsed();
     samples.sort();
     let p = |q: f64| samples[((N as f64 * q) as usize).min(N - 1)];
-    let bytes = std::fs::metadata(run.wandb_file()).map(|m| m.len()).unwrap_or(0);
+    let bytes = std::fs::metadata(run.wandb_file())
+        .map(|m| m.len())
+        .unwrap_or(0);
     println!(
         "log() of 3 scalars over {N} calls: p50 {:?}, p99 {:?}, p99.9 {:?}; finish {:?}; {:.1} bytes/row on disk",
         p(0.5),

@@ -12,8 +12,7 @@ fn main() -> wandb_core::Result<()> {
         wandb_core::InitOptions::new()
             .dir(&dir)
             .mode(wandb_core::Mode::Offline)
-            .system_metrics(false)
-
+            .system_metrics(false),
     )?;
     let t = Instant::now();
     for i in 0..n {
@@ -23,7 +22,9 @@ fn main() -> wandb_core::Result<()> {
     let logged = t.elapsed();
     run.finish()?;
     let total = t.elapsed();
-    let bytes = std::fs::metadata(run.wandb_file()).map(|m| m.len()).unwrap_or(0);
+    let bytes = std::fs::metadata(run.wandb_file())
+        .map(|m| m.len())
+        .unwrap_or(0);
     println!(
         "wandb-rs: {n} rows, log() {:.3} us/row on the caller, {:.0} rows/s until finish, {:.1} bytes/row, file {}",
         logged.as_secs_f64() * 1e6 / n as f64,

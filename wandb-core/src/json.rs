@@ -479,7 +479,10 @@ mod tests {
     fn parse_round_trips_tokens_and_nesting() {
         let v = parse(r#"{"a":[1,2.5,NaN,Infinity,-Infinity],"b":{"c":"x\"y"},"d":null}"#).unwrap();
         let back = to_json_string(&v).unwrap();
-        assert_eq!(back, r#"{"a":[1,2.5,NaN,Infinity,-Infinity],"b":{"c":"x\"y"},"d":null}"#);
+        assert_eq!(
+            back,
+            r#"{"a":[1,2.5,NaN,Infinity,-Infinity],"b":{"c":"x\"y"},"d":null}"#
+        );
         assert!(parse("{").is_err());
         assert!(parse("[1,]").is_err());
     }

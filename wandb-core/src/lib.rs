@@ -35,8 +35,8 @@ mod run_dir;
 pub mod settings;
 pub mod store;
 mod summary_dirty;
-mod tree;
 pub mod system;
+mod tree;
 mod value;
 mod worker;
 

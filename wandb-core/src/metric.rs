@@ -322,18 +322,26 @@ mod tests {
         m.define(MetricDefinition::new("val/*").step_metric("epoch"));
         assert_eq!(
             m.summarize("loss", &Value::Float(1.0)),
-            Some(Value::Map(Map::from_iter([("min".into(), Value::Float(1.0))])))
+            Some(Value::Map(Map::from_iter([(
+                "min".into(),
+                Value::Float(1.0)
+            )])))
         );
         assert_eq!(
             m.summarize("loss", &Value::Float(2.0)),
-            Some(Value::Map(Map::from_iter([("min".into(), Value::Float(1.0))])))
+            Some(Value::Map(Map::from_iter([(
+                "min".into(),
+                Value::Float(1.0)
+            )])))
         );
         let mut r1 = vec![("epoch".to_owned(), Value::Int(3))];
         m.sync_steps(&mut r1);
         let mut r2 = vec![("val/acc".to_owned(), Value::Float(0.5))];
         m.sync_steps(&mut r2);
         assert_eq!(r2[1], ("epoch".to_owned(), Value::Int(3)));
-        let rec = MetricDefinition::new("val/*").step_metric("epoch").to_record();
+        let rec = MetricDefinition::new("val/*")
+            .step_metric("epoch")
+            .to_record();
         assert_eq!(rec.glob_name, "val/*");
         assert!(rec.options.unwrap().step_sync);
     }

@@ -62,7 +62,11 @@ impl Row {
 
     /// The value under a top-level key.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.items.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.items
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 
     /// Iterates over the top-level keys and values.
@@ -173,19 +177,28 @@ impl IntoRow for Value {
 
 impl<K: Into<String>, V: Into<Value>, S> IntoRow for HashMap<K, V, S> {
     fn into_row(self) -> Result<Row> {
-        Ok(self.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Ok(self
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect())
     }
 }
 
 impl<K: Into<String>, V: Into<Value>> IntoRow for BTreeMap<K, V> {
     fn into_row(self) -> Result<Row> {
-        Ok(self.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Ok(self
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect())
     }
 }
 
 impl<K: Into<String>, V: Into<Value>> IntoRow for Vec<(K, V)> {
     fn into_row(self) -> Result<Row> {
-        Ok(self.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Ok(self
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect())
     }
 }
 

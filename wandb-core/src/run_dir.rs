@@ -29,9 +29,7 @@ pub(crate) fn validate_run_id(id: &str) -> Result<()> {
     } else {
         Err(Error::InvalidSetting {
             name: "id".into(),
-            reason: format!(
-                "{id:?} is not a valid run id (use 1-128 letters, digits, '-' or '_')"
-            ),
+            reason: format!("{id:?} is not a valid run id (use 1-128 letters, digits, '-' or '_')"),
         })
     }
 }
@@ -48,7 +46,11 @@ pub(crate) struct RunDir {
 pub(crate) fn create(root: &Path, mode: Mode, run_id: &str) -> Result<RunDir> {
     let wandb_dir = root.join("wandb");
     let stamp = chrono::Local::now().format("%Y%m%d_%H%M%S");
-    let prefix = if mode == Mode::Online { "run" } else { "offline-run" };
+    let prefix = if mode == Mode::Online {
+        "run"
+    } else {
+        "offline-run"
+    };
     let name = format!("{prefix}-{stamp}-{run_id}");
     let dir = wandb_dir.join(&name);
     let files = dir.join("files");
@@ -105,7 +107,9 @@ mod tests {
         for _ in 0..100 {
             let id = generate_run_id();
             assert_eq!(id.len(), 8);
-            assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+            assert!(id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
         }
         assert!(validate_run_id("abc-123_X").is_ok());
         assert!(validate_run_id("a/b").is_err());
@@ -117,7 +121,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let rd = create(tmp.path(), Mode::Offline, "abcd1234").unwrap();
         let name = rd.dir.file_name().unwrap().to_str().unwrap().to_owned();
-        assert!(name.starts_with("offline-run-") && name.ends_with("-abcd1234"), "{name}");
+        assert!(
+            name.starts_with("offline-run-") && name.ends_with("-abcd1234"),
+            "{name}"
+        );
         assert_eq!(name.len(), "offline-run-20261121_235005-abcd1234".len());
         assert!(rd.files.is_dir());
         assert!(rd.dir.join("logs").is_dir() && rd.dir.join("tmp/code").is_dir());

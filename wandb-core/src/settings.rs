@@ -327,8 +327,14 @@ fn env_layer(env: &HashMap<String, String>) -> Layer {
         ("WANDB_RESUME", "resume"),
         ("WANDB_BASE_URL", "base_url"),
         ("WANDB_CONSOLE", "console"),
-        ("WANDB_X_STATS_SAMPLING_INTERVAL", "x_stats_sampling_interval"),
-        ("WANDB__STATS_SAMPLING_INTERVAL", "x_stats_sampling_interval"),
+        (
+            "WANDB_X_STATS_SAMPLING_INTERVAL",
+            "x_stats_sampling_interval",
+        ),
+        (
+            "WANDB__STATS_SAMPLING_INTERVAL",
+            "x_stats_sampling_interval",
+        ),
     ];
     MAP.iter()
         .filter_map(|(var, key)| {
@@ -502,9 +508,12 @@ mod tests {
     fn bad_values_are_clear_errors() {
         let tmp = tempfile::tempdir().unwrap();
         let home = tmp.path().to_str().unwrap();
-        let err = Settings::resolve(&env(&[("HOME", home), ("WANDB_MODE", "sideways")]), tmp.path())
-            .unwrap_err()
-            .to_string();
+        let err = Settings::resolve(
+            &env(&[("HOME", home), ("WANDB_MODE", "sideways")]),
+            tmp.path(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("sideways") && err.contains("offline"), "{err}");
         let err = Settings::resolve(
             &env(&[("HOME", home), ("WANDB_X_STATS_SAMPLING_INTERVAL", "-1")]),

@@ -117,8 +117,9 @@ impl Value {
             Value::Int(i) => J::from(*i),
             Value::UInt(u) => J::from(*u),
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-            Value::Float32(f) => serde_json::Number::from_f64(shortest_f32_as_f64(*f))
-                .map_or(J::Null, J::Number),
+            Value::Float32(f) => {
+                serde_json::Number::from_f64(shortest_f32_as_f64(*f)).map_or(J::Null, J::Number)
+            }
             Value::Str(s) => J::String(s.clone()),
             Value::List(l) => J::Array(l.iter().map(Value::to_serde_json).collect()),
             Value::Map(m) => J::Object(

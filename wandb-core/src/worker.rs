@@ -13,8 +13,6 @@ use parking_lot::Mutex;
 use prost::Message as _;
 
 use crate::history_encode::HistoryEncoder;
-use crate::summary_dirty::{join_path, DirtySummary, PATH_SEP};
-use crate::tree::{remove_path, set_path};
 use crate::json;
 use crate::media::{MediaContext, MediaStep, RunInfo};
 use crate::metric::{MetricDefinition, Metrics};
@@ -22,6 +20,8 @@ use crate::proto::{self, record::RecordType};
 use crate::queue::Queue;
 use crate::row::Row;
 use crate::store::LogWriter;
+use crate::summary_dirty::{join_path, DirtySummary, PATH_SEP};
+use crate::tree::{remove_path, set_path};
 use crate::value::{Map, Value};
 
 /// A message from the run's handles to the writer thread.
@@ -154,8 +154,10 @@ impl Worker {
         let mut idle = IDLE_POLLS;
         let mut batch: Vec<Msg> = Vec::new();
         loop {
-            let block = (idle >= IDLE_POLLS)
-                .then(|| self.flush_interval.saturating_sub(self.last_flush.elapsed()));
+            let block = (idle >= IDLE_POLLS).then(|| {
+                self.flush_interval
+                    .saturating_sub(self.last_flush.elapsed())
+            });
             queue.take(&mut batch, block);
             if batch.is_empty() {
                 idle = idle.saturating_add(1);
@@ -216,11 +218,13 @@ impl Worker {
                 let update = map
                     .iter()
                     .filter_map(|(k, v)| {
-                        json::to_json_string(v).ok().map(|value_json| proto::ConfigItem {
-                            key: k.clone(),
-                            nested_key: vec![],
-                            value_json,
-                        })
+                        json::to_json_string(v)
+                            .ok()
+                            .map(|value_json| proto::ConfigItem {
+                                key: k.clone(),
+                                nested_key: vec![],
+                                value_json,
+                            })
                     })
                     .collect();
                 self.write(RecordType::Config(proto::ConfigRecord {

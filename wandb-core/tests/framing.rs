@@ -74,7 +74,11 @@ fn negative_cases_follow_the_official_reader() {
     // bad_crc: the official reader returns 3 of 5 records and warns.
     let out = read_file(&fixture("framing/bad_crc.wandb")).unwrap();
     assert_eq!(out.records.len(), 3);
-    assert!(matches!(&out.problems[..], [ReadError::Corrupt { offset: 46, .. }]), "{:?}", out.problems);
+    assert!(
+        matches!(&out.problems[..], [ReadError::Corrupt { offset: 46, .. }]),
+        "{:?}",
+        out.problems
+    );
 
     for (name, needle) in [
         ("framing/bad_ident.wandb", "identifier"),
@@ -97,7 +101,11 @@ fn negative_cases_follow_the_official_reader() {
     // truncated: one record, then an incomplete one.
     let out = read_file(&fixture("framing/truncated.wandb")).unwrap();
     assert_eq!(out.records.len(), 1);
-    assert!(matches!(&out.problems[..], [ReadError::Truncated { .. }]), "{:?}", out.problems);
+    assert!(
+        matches!(&out.problems[..], [ReadError::Truncated { .. }]),
+        "{:?}",
+        out.problems
+    );
 
     let out = read_file(&fixture("framing/official_multiblock.wandb")).unwrap();
     assert_eq!(out.records.len(), 16);

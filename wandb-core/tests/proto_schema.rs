@@ -81,6 +81,10 @@ fn our_fields_equal_the_official_schema() {
             }
         }
     }
-    assert!(problems.is_empty(), "schema mismatches:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "schema mismatches:\n{}",
+        problems.join("\n")
+    );
     assert!(checked > 200, "only {checked} fields compared");
 }

@@ -67,7 +67,10 @@ fn minimal_run_reads_like_the_official_one() {
             .config(&Config {
                 lr: 0.01,
                 batch_size: 32,
-                nested: Nested { a: 1, b: vec![1, 2] },
+                nested: Nested {
+                    a: 1,
+                    b: vec![1, 2],
+                },
             }),
     )
     .unwrap();
@@ -90,7 +93,16 @@ fn minimal_run_reads_like_the_official_one() {
         .unwrap(),
     )
     .unwrap();
-    for key in ["config", "state", "exit_code", "project", "run_id", "step", "tags", "entity"] {
+    for key in [
+        "config",
+        "state",
+        "exit_code",
+        "project",
+        "run_id",
+        "step",
+        "tags",
+        "entity",
+    ] {
         assert_eq!(s[key], golden[key], "{key}: ours {s:#}");
     }
     let (ours, theirs) = (&s["summary"], &golden["summary"]);
@@ -157,7 +169,8 @@ fn non_finite_values_nested_keys_and_partial_rows() {
     let run = init(opts(tmp.path())).unwrap();
     run.log(row! {"nan" => f64::NAN, "inf" => f64::INFINITY, "ninf" => f64::NEG_INFINITY, "f32" => 0.1f32})
         .unwrap();
-    run.log(json!({"nested": {"a": 1, "b": {"c": "deep"}}})).unwrap();
+    run.log(json!({"nested": {"a": 1, "b": {"c": "deep"}}}))
+        .unwrap();
     run.log_with(row! {"part" => 1}, LogOptions::new().commit(false))
         .unwrap();
     run.log(row! {"rest" => 2}).unwrap();
@@ -193,19 +206,26 @@ fn define_metric_min_summary_and_step_metric() {
     run.define_metric(MetricDefinition::new("val/*").step_metric("epoch"))
         .unwrap();
     for (i, loss) in [1.0, 0.25, 0.5].iter().enumerate() {
-        run.log(row! {"loss" => *loss, "epoch" => i as i64}).unwrap();
+        run.log(row! {"loss" => *loss, "epoch" => i as i64})
+            .unwrap();
     }
     run.log(row! {"val/acc" => 0.7}).unwrap();
     assert_eq!(
         run.summary().get("loss").unwrap(),
         Some(Value::Map(
-            [("min".to_owned(), Value::Float(0.25))].into_iter().collect()
+            [("min".to_owned(), Value::Float(0.25))]
+                .into_iter()
+                .collect()
         ))
     );
     let dir = run.dir().to_path_buf();
     run.finish().unwrap();
     let rows = history(&dir);
-    assert_eq!(rows[3]["epoch"], Value::Int(2), "step metric synced into the row");
+    assert_eq!(
+        rows[3]["epoch"],
+        Value::Int(2),
+        "step metric synced into the row"
+    );
     let records = leet_inspect(&dir);
     let metrics: Vec<_> = records.iter().filter(|r| r["type"] == "metric").collect();
     assert_eq!(metrics.len(), 2);
@@ -253,7 +273,10 @@ fn bad_input_gets_clear_errors_and_keeps_logged_data() {
     let file = tmp.path().join("a-file");
     std::fs::write(&file, b"x").unwrap();
     let e = init(opts(&file)).unwrap_err().to_string();
-    assert!(e.contains("cannot create run directory") && e.contains("WANDB_DIR"), "{e}");
+    assert!(
+        e.contains("cannot create run directory") && e.contains("WANDB_DIR"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -262,7 +285,8 @@ fn warn_policy_drops_decreasing_steps_without_error() {
     let run = init(opts(tmp.path()).step_decrease(StepPolicy::Warn)).unwrap();
     run.log_with(row! {"a" => 1}, LogOptions::new().step(5).commit(true))
         .unwrap();
-    run.log_with(row! {"a" => 2}, LogOptions::new().step(1)).unwrap();
+    run.log_with(row! {"a" => 2}, LogOptions::new().step(1))
+        .unwrap();
     let dir = run.dir().to_path_buf();
     run.finish().unwrap();
     assert_eq!(history(&dir).len(), 1);
@@ -370,10 +394,14 @@ fn drop_and_count_never_drops_silently() {
 fn config_updates_and_summary_media_free_values() {
     let tmp = tempfile::tempdir().unwrap();
     let run = init(opts(tmp.path()).config(&json!({"lr": 0.1}))).unwrap();
-    run.config().update(&json!({"extra": "yes", "layers": [8, 4]})).unwrap();
+    run.config()
+        .update(&json!({"extra": "yes", "layers": [8, 4]}))
+        .unwrap();
     run.config().set("lr", 0.2).unwrap();
     assert_eq!(run.config().get("lr"), Some(Value::Float(0.2)));
-    run.summary().update(json!({"final": 42, "obj": {"k": "v"}})).unwrap();
+    run.summary()
+        .update(json!({"final": 42, "obj": {"k": "v"}}))
+        .unwrap();
     run.summary().remove("final").unwrap();
     let dir = run.dir().to_path_buf();
     run.finish().unwrap();

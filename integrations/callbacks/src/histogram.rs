@@ -13,8 +13,9 @@
 //!   `step = (max - min) / bins` in `f32` and one rounding per edge (torch's
 //!   `linspace` kernel).
 //!
-//! The computation makes two passes over the borrowed slice (one for the
-//! range, one for the counts) and allocates only the result.
+//! The kernels live in `wandb-data-types` (module `histogram::torch`): two
+//! passes over the borrowed slice (one for the range, one for the counts),
+//! AVX2 when available, no allocation but the result.
 
 use wandb_core::{Map, Value};
 
@@ -23,10 +24,6 @@ pub const DEFAULT_BINS: usize = 64;
 
 /// The most bins W&B accepts in a histogram.
 pub const MAX_BINS: usize = 512;
-
-/// Elements processed per block in the counting pass (bin indices of one
-/// block are computed in a vectorisable loop, then counted).
-const BLOCK: usize = 1024;
 
 /// A histogram in W&B's `{"_type":"histogram","values":[...],"bins":[...]}`
 /// form: `values` are counts, `bins` the `values.len() + 1` edges.
@@ -99,138 +96,101 @@ impl From<TensorHistogram> for Value {
     }
 }
 
-/// Minimum and maximum of the finite values of `data` in one pass (16
-/// independent lanes, so the loop vectorises); `None` when there is no
-/// finite value.
+/// Slices at least this long are split across threads for both passes
+/// (like torch's intra-op parallelism); shorter ones stay on the caller.
+const PARALLEL_MIN: usize = 1 << 21;
+
+/// The most threads one histogram uses.
+const MAX_THREADS: usize = 4;
+
+/// `f` over consecutive parts of `data`, on scoped threads when `data` is
+/// long and the machine has cores to spare; results in order. A thread that
+/// cannot be started leaves its part to the caller's thread.
+fn map_parts<R: Send>(data: &[f32], f: impl Fn(&[f32]) -> R + Sync) -> Vec<R> {
+    let threads = if data.len() < PARALLEL_MIN {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_THREADS)
+            .min(data.len() / (PARALLEL_MIN / 2))
+    };
+    if threads <= 1 {
+        return vec![f(data)];
+    }
+    let part = data.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let mut parts = data.chunks(part);
+        let first = parts.next().unwrap_or_default();
+        let spawned: Vec<_> = parts
+            .map(|p| {
+                std::thread::Builder::new()
+                    .name("wandb-histogram".into())
+                    .spawn_scoped(scope, move || f(p))
+                    .map_err(|_| p)
+            })
+            .collect();
+        let mut out = Vec::with_capacity(threads);
+        out.push(f(first));
+        for s in spawned {
+            out.push(match s {
+                Ok(handle) => match handle.join() {
+                    Ok(r) => r,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                },
+                Err(p) => f(p),
+            });
+        }
+        out
+    })
+}
+
+/// Minimum and maximum of the finite values of `data`; `None` when there is
+/// no finite value.
 pub fn finite_range(data: &[f32]) -> Option<(f32, f32)> {
-    const L: usize = 16;
-    let mut mins = [f32::INFINITY; L];
-    let mut maxs = [f32::NEG_INFINITY; L];
-    let mut chunks = data.chunks_exact(L);
-    for c in &mut chunks {
-        for j in 0..L {
-            let v = c[j];
-            let finite = v.abs() < f32::INFINITY; // false for NaN and ±inf
-            let lo = if finite { v } else { f32::INFINITY };
-            let hi = if finite { v } else { f32::NEG_INFINITY };
-            mins[j] = if lo < mins[j] { lo } else { mins[j] };
-            maxs[j] = if hi > maxs[j] { hi } else { maxs[j] };
-        }
-    }
-    for &v in chunks.remainder() {
-        if v.is_finite() {
-            mins[0] = mins[0].min(v);
-            maxs[0] = maxs[0].max(v);
-        }
-    }
-    let min = mins.iter().copied().fold(f32::INFINITY, f32::min);
-    let max = maxs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    (min <= max).then_some((min, max))
+    map_parts(data, wandb_data_types::finite_min_max_f32)
+        .into_iter()
+        .flatten()
+        .reduce(|(l1, h1), (l2, h2)| (l1.min(l2), h1.max(h2)))
 }
 
 /// Number of finite values of `data`.
 pub fn count_finite(data: &[f32]) -> u64 {
-    data.iter().map(|v| u64::from(v.is_finite())).sum()
+    map_parts(data, wandb_data_types::count_finite_f32)
+        .into_iter()
+        .sum()
 }
 
-/// `torch.histc(data, bins=num_bins, min=min, max=max)` on the CPU, as counts.
+/// `torch.histc(data, bins=num_bins, min=min, max=max)` on the CPU, as counts
+/// (see [`wandb_data_types::histc_f32`]); `num_bins` is clamped to `1..=512`.
 ///
 /// Elements outside `[min, max]` and NaN are skipped; `x == max` is counted in
-/// the last bin. Requires `min < max` (both finite) and `num_bins >= 1`; other
-/// inputs give all-zero counts.
+/// the last bin. Requires `min < max` (both finite); other inputs give
+/// all-zero counts.
 pub fn histc(data: &[f32], num_bins: usize, min: f32, max: f32) -> Vec<u64> {
-    let num_bins = num_bins.max(1);
-    let mut counts = vec![0u64; num_bins];
-    if min.partial_cmp(&max) != Some(std::cmp::Ordering::Less)
-        || !min.is_finite()
-        || !max.is_finite()
-    {
+    let bins = num_bins.clamp(1, MAX_BINS);
+    let mut counts = vec![0u64; bins];
+    if min.partial_cmp(&max) != Some(std::cmp::Ordering::Less) {
         return counts;
     }
-    let nb = num_bins as f32;
-    let range = max - min;
-    let last = (num_bins - 1) as f32;
-    let discard = num_bins as f32; // index of the "skipped" slot
-                                   // Four interleaved tables avoid serialising on repeated increments of one bin.
-    let width = num_bins + 1;
-    let mut tables = vec![0u32; 4 * width];
-    let mut idx = [0u32; BLOCK];
-    for block in data.chunks(BLOCK * 4096) {
-        for chunk in block.chunks(BLOCK) {
-            let idx = &mut idx[..chunk.len()];
-            // Bin indices, in a loop without branches or float->int casts so
-            // that it vectorises.
-            for (slot, &x) in idx.iter_mut().zip(chunk) {
-                let inside = x >= min && x <= max;
-                // Same operations as torch, in f32: (x - min) * bins / (max - min).
-                let q = (x - min) * nb / range;
-                let q = if inside {
-                    if q > last {
-                        last
-                    } else {
-                        q
-                    }
-                } else {
-                    discard
-                };
-                *slot = trunc_small(q);
-            }
-            let mut quads = idx.chunks_exact(4);
-            for q in &mut quads {
-                tables[q[0] as usize] += 1;
-                tables[width + q[1] as usize] += 1;
-                tables[2 * width + q[2] as usize] += 1;
-                tables[3 * width + q[3] as usize] += 1;
-            }
-            for &i in quads.remainder() {
-                tables[i as usize] += 1;
-            }
+    let parts = map_parts(data, |p| {
+        let mut c = vec![0u64; bins];
+        wandb_data_types::histc_f32(p, min, max, &mut c);
+        c
+    });
+    for part in parts {
+        for (total, c) in counts.iter_mut().zip(part) {
+            *total += c;
         }
-        // Flush before the u32 tables can overflow.
-        for t in 0..4 {
-            for (b, count) in counts.iter_mut().enumerate() {
-                *count += u64::from(tables[t * width + b]);
-            }
-        }
-        tables.iter_mut().for_each(|c| *c = 0);
     }
     counts
 }
 
-/// `q as u32` (truncation) for `0 <= q <= 2^22`, with float operations only:
-/// `q + 2^23` rounds `q` to the nearest integer, a correction gives the
-/// floor, and the integer is read from the mantissa bits.
-#[inline(always)]
-fn trunc_small(q: f32) -> u32 {
-    const MAGIC: f32 = 8_388_608.0; // 2^23
-    let nearest = (q + MAGIC) - MAGIC;
-    let floor = if nearest > q { nearest - 1.0 } else { nearest };
-    (floor + MAGIC).to_bits() - MAGIC.to_bits()
-}
-
-/// `torch.linspace(start, end, steps)` in `float32` on the CPU.
-///
-/// `step = (end - start) / (steps - 1)` in `f32`; the first `steps / 2` values
-/// are `start + step * i`, the others `end - step * (steps - 1 - i)`, each
-/// with a single rounding (fused multiply-add), which is bit-for-bit what
-/// torch 2.x produced for the reference vectors.
+/// `torch.linspace(start, end, steps)` in `float32` on the CPU (see
+/// [`wandb_data_types::torch_linspace_f32`]).
 pub fn linspace(start: f32, end: f32, steps: usize) -> Vec<f32> {
-    match steps {
-        0 => return Vec::new(),
-        1 => return vec![start],
-        _ => {}
-    }
-    let step = (end - start) / (steps - 1) as f32;
-    let half = steps / 2;
-    (0..steps)
-        .map(|i| {
-            if i < half {
-                step.mul_add(i as f32, start)
-            } else {
-                (-step).mul_add((steps - 1 - i) as f32, end)
-            }
-        })
-        .collect()
+    wandb_data_types::torch_linspace_f32(start, end, steps)
 }
 
 #[cfg(test)]
@@ -262,57 +222,24 @@ mod tests {
     }
 
     #[test]
-    fn histc_counts_everything_in_long_inputs() {
-        let data: Vec<f32> = (0..100_003)
-            .map(|i| (i % 977) as f32 * 0.37 - 50.0)
+    fn long_slices_split_across_threads_give_the_same_histogram() {
+        // Above PARALLEL_MIN, with the extremes and non-finite values in the
+        // last part.
+        let n = PARALLEL_MIN * 2 + 12_345;
+        let mut data: Vec<f32> = (0..n)
+            .map(|i| ((i * 7919) % 10_007) as f32 * 1e-3)
             .collect();
-        let (lo, hi) = finite_range(&data).unwrap();
-        assert_eq!(count_finite(&data), 100_003);
-        let c = histc(&data, 64, lo, hi);
-        assert_eq!(c.iter().sum::<u64>(), 100_003);
-    }
-
-    #[test]
-    fn finite_range_skips_non_finite_in_every_lane() {
-        let mut data = vec![1.0f32; 37];
-        data[3] = f32::NAN;
-        data[20] = f32::INFINITY;
-        data[33] = f32::NEG_INFINITY;
-        data[5] = -2.0;
-        data[36] = 7.0;
-        assert_eq!(finite_range(&data), Some((-2.0, 7.0)));
-        assert_eq!(count_finite(&data), 34);
-    }
-
-    #[test]
-    fn trunc_small_matches_cast() {
-        for q in [
-            0.0f32,
-            0.5,
-            0.999_999_94,
-            1.0,
-            1.5,
-            2.5,
-            62.999_996,
-            63.0,
-            64.0,
-            511.75,
-        ] {
-            assert_eq!(trunc_small(q), q as u32, "{q}");
-        }
-        let mut q = 0.0f32;
-        while q < 70.0 {
-            assert_eq!(trunc_small(q), q as u32, "{q}");
-            q = f32::from_bits(q.to_bits() + 997);
-        }
-    }
-
-    #[test]
-    fn linspace_endpoints_are_exact() {
-        let l = linspace(-0.191_782_86, 0.162_609_03, 65);
-        assert_eq!(l.len(), 65);
-        assert_eq!(l[0], -0.191_782_86);
-        assert_eq!(l[64], 0.162_609_03);
+        data[n - 1] = -3.0;
+        data[n - 2] = f32::NAN;
+        data[n - 3] = 42.0;
+        data[n - 4] = f32::NEG_INFINITY;
+        let h = TensorHistogram::from_slice(&data, 64).unwrap();
+        assert_eq!((h.bins[0], h.bins[64]), (-3.0, 42.0));
+        let mut one = vec![0u64; 64];
+        wandb_data_types::histc_f32(&data, -3.0, 42.0, &mut one);
+        assert_eq!(h.values, one);
+        assert_eq!(h.total(), n as u64 - 2);
+        assert_eq!(count_finite(&data), n as u64 - 2);
     }
 
     #[test]

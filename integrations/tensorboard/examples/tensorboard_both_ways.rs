@@ -12,7 +12,12 @@ use wandb_tensorboard::{sync, SummaryWriter, TensorBoardMirror};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = std::path::Path::new("tb_demo");
-    let run = wandb_core::init(InitOptions::new().project("tensorboard-demo").dir(root).mode(Mode::Offline))?;
+    let run = wandb_core::init(
+        InitOptions::new()
+            .project("tensorboard-demo")
+            .dir(root)
+            .mode(Mode::Offline),
+    )?;
 
     // TensorBoard -> W&B: keys become train/loss, val/loss, train/weights.
     let tb_sync = sync(&run, root.join("logs"))?;
@@ -23,7 +28,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         train.add_scalar("loss", loss, step)?;
         if step % 10 == 0 {
             val.add_scalar("loss", loss * 1.1, step)?;
-            let weights: Vec<f64> = (0..1000).map(|i| ((i * 31 + step as usize) % 997) as f64 / 997.0).collect();
+            let weights: Vec<f64> = (0..1000)
+                .map(|i| ((i * 31 + step as usize) % 997) as f64 / 997.0)
+                .collect();
             train.add_histogram("weights", &weights, step)?;
         }
     }
@@ -33,7 +40,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // W&B -> TensorBoard: the mirror logs to the run and to an event file.
     let mirror = TensorBoardMirror::new(root.join("mirror"))?;
     for epoch in 0..5 {
-        mirror.log(&run, row! {"epoch" => epoch, "eval/accuracy" => 0.8 + epoch as f64 / 50.0})?;
+        mirror.log(
+            &run,
+            row! {"epoch" => epoch, "eval/accuracy" => 0.8 + epoch as f64 / 50.0},
+        )?;
     }
     mirror.flush()?;
 

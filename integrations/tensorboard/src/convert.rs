@@ -120,10 +120,15 @@ impl Converter {
             let key = self.key(&v.tag);
             let plugin = match v.metadata.as_ref().and_then(|m| m.plugin_data.as_ref()) {
                 Some(p) if !p.plugin_name.is_empty() => {
-                    self.plugin_by_tag.insert(key.clone(), p.plugin_name.clone());
+                    self.plugin_by_tag
+                        .insert(key.clone(), p.plugin_name.clone());
                     p.plugin_name.as_str()
                 }
-                _ => self.plugin_by_tag.get(&key).map(String::as_str).unwrap_or(""),
+                _ => self
+                    .plugin_by_tag
+                    .get(&key)
+                    .map(String::as_str)
+                    .unwrap_or(""),
             };
             match convert_value(plugin, v) {
                 Some(c) => out.push((key, c)),
@@ -138,7 +143,9 @@ fn convert_value(plugin: &str, v: &summary::Value) -> Option<TbValue> {
     use summary::value::Value as V;
     match (plugin, v.value.as_ref()?) {
         ("", V::SimpleValue(x)) => Some(TbValue::Scalar(ScalarValue::F32(*x))),
-        ("", V::Histo(h)) => histogram::from_proto(h).map(|b| TbValue::Histogram(histogram::rebin(b, MAX_BINS))),
+        ("", V::Histo(h)) => {
+            histogram::from_proto(h).map(|b| TbValue::Histogram(histogram::rebin(b, MAX_BINS)))
+        }
         ("", V::Image(img)) => Some(TbValue::Images(vec![TbImage {
             png: img.encoded_image_string.clone(),
             width: img.width.max(0) as u32,
@@ -147,12 +154,17 @@ fn convert_value(plugin: &str, v: &summary::Value) -> Option<TbValue> {
         ("scalars", V::SimpleValue(x)) => Some(TbValue::Scalar(ScalarValue::F32(*x))),
         ("scalars", V::Tensor(t)) => scalar_of(t).map(TbValue::Scalar),
         ("histograms", V::Tensor(t)) => histogram_of_tensor(t).map(TbValue::Histogram),
-        ("histograms", V::Histo(h)) => histogram::from_proto(h).map(|b| TbValue::Histogram(histogram::rebin(b, MAX_BINS))),
+        ("histograms", V::Histo(h)) => {
+            histogram::from_proto(h).map(|b| TbValue::Histogram(histogram::rebin(b, MAX_BINS)))
+        }
         ("images", V::Tensor(t)) => images_of_tensor(t).map(TbValue::Images),
-        ("images", V::Image(img)) => convert_value("", &summary::Value {
-            value: Some(V::Image(img.clone())),
-            ..Default::default()
-        }),
+        ("images", V::Image(img)) => convert_value(
+            "",
+            &summary::Value {
+                value: Some(V::Image(img.clone())),
+                ..Default::default()
+            },
+        ),
         ("pr_curves", V::Tensor(t)) => pr_curve_of(t),
         _ => None,
     }
@@ -247,8 +259,14 @@ impl TbValue {
 pub fn histogram_value(b: &Bins) -> Value {
     let mut m = Map::with_capacity(3);
     m.insert("_type".into(), "histogram".into());
-    m.insert("values".into(), Value::List(b.counts.iter().map(|&c| Value::Float(c)).collect()));
-    m.insert("bins".into(), Value::List(b.edges.iter().map(|&e| Value::Float(e)).collect()));
+    m.insert(
+        "values".into(),
+        Value::List(b.counts.iter().map(|&c| Value::Float(c)).collect()),
+    );
+    m.insert(
+        "bins".into(),
+        Value::List(b.edges.iter().map(|&e| Value::Float(e)).collect()),
+    );
     Value::Map(m)
 }
 
@@ -281,8 +299,14 @@ impl Media for TbImagesMedia {
         m.insert("count".into(), Value::Int(self.images.len() as i64));
         m.insert("filenames".into(), Value::List(filenames));
         m.insert("format".into(), "png".into());
-        m.insert("width".into(), Value::Int(first.map_or(0, |i| i64::from(i.width))));
-        m.insert("height".into(), Value::Int(first.map_or(0, |i| i64::from(i.height))));
+        m.insert(
+            "width".into(),
+            Value::Int(first.map_or(0, |i| i64::from(i.width))),
+        );
+        m.insert(
+            "height".into(),
+            Value::Int(first.map_or(0, |i| i64::from(i.height))),
+        );
         Ok(Value::Map(m))
     }
 }
@@ -310,7 +334,10 @@ impl TbPrCurveMedia {
             .map(|(&r, &p)| Value::List(vec![Value::Float(r), Value::Float(p)]))
             .collect();
         let mut m = Map::with_capacity(2);
-        m.insert("columns".into(), Value::List(vec!["recall".into(), "precision".into()]));
+        m.insert(
+            "columns".into(),
+            Value::List(vec!["recall".into(), "precision".into()]),
+        );
         m.insert("data".into(), Value::List(rows));
         wandb_core::json::to_json_string(&Value::Map(m))
     }
@@ -319,12 +346,23 @@ impl TbPrCurveMedia {
     pub fn chart_config(&self) -> Value {
         let s = |x: &str| Value::Str(x.to_owned());
         let kv = |pairs: &[(&str, Value)]| {
-            Value::Map(pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect())
+            Value::Map(
+                pairs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                    .collect(),
+            )
         };
         let field = |name: &str| kv(&[("name", s(name))]);
         let query = kv(&[
             ("name", s("runSets")),
-            ("args", Value::List(vec![kv(&[("name", s("runSets")), ("value", s("${runSets}"))])])),
+            (
+                "args",
+                Value::List(vec![kv(&[
+                    ("name", s("runSets")),
+                    ("value", s("${runSets}")),
+                ])]),
+            ),
             (
                 "fields",
                 Value::List(vec![
@@ -333,7 +371,13 @@ impl TbPrCurveMedia {
                     field("_defaultColorIndex"),
                     kv(&[
                         ("name", s("summaryTable")),
-                        ("args", Value::List(vec![kv(&[("name", s("tableKey")), ("value", s(&self.chart_key))])])),
+                        (
+                            "args",
+                            Value::List(vec![kv(&[
+                                ("name", s("tableKey")),
+                                ("value", s(&self.chart_key)),
+                            ])]),
+                        ),
                     ]),
                 ]),
             ),
@@ -344,10 +388,22 @@ impl TbPrCurveMedia {
                 "panel_config",
                 kv(&[
                     ("panelDefId", s("wandb/line/v0")),
-                    ("fieldSettings", kv(&[("x", s("recall")), ("y", s("precision"))])),
-                    ("stringSettings", kv(&[("title", s(&format!("{} Precision v. Recall", self.chart_key)))])),
+                    (
+                        "fieldSettings",
+                        kv(&[("x", s("recall")), ("y", s("precision"))]),
+                    ),
+                    (
+                        "stringSettings",
+                        kv(&[(
+                            "title",
+                            s(&format!("{} Precision v. Recall", self.chart_key)),
+                        )]),
+                    ),
                     ("transform", kv(&[("name", s("tableWithLeafColNames"))])),
-                    ("userQuery", kv(&[("queryFields", Value::List(vec![query]))])),
+                    (
+                        "userQuery",
+                        kv(&[("queryFields", Value::List(vec![query]))]),
+                    ),
                 ]),
             ),
         ])
@@ -357,8 +413,14 @@ impl TbPrCurveMedia {
 impl Media for TbPrCurveMedia {
     fn materialize(&self, ctx: &mut MediaContext<'_>) -> wandb_core::Result<Value> {
         let content = self.table_json()?;
-        let f = ctx.write_file(&format!("media/table/{}.table.json", short_id(32)), content.as_bytes())?;
-        ctx.update_config(&["_wandb", "visualize", &self.chart_key], &self.chart_config())?;
+        let f = ctx.write_file(
+            &format!("media/table/{}.table.json", short_id(32)),
+            content.as_bytes(),
+        )?;
+        ctx.update_config(
+            &["_wandb", "visualize", &self.chart_key],
+            &self.chart_config(),
+        )?;
         let mut m = Map::with_capacity(6);
         m.insert("_type".into(), "table-file".into());
         m.insert("ncols".into(), Value::Int(2));

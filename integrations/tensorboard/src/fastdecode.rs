@@ -46,7 +46,9 @@ fn scalar_value(buf: &[u8]) -> Option<(&str, f32)> {
 pub(crate) fn scalar_event_into(buf: &[u8], ev: &mut Event) -> bool {
     let (mut pos, mut wall_time, mut step, mut value) = (0, 0.0, 0, None);
     while pos < buf.len() {
-        let Some(key) = varint(buf, &mut pos) else { return false };
+        let Some(key) = varint(buf, &mut pos) else {
+            return false;
+        };
         match key {
             0x09 => match fixed::<8>(buf, &mut pos) {
                 Some(b) => wall_time = f64::from_le_bytes(b),
@@ -57,15 +59,21 @@ pub(crate) fn scalar_event_into(buf: &[u8], ev: &mut Event) -> bool {
                 None => return false,
             },
             0x2a if value.is_none() => {
-                let Some(n) = varint(buf, &mut pos).and_then(|n| usize::try_from(n).ok()) else { return false };
-                let Some(summary) = pos.checked_add(n).and_then(|end| buf.get(pos..end)) else { return false };
+                let Some(n) = varint(buf, &mut pos).and_then(|n| usize::try_from(n).ok()) else {
+                    return false;
+                };
+                let Some(summary) = pos.checked_add(n).and_then(|end| buf.get(pos..end)) else {
+                    return false;
+                };
                 pos += n;
                 // Summary: exactly one field 1 (the value).
                 let mut sp = 0;
                 if varint(summary, &mut sp) != Some(0x0a) {
                     return false;
                 }
-                let Some(m) = varint(summary, &mut sp).and_then(|m| usize::try_from(m).ok()) else { return false };
+                let Some(m) = varint(summary, &mut sp).and_then(|m| usize::try_from(m).ok()) else {
+                    return false;
+                };
                 if sp.checked_add(m) != Some(summary.len()) {
                     return false;
                 }
@@ -108,7 +116,11 @@ mod tests {
     #[test]
     fn agrees_with_prost() {
         let mut ev = Event::default();
-        for (wt, step, tag, x) in [(1.5, 3i64, "a/b", 0.5f32), (0.0, 0, "", -1.0), (2.0, -7, "é", f32::INFINITY)] {
+        for (wt, step, tag, x) in [
+            (1.5, 3i64, "a/b", 0.5f32),
+            (0.0, 0, "", -1.0),
+            (2.0, -7, "é", f32::INFINITY),
+        ] {
             let want = Event {
                 wall_time: wt,
                 step,
@@ -127,7 +139,10 @@ mod tests {
             assert_eq!(Event::decode(&bytes[..]).unwrap(), want);
         }
         // Not a scalar event: left to prost.
-        let fv = Event { what: Some(event::What::FileVersion("brain.Event:2".into())), ..Default::default() };
+        let fv = Event {
+            what: Some(event::What::FileVersion("brain.Event:2".into())),
+            ..Default::default()
+        };
         assert!(!scalar_event_into(&fv.encode_to_vec(), &mut ev));
         for cut in 1..want_len() {
             let bytes = sample().encode_to_vec();

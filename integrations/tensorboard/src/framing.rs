@@ -10,7 +10,9 @@ const MASK_DELTA: u32 = 0xa282_ead8;
 
 /// The masked CRC32C TensorBoard stores: `rotate_right(crc, 15) + 0xa282ead8`.
 pub fn masked_crc32c(bytes: &[u8]) -> u32 {
-    crc32c::crc32c(bytes).rotate_right(15).wrapping_add(MASK_DELTA)
+    crc32c::crc32c(bytes)
+        .rotate_right(15)
+        .wrapping_add(MASK_DELTA)
 }
 
 /// Appends one framed record holding `data` to `out`.

@@ -38,7 +38,9 @@ pub fn from_proto(h: &HistogramProto) -> Option<Bins> {
     let (mut edges, counts) = if counts[0] == 0.0 && n > 1 {
         (limits.to_vec(), counts[1..].to_vec())
     } else {
-        let edges = std::iter::once(h.min).chain(limits.iter().copied()).collect();
+        let edges = std::iter::once(h.min)
+            .chain(limits.iter().copied())
+            .collect();
         (edges, counts.to_vec())
     };
     // TensorFlow's legacy buckets end at +-DBL_MAX: keep the edges within
@@ -65,7 +67,13 @@ pub fn rebin(b: Bins, max_bins: usize) -> Bins {
     }
     let width = (hi - lo) / max_bins as f64;
     let edges: Vec<f64> = (0..=max_bins)
-        .map(|i| if i == max_bins { hi } else { lo + width * i as f64 })
+        .map(|i| {
+            if i == max_bins {
+                hi
+            } else {
+                lo + width * i as f64
+            }
+        })
         .collect();
     let mut counts = vec![0.0; max_bins];
     let index = |x: f64| (((x - lo) / width).floor().max(0.0) as usize).min(max_bins - 1);

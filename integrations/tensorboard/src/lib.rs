@@ -17,15 +17,15 @@
 
 pub mod convert;
 mod encode;
-mod fastdecode;
 mod error;
+mod fastdecode;
 pub mod framing;
 pub mod group;
 pub mod histogram;
 mod mirror;
 pub mod proto;
-mod tensor;
 mod reader;
+mod tensor;
 mod watcher;
 mod writer;
 
@@ -33,4 +33,6 @@ pub use error::{Error, Result};
 pub use mirror::TensorBoardMirror;
 pub use reader::{is_event_file_name, read_events, EventFileReader};
 pub use watcher::{sync, sync_from_settings, sync_with, SyncOptions, TensorBoardSync};
-pub use writer::{histogram_of, hostname, now_wall_time, png_info, SummaryWriter, WriterOptions, FILE_VERSION};
+pub use writer::{
+    histogram_of, hostname, now_wall_time, png_info, SummaryWriter, WriterOptions, FILE_VERSION,
+};

@@ -81,7 +81,9 @@ impl TensorBoardMirror {
                     }
                 };
                 match (nums("bins"), nums("values")) {
-                    (Some(edges), Some(counts)) => self.writer.add_histogram_bins(tag, &edges, &counts, step),
+                    (Some(edges), Some(counts)) => {
+                        self.writer.add_histogram_bins(tag, &edges, &counts, step)
+                    }
                     _ => Ok(()),
                 }
             }

@@ -85,7 +85,10 @@ impl EventFileReader {
         let old = self.buf.len();
         self.buf.reserve(CHUNK);
         let n = loop {
-            match (&mut self.file).take(CHUNK as u64).read_to_end(&mut self.buf) {
+            match (&mut self.file)
+                .take(CHUNK as u64)
+                .read_to_end(&mut self.buf)
+            {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {

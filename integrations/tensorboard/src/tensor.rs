@@ -59,9 +59,11 @@ pub fn values_f64(t: &TensorProto) -> Option<Vec<f64>> {
     Some(match dtype {
         DataType::DtFloat => t.float_val.iter().map(|&v| f64::from(v)).collect(),
         DataType::DtDouble => t.double_val.clone(),
-        DataType::DtInt32 | DataType::DtInt16 | DataType::DtInt8 | DataType::DtUint8 | DataType::DtUint16 => {
-            t.int_val.iter().map(|&v| f64::from(v)).collect()
-        }
+        DataType::DtInt32
+        | DataType::DtInt16
+        | DataType::DtInt8
+        | DataType::DtUint8
+        | DataType::DtUint16 => t.int_val.iter().map(|&v| f64::from(v)).collect(),
         DataType::DtInt64 => t.int64_val.iter().map(|&v| v as f64).collect(),
         DataType::DtUint32 => t.uint32_val.iter().map(|&v| f64::from(v)).collect(),
         DataType::DtUint64 => t.uint64_val.iter().map(|&v| v as f64).collect(),

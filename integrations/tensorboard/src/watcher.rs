@@ -83,7 +83,8 @@ impl TensorBoardSync {
         if self.ctl.send(Ctl::Drain(tx)).is_err() {
             return Ok(()); // already stopped
         }
-        rx.recv_timeout(self.timeout).map_err(|_| self.timeout_error())
+        rx.recv_timeout(self.timeout)
+            .map_err(|_| self.timeout_error())
     }
 
     /// Reads everything, logs the pending rows, saves the event files and
@@ -171,9 +172,14 @@ pub fn sync_from_settings(run: &Run) -> Result<Option<TensorBoardSync>> {
 }
 
 /// [`sync`] with options.
-pub fn sync_with(run: &Run, logdir: impl AsRef<Path>, opts: SyncOptions) -> Result<TensorBoardSync> {
+pub fn sync_with(
+    run: &Run,
+    logdir: impl AsRef<Path>,
+    opts: SyncOptions,
+) -> Result<TensorBoardSync> {
     let given = logdir.as_ref();
-    std::fs::create_dir_all(given).map_err(|e| Error::io("cannot create TensorBoard log directory", given, e))?;
+    std::fs::create_dir_all(given)
+        .map_err(|e| Error::io("cannot create TensorBoard log directory", given, e))?;
     let root = given
         .canonicalize()
         .map_err(|e| Error::io("cannot resolve TensorBoard log directory", given, e))?;
@@ -188,7 +194,9 @@ pub fn sync_with(run: &Run, logdir: impl AsRef<Path>, opts: SyncOptions) -> Resu
         .and_then(|mut w| w.watch(&root, notify::RecursiveMode::Recursive).map(|_| w));
         match made {
             Ok(w) => watcher = Some(w),
-            Err(e) => tracing::warn!(dir = %root.display(), "tensorboard: file notifications unavailable ({e}); polling instead"),
+            Err(e) => {
+                tracing::warn!(dir = %root.display(), "tensorboard: file notifications unavailable ({e}); polling instead")
+            }
         }
     }
     let poll = if watcher.is_some() {
@@ -247,7 +255,13 @@ fn is_change(ev: &notify::Event) -> bool {
     }
 }
 
-fn thread_main(weak: WeakRun, mut state: State, ctl: Receiver<Ctl>, fs: Receiver<()>, poll: Duration) {
+fn thread_main(
+    weak: WeakRun,
+    mut state: State,
+    ctl: Receiver<Ctl>,
+    fs: Receiver<()>,
+    poll: Duration,
+) {
     // First look at what is already there.
     if !with_run(&weak, |run| state.pass(run, false)) {
         return;
@@ -328,7 +342,9 @@ impl State {
         let mut stack = vec![self.root.clone()];
         let mut found = Vec::new();
         while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
             for entry in entries.flatten() {
                 let Ok(ft) = entry.file_type() else { continue };
                 let path = entry.path();
@@ -438,7 +454,11 @@ impl State {
                 .map_or(Ok(()), std::fs::create_dir_all)
                 .and_then(|_| std::fs::copy(path, &dest));
             if let Err(e) = copied {
-                tracing::warn!("tensorboard: cannot save {} as {}: {e}", path.display(), dest.display());
+                tracing::warn!(
+                    "tensorboard: cannot save {} as {}: {e}",
+                    path.display(),
+                    dest.display()
+                );
             }
         }
     }

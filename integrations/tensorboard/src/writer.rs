@@ -67,7 +67,11 @@ impl Inner {
         if self.buf.is_empty() {
             return Ok(());
         }
-        match self.file.write_all(&self.buf).and_then(|_| self.file.flush()) {
+        match self
+            .file
+            .write_all(&self.buf)
+            .and_then(|_| self.file.flush())
+        {
             Ok(()) => {
                 self.buf.clear();
                 Ok(())
@@ -189,7 +193,9 @@ impl SummaryWriter {
                 writer: "wandb-rs".to_owned(),
             }),
         };
-        first.encode(&mut inner.scratch).map_err(|e| invalid("", e.to_string()))?;
+        first
+            .encode(&mut inner.scratch)
+            .map_err(|e| invalid("", e.to_string()))?;
         framing::write_frame(&mut inner.buf, &inner.scratch);
         inner.write_out()?;
         let inner = Arc::new(Mutex::new(inner));
@@ -248,7 +254,13 @@ impl SummaryWriter {
 
     /// Logs a histogram given by its bucket edges (`counts.len() + 1`
     /// ascending edges) and counts.
-    pub fn add_histogram_bins(&self, tag: &str, edges: &[f64], counts: &[f64], step: i64) -> Result<()> {
+    pub fn add_histogram_bins(
+        &self,
+        tag: &str,
+        edges: &[f64],
+        counts: &[f64],
+        step: i64,
+    ) -> Result<()> {
         if edges.len() != counts.len() + 1 || counts.is_empty() {
             return Err(invalid(
                 tag,
@@ -307,7 +319,12 @@ impl SummaryWriter {
             2 => image::ExtendedColorType::La8,
             3 => image::ExtendedColorType::Rgb8,
             4 => image::ExtendedColorType::Rgba8,
-            n => return Err(invalid(tag, format!("an image has 1 to 4 channels, not {n}"))),
+            n => {
+                return Err(invalid(
+                    tag,
+                    format!("an image has 1 to 4 channels, not {n}"),
+                ))
+            }
         };
         let expected = width as usize * height as usize * channels as usize;
         if pixels.len() != expected || expected == 0 {
@@ -331,11 +348,20 @@ impl SummaryWriter {
     /// Logs an already PNG-encoded image; its size and channels are read
     /// from the PNG header.
     pub fn add_image_png(&self, tag: &str, png: Vec<u8>, step: i64) -> Result<()> {
-        let (w, h, c) = png_info(&png).ok_or_else(|| invalid(tag, "not a PNG file (bad signature or IHDR)".to_owned()))?;
+        let (w, h, c) = png_info(&png)
+            .ok_or_else(|| invalid(tag, "not a PNG file (bad signature or IHDR)".to_owned()))?;
         self.add_image_encoded(tag, png, w, h, c, step)
     }
 
-    fn add_image_encoded(&self, tag: &str, png: Vec<u8>, w: u32, h: u32, c: u8, step: i64) -> Result<()> {
+    fn add_image_encoded(
+        &self,
+        tag: &str,
+        png: Vec<u8>,
+        w: u32,
+        h: u32,
+        c: u8,
+        step: i64,
+    ) -> Result<()> {
         self.add_value(
             step,
             summary::Value {
@@ -391,7 +417,9 @@ impl SummaryWriter {
         let mut inner = self.inner.lock();
         inner.scratch.clear();
         let Inner { scratch, .. } = &mut *inner;
-        event.encode(scratch).map_err(|e| invalid("", e.to_string()))?;
+        event
+            .encode(scratch)
+            .map_err(|e| invalid("", e.to_string()))?;
         inner.push_payload()
     }
 
@@ -425,7 +453,9 @@ impl Drop for SummaryWriter {
 
 fn flush_loop(inner: Weak<Mutex<Inner>>, stop: crossbeam_channel::Receiver<()>, every: Duration) {
     while let Err(crossbeam_channel::RecvTimeoutError::Timeout) = stop.recv_timeout(every) {
-        let Some(strong) = inner.upgrade() else { return };
+        let Some(strong) = inner.upgrade() else {
+            return;
+        };
         let result = strong.lock().write_out();
         if let Err(e) = result {
             tracing::warn!("TensorBoard writer: {e}");
@@ -476,8 +506,14 @@ pub fn histogram_of(values: &[f64], bins: usize) -> HistogramProto {
     }
     let (min, max) = finite
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    let (lo, hi) = if min < max { (min, max) } else { (min - 0.5, max + 0.5) };
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    let (lo, hi) = if min < max {
+        (min, max)
+    } else {
+        (min - 0.5, max + 0.5)
+    };
     let bins = bins.max(1);
     let width = (hi - lo) / bins as f64;
     let mut counts = vec![0.0; bins];
@@ -490,7 +526,9 @@ pub fn histogram_of(values: &[f64], bins: usize) -> HistogramProto {
     h.num = finite.len() as f64;
     h.sum = finite.iter().sum();
     h.sum_squares = finite.iter().map(|v| v * v).sum();
-    h.bucket_limit = (0..=bins).map(|i| if i == bins { hi } else { lo + width * i as f64 }).collect();
+    h.bucket_limit = (0..=bins)
+        .map(|i| if i == bins { hi } else { lo + width * i as f64 })
+        .collect();
     h.bucket = std::iter::once(0.0).chain(counts).collect();
     h
 }

@@ -11,7 +11,12 @@ use wandb_tensorboard::group::{StepGrouper, TbRow};
 use wandb_tensorboard::read_events;
 
 /// Materialises media values like the run's writer thread does.
-fn materialize(v: Value, key: &str, files: &std::path::Path, records: &mut Vec<wandb_core::proto::record::RecordType>) -> Value {
+fn materialize(
+    v: Value,
+    key: &str,
+    files: &std::path::Path,
+    records: &mut Vec<wandb_core::proto::record::RecordType>,
+) -> Value {
     match v {
         Value::Media(m) => {
             let info = RunInfo::default();
@@ -24,7 +29,12 @@ fn materialize(v: Value, key: &str, files: &std::path::Path, records: &mut Vec<w
 
 fn rows_of(dir: &str, namespace: &str) -> Vec<TbRow> {
     let d = fixtures().join("tblogs").join(dir);
-    let file = std::fs::read_dir(&d).unwrap().next().unwrap().unwrap().path();
+    let file = std::fs::read_dir(&d)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let mut g = StepGrouper::new(namespace);
     let mut rows = Vec::new();
     for ev in read_events(file).unwrap() {
@@ -43,7 +53,10 @@ fn golden_history_rows_match_official_records() {
         .filter(|r| r["type"] == "history")
         .collect();
     assert_eq!(official.len(), 6);
-    let ours: Vec<TbRow> = rows_of("train", "train").into_iter().chain(rows_of("val", "val")).collect();
+    let ours: Vec<TbRow> = rows_of("train", "train")
+        .into_iter()
+        .chain(rows_of("val", "val"))
+        .collect();
     assert_eq!(ours.len(), official.len());
 
     let scratch = tempfile::tempdir().unwrap();
@@ -56,7 +69,12 @@ fn golden_history_rows_match_official_records() {
             .unwrap()
             .iter()
             .map(|i| {
-                let key = i["nested_key"].as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_owned()).collect();
+                let key = i["nested_key"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|k| k.as_str().unwrap().to_owned())
+                    .collect();
                 (key, i["value_json"].as_str().unwrap().to_owned())
             })
             .collect();
@@ -80,9 +98,13 @@ fn golden_history_rows_match_official_records() {
                     }
                     let ours_f = ours["filenames"][0].as_str().unwrap();
                     let theirs_f = theirs["filenames"][0].as_str().unwrap();
-                    assert!(ours_f.starts_with("media/images/") && ours_f.len() == theirs_f.len(), "{ours_f}");
+                    assert!(
+                        ours_f.starts_with("media/images/") && ours_f.len() == theirs_f.len(),
+                        "{ours_f}"
+                    );
                     let a = std::fs::read(scratch.path().join(ours_f)).unwrap();
-                    let b = std::fs::read(media.join(theirs_f.trim_start_matches("media/"))).unwrap();
+                    let b =
+                        std::fs::read(media.join(theirs_f.trim_start_matches("media/"))).unwrap();
                     assert_eq!(a, b, "{key} image bytes");
                 }
                 "table-file" => {
@@ -92,15 +114,33 @@ fn golden_history_rows_match_official_records() {
                     let ours_p = ours["path"].as_str().unwrap();
                     assert_eq!(ours_p.len(), theirs["path"].as_str().unwrap().len());
                     let a = std::fs::read(scratch.path().join(ours_p)).unwrap();
-                    let b = std::fs::read(media.join(theirs["path"].as_str().unwrap().trim_start_matches("media/"))).unwrap();
-                    assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b), "{key} table");
+                    let b = std::fs::read(
+                        media.join(
+                            theirs["path"]
+                                .as_str()
+                                .unwrap()
+                                .trim_start_matches("media/"),
+                        ),
+                    )
+                    .unwrap();
+                    assert_eq!(
+                        String::from_utf8_lossy(&a),
+                        String::from_utf8_lossy(&b),
+                        "{key} table"
+                    );
                     // The official client writes the raw digest here (a bug); we write hex.
-                    assert_eq!(ours["sha256"].as_str().unwrap(), wandb_core::media::hex_sha256(&a));
+                    assert_eq!(
+                        ours["sha256"].as_str().unwrap(),
+                        wandb_core::media::hex_sha256(&a)
+                    );
                 }
                 t => panic!("unexpected type {t}"),
             }
         }
-        let mut expected: Vec<&String> = official_row.keys().filter(|k| !["_step", "_runtime"].contains(&k.as_str())).collect();
+        let mut expected: Vec<&String> = official_row
+            .keys()
+            .filter(|k| !["_step", "_runtime"].contains(&k.as_str()))
+            .collect();
         expected.sort();
         keys.sort();
         assert_eq!(keys.iter().collect::<Vec<_>>(), expected);
@@ -118,7 +158,16 @@ fn golden_history_rows_match_official_records() {
     assert_eq!(item.nested_key, ["_wandb", "visualize", "train/pr"]);
     let chart: serde_json::Value = serde_json::from_str(&item.value_json).unwrap();
     assert_eq!(chart["panel_type"], "Vega2");
-    assert_eq!(chart["panel_config"]["stringSettings"]["title"], "train/pr Precision v. Recall");
-    assert_eq!(chart["panel_config"]["fieldSettings"], serde_json::json!({"x": "recall", "y": "precision"}));
-    assert_eq!(chart["panel_config"]["userQuery"]["queryFields"][0]["fields"][3]["args"][0]["value"], "train/pr");
+    assert_eq!(
+        chart["panel_config"]["stringSettings"]["title"],
+        "train/pr Precision v. Recall"
+    );
+    assert_eq!(
+        chart["panel_config"]["fieldSettings"],
+        serde_json::json!({"x": "recall", "y": "precision"})
+    );
+    assert_eq!(
+        chart["panel_config"]["userQuery"]["queryFields"][0]["fields"][3]["args"][0]["value"],
+        "train/pr"
+    );
 }

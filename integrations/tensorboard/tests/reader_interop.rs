@@ -31,11 +31,23 @@ fn golden_files_every_event_and_frame_equal() {
         for (ev, exp) in events.iter().zip(expected) {
             let frame = &exp["frame"];
             assert_eq!(off as u64, frame["offset"].as_u64().unwrap());
-            let Frame::Complete { len } = parse_frame(&bytes[off..]) else { panic!("bad frame at {off}") };
+            let Frame::Complete { len } = parse_frame(&bytes[off..]) else {
+                panic!("bad frame at {off}")
+            };
             assert_eq!(len as u64, frame["length"].as_u64().unwrap());
-            assert_eq!(u64::from(masked_crc32c(&(len as u64).to_le_bytes())), frame["length_crc"].as_u64().unwrap());
-            assert_eq!(u64::from(masked_crc32c(&bytes[off + 12..off + 12 + len])), frame["data_crc"].as_u64().unwrap());
-            assert_eq!(event_json(ev), normalize_dump(&exp["event"]), "{rel} at offset {off}");
+            assert_eq!(
+                u64::from(masked_crc32c(&(len as u64).to_le_bytes())),
+                frame["length_crc"].as_u64().unwrap()
+            );
+            assert_eq!(
+                u64::from(masked_crc32c(&bytes[off + 12..off + 12 + len])),
+                frame["data_crc"].as_u64().unwrap()
+            );
+            assert_eq!(
+                event_json(ev),
+                normalize_dump(&exp["event"]),
+                "{rel} at offset {off}"
+            );
             off += len + FRAME_OVERHEAD;
         }
         assert_eq!(off, bytes.len());
@@ -53,7 +65,10 @@ fn golden_scalars_match_tbparse() {
             for ev in read_events(entry.unwrap().path()).unwrap() {
                 if let Some(wandb_tensorboard::proto::event::What::Summary(s)) = &ev.what {
                     for v in &s.value {
-                        if let Some(wandb_tensorboard::proto::summary::value::Value::SimpleValue(x)) = v.value {
+                        if let Some(wandb_tensorboard::proto::summary::value::Value::SimpleValue(
+                            x,
+                        )) = v.value
+                        {
                             ours.push((ev.step, v.tag.clone(), f64::from(x), ev.wall_time, dir));
                         }
                     }
@@ -157,7 +172,10 @@ fn corrupt_records_are_reported_with_file_and_offset_and_skipped() {
         other => panic!("expected a corrupt record, got {other:?}"),
     }
     let msg = results[1].as_ref().unwrap_err().to_string();
-    assert!(msg.contains("data.tfevents") && msg.contains("offset 88"), "{msg}");
+    assert!(
+        msg.contains("data.tfevents") && msg.contains("offset 88"),
+        "{msg}"
+    );
     let ok: Vec<_> = results.into_iter().filter_map(|r| r.ok()).collect();
     assert_eq!(ok, [good[0].clone(), good[2].clone(), good[3].clone()]);
 

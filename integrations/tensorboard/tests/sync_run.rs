@@ -37,7 +37,12 @@ type Items = BTreeMap<Vec<String>, String>;
 fn history(recs: &[Record]) -> Vec<Items> {
     recs.iter()
         .filter_map(|r| match &r.record_type {
-            Some(RecordType::History(h)) => Some(h.item.iter().map(|i| (i.nested_key.clone(), i.value_json.clone())).collect()),
+            Some(RecordType::History(h)) => Some(
+                h.item
+                    .iter()
+                    .map(|i| (i.nested_key.clone(), i.value_json.clone()))
+                    .collect(),
+            ),
             _ => None,
         })
         .collect()
@@ -84,7 +89,10 @@ fn golden_directory_mirrors_like_the_official_client() {
     assert_eq!((count("history"), count("tbrecord")), (6, 2));
 
     let text = std::fs::read_to_string(fixtures().join("tensorboard_records.jsonl")).unwrap();
-    let official: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let official: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let official_rows: Vec<Items> = official
         .iter()
         .filter(|r| r["type"] == "history")
@@ -94,7 +102,12 @@ fn golden_directory_mirrors_like_the_official_client() {
                 .unwrap()
                 .iter()
                 .map(|i| {
-                    let k = i["nested_key"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect();
+                    let k = i["nested_key"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|s| s.as_str().unwrap().to_owned())
+                        .collect();
                     (k, i["value_json"].as_str().unwrap().to_owned())
                 })
                 .collect()
@@ -109,7 +122,12 @@ fn golden_directory_mirrors_like_the_official_client() {
         let pick = |rows: &[Items]| -> Vec<Items> {
             rows.iter()
                 .filter(|r| r.keys().any(|k| k[0].starts_with(ns)))
-                .map(|r| r.iter().filter(|(k, _)| k[0] != "_step" && k[0] != "_runtime").map(|(k, v)| (k.clone(), v.clone())).collect())
+                .map(|r| {
+                    r.iter()
+                        .filter(|(k, _)| k[0] != "_step" && k[0] != "_runtime")
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                })
                 .collect()
         };
         let (a, b) = (pick(&ours), pick(&official_rows));
@@ -118,13 +136,22 @@ fn golden_directory_mirrors_like_the_official_client() {
         for (mut o, mut t) in a.into_iter().zip(b) {
             assert_eq!(o.keys().collect::<Vec<_>>(), t.keys().collect::<Vec<_>>());
             // Random file names and the official raw-digest sha256 quirk.
-            for k in [key(&["train/sample", "filenames"]), key(&["train/sample_tensor", "filenames"]), key(&["train/pr", "path"])] {
+            for k in [
+                key(&["train/sample", "filenames"]),
+                key(&["train/sample_tensor", "filenames"]),
+                key(&["train/pr", "path"]),
+            ] {
                 if let (Some(x), Some(y)) = (o.remove(&k), t.remove(&k)) {
                     assert_eq!(x.len(), y.len(), "{k:?}: {x} vs {y}");
                     let rel = x.trim_matches(|c| c == '[' || c == ']' || c == '"');
                     let theirs = y.trim_matches(|c| c == '[' || c == ']' || c == '"');
                     let mine = std::fs::read(files_dir.join(rel)).unwrap();
-                    let official = std::fs::read(fixtures().join("official_media").join(theirs.trim_start_matches("media/"))).unwrap();
+                    let official = std::fs::read(
+                        fixtures()
+                            .join("official_media")
+                            .join(theirs.trim_start_matches("media/")),
+                    )
+                    .unwrap();
                     assert_eq!(mine, official, "{k:?}");
                 }
             }
@@ -148,24 +175,44 @@ fn golden_directory_mirrors_like_the_official_client() {
     assert_eq!(tbrecords.len(), 2);
     assert_eq!(PathBuf::from(&tbrecords[0].log_dir), root.join("train"));
     assert_eq!(PathBuf::from(&tbrecords[1].log_dir), root.join("val"));
-    assert!(tbrecords.iter().all(|t| t.save && Path::new(&t.root_dir) == root));
+    assert!(tbrecords
+        .iter()
+        .all(|t| t.save && Path::new(&t.root_dir) == root));
     let end_files: Vec<String> = recs
         .iter()
         .filter_map(|r| match &r.record_type {
-            Some(RecordType::Files(f)) => Some(f.files.iter().filter(|i| i.policy == PolicyType::End as i32).map(|i| i.path.clone()).collect::<Vec<_>>()),
+            Some(RecordType::Files(f)) => Some(
+                f.files
+                    .iter()
+                    .filter(|i| i.policy == PolicyType::End as i32)
+                    .map(|i| i.path.clone())
+                    .collect::<Vec<_>>(),
+            ),
             _ => None,
         })
         .flatten()
         .collect();
-    assert_eq!(end_files, ["train/events.out.tfevents.1795305028.vm.7715.0", "val/events.out.tfevents.1795305028.vm.7715.1"]);
+    assert_eq!(
+        end_files,
+        [
+            "train/events.out.tfevents.1795305028.vm.7715.0",
+            "val/events.out.tfevents.1795305028.vm.7715.1"
+        ]
+    );
     for f in &end_files {
-        assert_eq!(std::fs::read(files_dir.join(f)).unwrap(), std::fs::read(logs.join(f)).unwrap());
+        assert_eq!(
+            std::fs::read(files_dir.join(f)).unwrap(),
+            std::fs::read(logs.join(f)).unwrap()
+        );
     }
 }
 
 fn scalar_series(rows: &[Items], tag: &str) -> Vec<(String, String)> {
     rows.iter()
-        .filter_map(|r| r.get(&key(&[tag])).map(|v| (r[&key(&["global_step"])].clone(), v.clone())))
+        .filter_map(|r| {
+            r.get(&key(&[tag]))
+                .map(|v| (r[&key(&["global_step"])].clone(), v.clone()))
+        })
         .collect()
 }
 
@@ -189,7 +236,10 @@ fn follows_a_growing_tree_and_drains_on_finish() {
         let v = step as f32 / 3.0;
         train.add_scalar("loss", v, step).unwrap();
         train.add_scalar("acc", 1.0 - v, step).unwrap();
-        expected_train.push((step.to_string(), wandb_core::json::to_json_string(&wandb_core::Value::Float32(v)).unwrap()));
+        expected_train.push((
+            step.to_string(),
+            wandb_core::json::to_json_string(&wandb_core::Value::Float32(v)).unwrap(),
+        ));
         if step % 10 == 9 {
             train.flush().unwrap();
             tb.drain().unwrap();
@@ -230,7 +280,10 @@ fn follows_a_growing_tree_and_drains_on_finish() {
     assert_eq!(scalar_series(&rows, "train/acc").len(), 40);
     assert_eq!(
         scalar_series(&rows, "eval/deep/score"),
-        [("5".to_owned(), "0.75".to_owned()), ("6".to_owned(), "0.5".to_owned())]
+        [
+            ("5".to_owned(), "0.75".to_owned()),
+            ("6".to_owned(), "0.5".to_owned())
+        ]
     );
     // Each TB step is one W&B row.
     assert_eq!(rows.len(), 42);
@@ -254,7 +307,10 @@ fn corrupt_record_is_skipped() {
     let rows = history(&records(&run_dir));
     assert_eq!(
         scalar_series(&rows, "loss"),
-        [("0".to_owned(), "2".to_owned()), ("20".to_owned(), "0.6666667".to_owned())]
+        [
+            ("0".to_owned(), "2".to_owned()),
+            ("20".to_owned(), "0.6666667".to_owned())
+        ]
     );
 }
 
@@ -267,7 +323,10 @@ fn mirror_writes_what_the_run_logs() {
     let tb = wandb_tensorboard::TensorBoardMirror::new(&tbdir).unwrap();
     for epoch in 0..5i64 {
         let mut nested = wandb_core::Map::new();
-        nested.insert("acc".into(), wandb_core::Value::Float(0.5 + epoch as f64 / 10.0));
+        nested.insert(
+            "acc".into(),
+            wandb_core::Value::Float(0.5 + epoch as f64 / 10.0),
+        );
         let row = wandb_core::Row::new()
             .with("train/loss", 1.0 / (epoch as f32 + 1.0))
             .with("epoch", epoch)
@@ -276,7 +335,11 @@ fn mirror_writes_what_the_run_logs() {
     }
     tb.flush().unwrap();
     run.finish().unwrap();
-    let out = wandb_test_support::oracle_python_run(include_str!("py/read_events.py"), &[tbdir.to_str().unwrap()], tmp.path());
+    let out = wandb_test_support::oracle_python_run(
+        include_str!("py/read_events.py"),
+        &[tbdir.to_str().unwrap()],
+        tmp.path(),
+    );
     let got: serde_json::Value = serde_json::from_str(&out).unwrap();
     let loss: Vec<(i64, f64)> = got["scalars"]["train/loss"]
         .as_array()
@@ -284,10 +347,15 @@ fn mirror_writes_what_the_run_logs() {
         .iter()
         .map(|e| (e[1].as_i64().unwrap(), e[2].as_f64().unwrap()))
         .collect();
-    let want: Vec<(i64, f64)> = (0..5).map(|e| (e, f64::from(1.0 / (e as f32 + 1.0)))).collect();
+    let want: Vec<(i64, f64)> = (0..5)
+        .map(|e| (e, f64::from(1.0 / (e as f32 + 1.0))))
+        .collect();
     assert_eq!(loss, want);
     assert_eq!(got["scalars"]["epoch"].as_array().unwrap().len(), 5);
-    assert_eq!(got["scalars"]["val.acc"][4][2].as_f64(), Some(f64::from(0.9f32)));
+    assert_eq!(
+        got["scalars"]["val.acc"][4][2].as_f64(),
+        Some(f64::from(0.9f32))
+    );
 }
 
 /// `InitOptions::sync_tensorboard(dir)` is honoured by `sync_from_settings`.
@@ -306,7 +374,9 @@ fn sync_from_settings_uses_the_init_option() {
     )
     .unwrap();
     let run_dir = run.dir().to_path_buf();
-    let tb = wandb_tensorboard::sync_from_settings(&run).unwrap().expect("a sync");
+    let tb = wandb_tensorboard::sync_from_settings(&run)
+        .unwrap()
+        .expect("a sync");
     assert_eq!(tb.root(), logs.canonicalize().unwrap());
     drop(tb); // the sync goes on until the run finishes
     run.finish().unwrap();

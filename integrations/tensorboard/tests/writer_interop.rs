@@ -7,7 +7,11 @@ use base64::Engine as _;
 use wandb_tensorboard::{histogram_of, read_events, SummaryWriter, WriterOptions};
 
 fn load_with_tensorboard(logdir: &std::path::Path, scratch: &std::path::Path) -> serde_json::Value {
-    let out = wandb_test_support::oracle_python_run(include_str!("py/read_events.py"), &[logdir.to_str().unwrap()], scratch);
+    let out = wandb_test_support::oracle_python_run(
+        include_str!("py/read_events.py"),
+        &[logdir.to_str().unwrap()],
+        scratch,
+    );
     serde_json::from_str(&out).expect("JSON from read_events.py")
 }
 
@@ -30,13 +34,17 @@ fn tensorboard_loads_every_value_we_write() {
     }
     w.add_scalar_at("big_step", f32::MAX, 1 << 40, t0).unwrap();
     w.add_scalar_at("neg", -1.5e-30, -3, t0).unwrap();
-    let data: Vec<f64> = (0..1000).map(|i| ((i * 7919) % 1000) as f64 / 10.0 - 20.0).collect();
+    let data: Vec<f64> = (0..1000)
+        .map(|i| ((i * 7919) % 1000) as f64 / 10.0 - 20.0)
+        .collect();
     w.add_histogram("weights", &data, 10).unwrap();
-    w.add_histogram_bins("custom", &[0.0, 1.0, 2.5, 4.0], &[3.0, 0.0, 5.0], 11).unwrap();
+    w.add_histogram_bins("custom", &[0.0, 1.0, 2.5, 4.0], &[3.0, 0.0, 5.0], 11)
+        .unwrap();
     let mut pixels = vec![0u8; 5 * 4 * 3];
     pixels[(5 + 2) * 3] = 255; // row 1, column 2
     w.add_image("sample", &pixels, 5, 4, 3, 12).unwrap();
-    w.add_image("gray", &[0, 64, 128, 255], 2, 2, 1, 13).unwrap();
+    w.add_image("gray", &[0, 64, 128, 255], 2, 2, 1, 13)
+        .unwrap();
     w.add_text("notes", "héllo *world*", 14).unwrap();
     w.flush().unwrap();
     let file = w.path().to_path_buf();
@@ -58,17 +66,35 @@ fn tensorboard_loads_every_value_we_write() {
         assert_eq!(g[2].as_f64().unwrap(), f64::from(*v));
     }
     assert_eq!(got["scalars"]["big_step"][0][1].as_i64(), Some(1 << 40));
-    assert_eq!(got["scalars"]["big_step"][0][2].as_f64(), Some(f64::from(f32::MAX)));
+    assert_eq!(
+        got["scalars"]["big_step"][0][2].as_f64(),
+        Some(f64::from(f32::MAX))
+    );
     assert_eq!(got["scalars"]["neg"][0][1].as_i64(), Some(-3));
-    assert_eq!(got["scalars"]["neg"][0][2].as_f64(), Some(f64::from(-1.5e-30f32)));
+    assert_eq!(
+        got["scalars"]["neg"][0][2].as_f64(),
+        Some(f64::from(-1.5e-30f32))
+    );
 
     let h = &got["histograms"]["weights"][0];
     let expect = histogram_of(&data, 30);
     assert_eq!(h["step"].as_i64(), Some(10));
-    for (k, v) in [("min", expect.min), ("max", expect.max), ("num", expect.num), ("sum", expect.sum), ("sum_squares", expect.sum_squares)] {
+    for (k, v) in [
+        ("min", expect.min),
+        ("max", expect.max),
+        ("num", expect.num),
+        ("sum", expect.sum),
+        ("sum_squares", expect.sum_squares),
+    ] {
         assert_eq!(h[k].as_f64(), Some(v), "{k}");
     }
-    let f = |j: &serde_json::Value| j.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect::<Vec<_>>();
+    let f = |j: &serde_json::Value| {
+        j.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(f(&h["bucket_limit"]), expect.bucket_limit);
     assert_eq!(f(&h["bucket"]), expect.bucket);
     assert_eq!(f(&h["bucket"]).iter().sum::<f64>(), 1000.0);
@@ -77,13 +103,27 @@ fn tensorboard_loads_every_value_we_write() {
     assert_eq!(f(&c["bucket"]), [0.0, 3.0, 0.0, 5.0]);
 
     let img = &got["images"]["sample"][0];
-    assert_eq!((img["step"].as_i64(), img["width"].as_i64(), img["height"].as_i64()), (Some(12), Some(5), Some(4)));
-    let png = base64::engine::general_purpose::STANDARD.decode(img["png"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (
+            img["step"].as_i64(),
+            img["width"].as_i64(),
+            img["height"].as_i64()
+        ),
+        (Some(12), Some(5), Some(4))
+    );
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(img["png"].as_str().unwrap())
+        .unwrap();
     let decoded = image::load_from_memory(&png).unwrap().to_rgb8();
     assert_eq!(decoded.as_raw(), &pixels);
     let gray = &got["images"]["gray"][0];
-    let png = base64::engine::general_purpose::STANDARD.decode(gray["png"].as_str().unwrap()).unwrap();
-    assert_eq!(image::load_from_memory(&png).unwrap().to_luma8().as_raw(), &[0, 64, 128, 255]);
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(gray["png"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        image::load_from_memory(&png).unwrap().to_luma8().as_raw(),
+        &[0, 64, 128, 255]
+    );
 
     let t = &got["tensors"]["notes"][0];
     assert_eq!(t["plugin"].as_str(), Some("text"));
@@ -97,7 +137,10 @@ fn tensorboard_loads_every_value_we_write() {
         .filter(|r| r[1] == "train/loss")
         .map(|r| (r[0].as_i64().unwrap(), r[2].as_f64().unwrap()))
         .collect();
-    let ours: Vec<(i64, f64)> = scalars.iter().map(|(_, s, v)| (*s, f64::from(*v))).collect();
+    let ours: Vec<(i64, f64)> = scalars
+        .iter()
+        .map(|(_, s, v)| (*s, f64::from(*v)))
+        .collect();
     assert_eq!(tb_loss, ours);
 
     // And our own reader agrees with what we wrote.
@@ -134,7 +177,10 @@ fn background_flush_makes_events_visible_without_flush() {
         if read_events(w.path()).unwrap().len() == 2 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "background flush did not happen");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "background flush did not happen"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }

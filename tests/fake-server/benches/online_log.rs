@@ -39,7 +39,8 @@ fn log_call(c: &mut Criterion) {
         g.bench_function(name, |b| {
             b.iter(|| {
                 i += 1;
-                run.log(row! {"loss" => 1.0 / (i as f64), "acc" => 0.5, "epoch" => i / 1000}).unwrap();
+                run.log(row! {"loss" => 1.0 / (i as f64), "acc" => 0.5, "epoch" => i / 1000})
+                    .unwrap();
             })
         });
         run.finish().unwrap();
@@ -65,7 +66,10 @@ fn sustained(c: &mut Criterion) {
                 let t = Instant::now();
                 let run = start(&server, tmp.path(), Mode::Online, &id);
                 for i in 0..ROWS {
-                    run.log(row! {"loss" => 1.0 / (i as f64 + 1.0), "acc" => 0.5, "epoch" => i / 1000}).unwrap();
+                    run.log(
+                        row! {"loss" => 1.0 / (i as f64 + 1.0), "acc" => 0.5, "epoch" => i / 1000},
+                    )
+                    .unwrap();
                 }
                 run.finish().unwrap();
                 total += t.elapsed();

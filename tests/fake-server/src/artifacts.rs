@@ -27,7 +27,10 @@ pub(crate) fn graphql(inner: &mut Inner, url: &str, op: &str, v: &Value) -> Opti
             };
             let mut file = json!({"id": new_artifact_id(inner, "File")});
             if merged.get("includeUpload").and_then(Value::as_bool) == Some(true) {
-                file["uploadUrl"] = json!(storage_url(url, &format!("manifests/{mid}/wandb_manifest.json")));
+                file["uploadUrl"] = json!(storage_url(
+                    url,
+                    &format!("manifests/{mid}/wandb_manifest.json")
+                ));
                 file["uploadHeaders"] = json!([]);
             }
             let key = if op == "CreateArtifactManifest" {
@@ -67,7 +70,12 @@ pub(crate) fn graphql(inner: &mut Inner, url: &str, op: &str, v: &Value) -> Opti
             let mut digest = String::new();
             if let Some(a) = inner.artifacts.iter_mut().find(|a| a.id == aid) {
                 a.committed = true;
-                digest = a.input.get("digest").and_then(Value::as_str).unwrap_or("").to_string();
+                digest = a
+                    .input
+                    .get("digest")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
             }
             json!({"data": {"commitArtifact": {"artifact": {"id": aid, "digest": digest}}}})
         }

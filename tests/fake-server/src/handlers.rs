@@ -80,7 +80,11 @@ fn op_name(body: &Value) -> String {
             return op.to_string();
         }
     }
-    let q = body.get("query").and_then(Value::as_str).unwrap_or("").trim();
+    let q = body
+        .get("query")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim();
     for tok in ["mutation", "query"] {
         if let Some(rest) = q.strip_prefix(tok) {
             let name: String = rest
@@ -98,7 +102,12 @@ fn op_name(body: &Value) -> String {
 
 fn json_response(code: u16, body: Value) -> Response {
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// A response whose body fails at once: hyper closes the connection without
@@ -136,7 +145,11 @@ pub(crate) async fn handle(
     } else {
         Value::Null
     };
-    let kind = if is_fs { RequestKind::FileStream } else { classify(&method, &path, &parsed) };
+    let kind = if is_fs {
+        RequestKind::FileStream
+    } else {
+        classify(&method, &path, &parsed)
+    };
     let auth = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -204,7 +217,8 @@ pub(crate) async fn handle(
             if parts.len() != 5 || parts[0] != "files" {
                 json_response(404, json!({"error": "bad file_stream path"}))
             } else {
-                let fs: crate::store::FileStreamBody = serde_json::from_slice(&body).unwrap_or_default();
+                let fs: crate::store::FileStreamBody =
+                    serde_json::from_slice(&body).unwrap_or_default();
                 let mut inner = sh.inner.lock();
                 let run = inner.run_mut(parts[1], parts[2], parts[3]);
                 run.apply_file_stream(fs);
@@ -243,7 +257,8 @@ fn store_upload(inner: &mut Inner, path: &str, body: &Bytes) {
         return;
     }
     let mut parts = rest.splitn(4, '/');
-    let (Some(e), Some(p), Some(r), Some(name)) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(e), Some(p), Some(r), Some(name)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return;
     };

@@ -121,7 +121,11 @@ impl FakeServer {
     /// Marks a run as stopped: file_stream answers carry `"stopped": true`
     /// and RunStoppedStatus answers true.
     pub fn stop_run(&self, entity: &str, project: &str, run_id: &str) {
-        self.shared.inner.lock().run_mut(entity, project, run_id).stopped = true;
+        self.shared
+            .inner
+            .lock()
+            .run_mut(entity, project, run_id)
+            .stopped = true;
     }
 
     /// Creates or replaces a run as if it had been uploaded before (for resume tests).
@@ -144,7 +148,12 @@ impl FakeServer {
     /// The only run; panics unless exactly one exists (test helper).
     pub fn only_run(&self) -> RunData {
         let runs = self.runs();
-        assert_eq!(runs.len(), 1, "expected exactly one run, got {}", runs.len());
+        assert_eq!(
+            runs.len(),
+            1,
+            "expected exactly one run, got {}",
+            runs.len()
+        );
         runs.into_iter().next().expect("one run")
     }
 

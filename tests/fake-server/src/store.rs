@@ -203,7 +203,10 @@ impl RunData {
                     }
                 }
             }
-            self.streams.entry(name).or_default().put(data.offset, data.content);
+            self.streams
+                .entry(name)
+                .or_default()
+                .put(data.offset, data.content);
         }
         for n in body.uploaded.unwrap_or_default() {
             if !self.uploaded_names.contains(&n) {
@@ -232,7 +235,10 @@ pub(crate) struct FileStreamBody {
 
 impl FileStreamBody {
     fn is_empty(&self) -> bool {
-        self.files.is_none() && self.uploaded.is_none() && self.preempting.is_none() && self.complete.is_none()
+        self.files.is_none()
+            && self.uploaded.is_none()
+            && self.preempting.is_none()
+            && self.complete.is_none()
     }
 }
 

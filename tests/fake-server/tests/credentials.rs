@@ -18,7 +18,10 @@ fn key_and_url_precedence() {
 
     // nothing: a clear error naming the host
     let e = resolve_api_key(None, url).unwrap_err();
-    assert!(matches!(e, OnlineError::MissingApiKey { ref host } if host == "127.0.0.1:9999"), "{e}");
+    assert!(
+        matches!(e, OnlineError::MissingApiKey { ref host } if host == "127.0.0.1:9999"),
+        "{e}"
+    );
 
     // netrc ($NETRC), machine = host:port
     let path = write_netrc(url, &ApiKey::new(&c).unwrap()).unwrap();
@@ -42,10 +45,18 @@ fn key_and_url_precedence() {
     // base URL: default < global settings < ./wandb/settings < WANDB_BASE_URL
     assert_eq!(resolve_base_url(), "https://api.forge.coreweave.com");
     std::fs::create_dir_all(home.join("cfg")).unwrap();
-    std::fs::write(home.join("cfg/settings"), "[default]\nbase_url = https://global.example/\n").unwrap();
+    std::fs::write(
+        home.join("cfg/settings"),
+        "[default]\nbase_url = https://global.example/\n",
+    )
+    .unwrap();
     assert_eq!(resolve_base_url(), "https://global.example");
     std::fs::create_dir_all(home.join("wandb")).unwrap();
-    std::fs::write(home.join("wandb/settings"), "[default]\nbase_url = https://local.example\n").unwrap();
+    std::fs::write(
+        home.join("wandb/settings"),
+        "[default]\nbase_url = https://local.example\n",
+    )
+    .unwrap();
     assert_eq!(resolve_base_url(), "https://local.example");
     std::env::set_var("WANDB_BASE_URL", "http://env.example:8080");
     assert_eq!(resolve_base_url(), "http://env.example:8080");

@@ -7,9 +7,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use wandb_core::online::{sync_run_dir, LiveOptions, LiveSync, OnlineError, RetryPolicy, SyncOptions};
+use wandb_core::online::{
+    sync_run_dir, LiveOptions, LiveSync, OnlineError, RetryPolicy, SyncOptions,
+};
 use wandb_core::{Mode, Resume, Settings};
-use wandb_fake_server::{Fault, FakeServer, RunData, Target};
+use wandb_fake_server::{FakeServer, Fault, RunData, Target};
 
 const E: &str = "me";
 const P: &str = "proj";
@@ -41,7 +43,12 @@ fn fast() -> LiveOptions {
 
 /// Writes `rows` rows in chunks (flushing and notifying like the writer
 /// thread), then the exit record, and finishes.
-fn run_rows(server: &FakeServer, id: &str, rows: i64, opts: LiveOptions) -> (RunData, wandb_core::online::SyncReport, tempfile::TempDir) {
+fn run_rows(
+    server: &FakeServer,
+    id: &str,
+    rows: i64,
+    opts: LiveOptions,
+) -> (RunData, wandb_core::online::SyncReport, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join(format!("run-{id}"));
     let mut log = LogSim::create(&dir, id);
@@ -68,7 +75,11 @@ fn run_rows(server: &FakeServer, id: &str, rows: i64, opts: LiveOptions) -> (Run
 
 fn assert_complete(run: &RunData, rows: i64) {
     assert_eq!(run.state(), "finished");
-    assert_eq!(steps(run), (0..rows).collect::<Vec<_>>(), "every row exactly once, in order");
+    assert_eq!(
+        steps(run),
+        (0..rows).collect::<Vec<_>>(),
+        "every row exactly once, in order"
+    );
     for (name, s) in &run.streams {
         assert!(s.holes().is_empty(), "holes in {name}");
         if name != "output.log" && name != "wandb-summary.json" {
@@ -102,7 +113,9 @@ fn streams_while_the_file_grows_and_completes() {
     log.flush();
     live.notify_flushed();
     // rows arrive before finish
-    let seen = server.wait_for_run(E, P, "live1", Duration::from_secs(10), |r| r.history().len() == 10);
+    let seen = server.wait_for_run(E, P, "live1", Duration::from_secs(10), |r| {
+        r.history().len() == 10
+    });
     assert_eq!(seen.unwrap().history().len(), 10);
     for i in 10..20 {
         log.row(i, i as f64);
@@ -113,8 +126,18 @@ fn streams_while_the_file_grows_and_completes() {
     let run = server.run(E, P, "live1").unwrap();
     assert_eq!(steps(&run), (0..20).collect::<Vec<_>>());
     let out: Vec<_> = run.output().iter().map(|l| console_text(l)).collect();
-    assert_eq!(out, vec![(false, "hello world".to_string()), (true, "oops".to_string())]);
-    assert!(run.output()[0].starts_with("2026-11-21T"), "{}", run.output()[0]);
+    assert_eq!(
+        out,
+        vec![
+            (false, "hello world".to_string()),
+            (true, "oops".to_string())
+        ]
+    );
+    assert!(
+        run.output()[0].starts_with("2026-11-21T"),
+        "{}",
+        run.output()[0]
+    );
     assert_eq!(run.state(), "finished");
     let ops = server.ops();
     assert_eq!(&ops[..3], ["Viewer", "UpsertBucket", "ServerFeaturesQuery"]);
@@ -128,7 +151,11 @@ fn many_rows_in_size_limited_batches() {
     let server = FakeServer::start();
     let (run, report, _tmp) = run_rows(&server, "many", 5000, fast());
     assert_complete(&run, 5000);
-    assert!(run.file_stream_requests > 3, "batched by size: {}", run.file_stream_requests);
+    assert!(
+        run.file_stream_requests > 3,
+        "batched by size: {}",
+        run.file_stream_requests
+    );
     assert_eq!(report.history_lines, 5000);
 }
 
@@ -158,7 +185,10 @@ fn rate_limits_are_honoured() {
     server.inject(Fault::rate_limit(Target::FileStream, 1, 2));
     let t = Instant::now();
     let (run, _, _tmp) = run_rows(&server, "limited", 300, fast());
-    assert!(t.elapsed() >= Duration::from_secs(2), "Retry-After: 1 was not waited for twice");
+    assert!(
+        t.elapsed() >= Duration::from_secs(2),
+        "Retry-After: 1 was not waited for twice"
+    );
     assert_complete(&run, 300);
 }
 
@@ -189,7 +219,9 @@ fn an_outage_loses_nothing() {
     log.run(E, P, "outage");
     log.flush();
     live.notify_flushed();
-    server.wait_for_run(E, P, "outage", Duration::from_secs(5), |_| true).unwrap();
+    server
+        .wait_for_run(E, P, "outage", Duration::from_secs(5), |_| true)
+        .unwrap();
     server.outage(Duration::from_secs(3));
     for i in 0..20_000 {
         log.row(i, 1.0 / (i as f64 + 1.0));
@@ -216,7 +248,9 @@ fn finish_gives_up_at_its_timeout_and_sync_sends_the_rest_later() {
     log.run(E, P, "late");
     log.flush();
     live.notify_flushed();
-    server.wait_for_run(E, P, "late", Duration::from_secs(5), |_| true).unwrap();
+    server
+        .wait_for_run(E, P, "late", Duration::from_secs(5), |_| true)
+        .unwrap();
     server.outage(Duration::from_secs(3600));
     for i in 0..1000 {
         log.row(i, 1.0);
@@ -224,7 +258,11 @@ fn finish_gives_up_at_its_timeout_and_sync_sends_the_rest_later() {
     log.exit(0);
     let t = Instant::now();
     let report = live.finish(Duration::from_secs(1)).unwrap();
-    assert!(t.elapsed() < Duration::from_secs(4), "finish took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(4),
+        "finish took {:?}",
+        t.elapsed()
+    );
     assert!(!report.unsent.is_empty());
     assert!(report.unsent.completion);
     // the server comes back: `sync` of the same directory completes the run
@@ -301,13 +339,18 @@ fn missing_and_rejected_keys_fail_fast() {
     let mut s = settings(&server);
     s.api_key = Some("y".repeat(40));
     let t = Instant::now();
-    let err = LiveSync::start_with(&s, tmp.path(), &tmp.path().join("x.wandb"), fast()).unwrap_err();
-    assert!(matches!(err, OnlineError::Rejected { status: 401, .. }), "{err}");
+    let err =
+        LiveSync::start_with(&s, tmp.path(), &tmp.path().join("x.wandb"), fast()).unwrap_err();
+    assert!(
+        matches!(err, OnlineError::Rejected { status: 401, .. }),
+        "{err}"
+    );
     assert!(!err.to_string().contains(&"y".repeat(40)));
     assert!(t.elapsed() < Duration::from_secs(2));
     let mut s = settings(&server);
     s.api_key = Some("short".into());
-    let err = LiveSync::start_with(&s, tmp.path(), &tmp.path().join("x.wandb"), fast()).unwrap_err();
+    let err =
+        LiveSync::start_with(&s, tmp.path(), &tmp.path().join("x.wandb"), fast()).unwrap_err();
     assert!(matches!(err, OnlineError::InvalidApiKey(_)), "{err}");
 }
 
@@ -323,20 +366,28 @@ fn media_files_are_uploaded_while_the_run_is_live() {
     std::fs::create_dir_all(dir.join("files/media/images")).unwrap();
     std::fs::write(dir.join("files/media/images/img_0_abc.png"), b"png bytes").unwrap();
     log.record(RecordType::Files(proto::FilesRecord {
-        files: vec![proto::FilesItem { path: "media/images/img_0_abc.png".into(), policy: 0, r#type: 2 }],
+        files: vec![proto::FilesItem {
+            path: "media/images/img_0_abc.png".into(),
+            policy: 0,
+            r#type: 2,
+        }],
         ..Default::default()
     }));
     log.row(0, 1.0);
     log.flush();
     live.notify_flushed();
-    let r = server.wait_for_run(E, P, "media", Duration::from_secs(10), |r| !r.files.is_empty());
+    let r = server.wait_for_run(E, P, "media", Duration::from_secs(10), |r| {
+        !r.files.is_empty()
+    });
     assert_eq!(r.unwrap().files["media/images/img_0_abc.png"], b"png bytes");
     log.exit(0);
     let report = live.finish(Duration::from_secs(10)).unwrap();
     assert!(report.unsent.is_empty());
     let run = server.run(E, P, "media").unwrap();
     assert_eq!(run.file_put_counts["media/images/img_0_abc.png"], 1);
-    assert!(run.uploaded_names.contains(&"media/images/img_0_abc.png".to_string()));
+    assert!(run
+        .uploaded_names
+        .contains(&"media/images/img_0_abc.png".to_string()));
 }
 
 #[test]
@@ -351,7 +402,9 @@ fn memory_stays_bounded_while_the_server_is_down() {
     log.run(E, P, "bounded");
     log.flush();
     live.notify_flushed();
-    server.wait_for_run(E, P, "bounded", Duration::from_secs(5), |_| true).unwrap();
+    server
+        .wait_for_run(E, P, "bounded", Duration::from_secs(5), |_| true)
+        .unwrap();
     server.outage(Duration::from_secs(3600));
     for i in 0..30_000 {
         log.row(i, 0.25);
@@ -366,14 +419,20 @@ fn memory_stays_bounded_while_the_server_is_down() {
     let p = live.progress();
     let file_len = std::fs::metadata(&log.path).unwrap().len();
     assert!(p.pending_bytes <= 3 * limit, "{p:?}");
-    assert!(p.bytes_read < file_len / 4, "read ahead of the server: {p:?} of {file_len}");
+    assert!(
+        p.bytes_read < file_len / 4,
+        "read ahead of the server: {p:?} of {file_len}"
+    );
     // the server comes back: everything arrives
     server.outage(Duration::ZERO);
     log.exit(0);
     live.notify_flushed();
     let report = live.finish(Duration::from_secs(60)).unwrap();
     assert!(report.unsent.is_empty(), "{report:?}");
-    assert_eq!(steps(&server.run(E, P, "bounded").unwrap()), (0..30_000).collect::<Vec<_>>());
+    assert_eq!(
+        steps(&server.run(E, P, "bounded").unwrap()),
+        (0..30_000).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -425,13 +484,33 @@ fn run_table_artifacts_are_created_filled_and_committed() {
     assert_eq!(a.input["runName"], "art");
     let files = server.artifact_files();
     assert_eq!(files[&format!("files/{}/tbl.table.json", a.id)], table);
-    let manifest = files.iter().find(|(k, _)| k.starts_with("manifests/")).unwrap().1;
+    let manifest = files
+        .iter()
+        .find(|(k, _)| k.starts_with("manifests/"))
+        .unwrap()
+        .1;
     let m: serde_json::Value = serde_json::from_slice(manifest).unwrap();
     assert_eq!(m["contents"]["tbl.table.json"]["digest"], md5(table));
-    assert_eq!(m["contents"]["tbl.table.json"]["birthArtifactID"], a.id.as_str());
+    assert_eq!(
+        m["contents"]["tbl.table.json"]["birthArtifactID"],
+        a.id.as_str()
+    );
     let ops = server.ops();
-    let order: Vec<_> = ops.iter().filter(|o| o.contains("Artifact")).map(String::as_str).collect();
-    assert_eq!(order, ["CreateArtifact", "CreateArtifactManifest", "CreateArtifactFiles", "CreateArtifactManifest", "CommitArtifact"]);
+    let order: Vec<_> = ops
+        .iter()
+        .filter(|o| o.contains("Artifact"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "CreateArtifact",
+            "CreateArtifactManifest",
+            "CreateArtifactFiles",
+            "CreateArtifactManifest",
+            "CommitArtifact"
+        ]
+    );
 }
 
 fn md5_digest(b: &[u8]) -> Vec<u8> {

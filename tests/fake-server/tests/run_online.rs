@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::json;
 use wandb_core::{init, row, Console, InitOptions, Mode};
-use wandb_fake_server::{Fault, FakeServer, Target};
+use wandb_fake_server::{FakeServer, Fault, Target};
 
 fn opts(server: &FakeServer, dir: &Path, id: &str) -> InitOptions {
     opts_with_key(server, dir, id, server.api_key())
@@ -46,13 +46,16 @@ fn an_online_run_arrives_complete() {
     )
     .unwrap();
     for i in 0..2000 {
-        run.log(row! {"loss" => 1.0 / (i as f64 + 1.0), "epoch" => i / 100}).unwrap();
+        run.log(row! {"loss" => 1.0 / (i as f64 + 1.0), "epoch" => i / 100})
+            .unwrap();
     }
     run.config().update(&json!({"extra": "yes"})).unwrap();
     run.summary().set("best", 0.9).unwrap();
     run.flush().unwrap();
     // rows stream while the run is live
-    let live = server.wait_for_run("me", "proj", "e2e1", Duration::from_secs(20), |r| r.history().len() == 2000);
+    let live = server.wait_for_run("me", "proj", "e2e1", Duration::from_secs(20), |r| {
+        r.history().len() == 2000
+    });
     assert_eq!(live.unwrap().history().len(), 2000);
     let dir = run.dir().to_path_buf();
     run.finish().unwrap();
@@ -72,8 +75,15 @@ fn an_online_run_arrives_complete() {
     assert_eq!(r.summary["best"], json!(0.9));
     assert_eq!(r.summary["loss"], json!(1.0 / 2000.0));
     for f in ["config.yaml", "wandb-summary.json", "wandb-metadata.json"] {
-        assert!(r.files.contains_key(f), "{f} not uploaded: {:?}", r.files.keys());
-        assert!(dir.join("files").join(f).exists(), "{f} not written locally");
+        assert!(
+            r.files.contains_key(f),
+            "{f} not uploaded: {:?}",
+            r.files.keys()
+        );
+        assert!(
+            dir.join("files").join(f).exists(),
+            "{f} not written locally"
+        );
     }
     assert_eq!(server.uploads_with_auth(), 0);
     assert_not_in_files(tmp.path(), server.api_key());
@@ -84,7 +94,12 @@ fn a_rejected_key_fails_init_quickly() {
     let server = FakeServer::with_api_key(&"k".repeat(40));
     let tmp = tempfile::tempdir().unwrap();
     let t = Instant::now();
-    let err = match init(opts_with_key(&server, tmp.path(), "nokey", wandb_fake_server::DEFAULT_API_KEY)) {
+    let err = match init(opts_with_key(
+        &server,
+        tmp.path(),
+        "nokey",
+        wandb_fake_server::DEFAULT_API_KEY,
+    )) {
         Ok(_) => panic!("init accepted a rejected key"),
         Err(e) => e,
     };
@@ -100,7 +115,8 @@ fn a_large_run_arrives_complete() {
     let tmp = tempfile::tempdir().unwrap();
     let run = init(opts(&server, tmp.path(), "big")).unwrap();
     for i in 0..100_000 {
-        run.log(row! {"loss" => 1.0 / (i as f64 + 1.0), "acc" => 0.5}).unwrap();
+        run.log(row! {"loss" => 1.0 / (i as f64 + 1.0), "acc" => 0.5})
+            .unwrap();
     }
     run.finish().unwrap();
     let r = server.run("me", "proj", "big").unwrap();
@@ -157,7 +173,10 @@ fn a_stop_from_the_server_is_visible_on_the_run() {
     }
     assert!(run.stop_requested());
     run.finish().unwrap();
-    assert_eq!(server.run("me", "proj", "stop1").unwrap().state(), "finished");
+    assert_eq!(
+        server.run("me", "proj", "stop1").unwrap().state(),
+        "finished"
+    );
 }
 
 #[test]
@@ -170,7 +189,9 @@ fn system_metrics_stream_as_events() {
             .with(|s| s.stats_sampling_interval = Duration::from_millis(100)),
     )
     .unwrap();
-    let seen = server.wait_for_run("me", "proj", "sys1", Duration::from_secs(20), |r| r.events().len() >= 2);
+    let seen = server.wait_for_run("me", "proj", "sys1", Duration::from_secs(20), |r| {
+        r.events().len() >= 2
+    });
     run.log(row! {"loss" => 1}).unwrap();
     run.finish().unwrap();
     assert!(seen.is_some());
@@ -179,9 +200,17 @@ fn system_metrics_stream_as_events() {
     assert!(events.len() >= 2, "{events:?}");
     for e in &events {
         assert_eq!(e["_wandb"], json!(true));
-        assert!(e["_timestamp"].is_number() && e["_runtime"].is_number(), "{e}");
+        assert!(
+            e["_timestamp"].is_number() && e["_runtime"].is_number(),
+            "{e}"
+        );
         let obj = e.as_object().unwrap();
-        assert!(obj.keys().filter(|k| !k.starts_with('_')).all(|k| k.starts_with("system.")), "{e}");
+        assert!(
+            obj.keys()
+                .filter(|k| !k.starts_with('_'))
+                .all(|k| k.starts_with("system.")),
+            "{e}"
+        );
         assert!(obj.keys().any(|k| k.starts_with("system.")), "{e}");
     }
 }

@@ -28,21 +28,43 @@ fn check_against_capture(fixture: &str, capture: &str, run_id: &str, project: &s
     assert!(report.unsent.is_empty(), "{report:?}");
     assert!(!progress.is_empty());
     let want = expected(capture);
-    let run = server.run("mock-entity", project, run_id).expect("run created");
+    let run = server
+        .run("mock-entity", project, run_id)
+        .expect("run created");
     assert_eq!(run.state(), "finished");
     assert_eq!(run.exitcode, Some(0));
 
     // history rows: same values as wandb sync sent
-    let got: Vec<_> = run.stream("wandb-history.jsonl").text_lines().iter().map(|l| parse(l)).collect();
-    let exp: Vec<_> = want["history"].as_array().unwrap().iter().map(|l| parse(l.as_str().unwrap())).collect();
+    let got: Vec<_> = run
+        .stream("wandb-history.jsonl")
+        .text_lines()
+        .iter()
+        .map(|l| parse(l))
+        .collect();
+    let exp: Vec<_> = want["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| parse(l.as_str().unwrap()))
+        .collect();
     assert_eq!(got, exp);
     for s in run.streams.values() {
         assert!(s.holes().is_empty());
     }
 
     // system metrics: same rows
-    let got: Vec<_> = run.stream("wandb-events.jsonl").text_lines().iter().map(|l| parse(l)).collect();
-    let exp: Vec<_> = want["events"].as_array().unwrap().iter().map(|l| parse(l.as_str().unwrap())).collect();
+    let got: Vec<_> = run
+        .stream("wandb-events.jsonl")
+        .text_lines()
+        .iter()
+        .map(|l| parse(l))
+        .collect();
+    let exp: Vec<_> = want["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| parse(l.as_str().unwrap()))
+        .collect();
     assert_eq!(got, exp);
 
     // summary
@@ -51,15 +73,29 @@ fn check_against_capture(fixture: &str, capture: &str, run_id: &str, project: &s
 
     // console text (timestamps are the time of the sync)
     let got: Vec<_> = run.output().iter().map(|l| console_text(l)).collect();
-    let exp: Vec<_> = want["output"].as_array().unwrap().iter().map(|l| console_text(l.as_str().unwrap())).collect();
+    let exp: Vec<_> = want["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| console_text(l.as_str().unwrap()))
+        .collect();
     assert_eq!(got, exp);
 
     // the same run files were uploaded, with the local bytes
     let got: BTreeSet<_> = run.files.keys().cloned().collect();
-    let exp: BTreeSet<_> = want["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
+    let exp: BTreeSet<_> = want["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
     assert_eq!(got, exp);
     for (name, bytes) in &run.files {
-        assert_eq!(bytes, &std::fs::read(dir.join("files").join(name)).unwrap(), "{name}");
+        assert_eq!(
+            bytes,
+            &std::fs::read(dir.join("files").join(name)).unwrap(),
+            "{name}"
+        );
     }
     let uploaded: BTreeSet<_> = run.uploaded_names.iter().cloned().collect();
     assert_eq!(uploaded, exp);
@@ -67,7 +103,17 @@ fn check_against_capture(fixture: &str, capture: &str, run_id: &str, project: &s
     // first UpsertBucket: same run fields and config as wandb sync
     let first = &run.upserts[0];
     let exp_first = &want["upsert_first"];
-    for k in ["name", "project", "entity", "host", "groupName", "jobType", "displayName", "notes", "tags"] {
+    for k in [
+        "name",
+        "project",
+        "entity",
+        "host",
+        "groupName",
+        "jobType",
+        "displayName",
+        "notes",
+        "tags",
+    ] {
         assert_eq!(first[k], exp_first[k], "{k}");
     }
     assert_eq!(
@@ -82,9 +128,16 @@ fn check_against_capture(fixture: &str, capture: &str, run_id: &str, project: &s
         parse(&std::fs::read_to_string(cap.join("wandb-summary.json")).unwrap())
     );
     assert!(dir.join(format!("run-{run_id}.wandb.synced")).exists());
-    assert_eq!(server.uploads_with_auth(), 0, "credentials were sent to an upload URL");
+    assert_eq!(
+        server.uploads_with_auth(),
+        0,
+        "credentials were sent to an upload URL"
+    );
     assert_not_in_files(&dir, server.api_key());
-    assert_eq!(report.history_lines, want["history"].as_array().unwrap().len());
+    assert_eq!(
+        report.history_lines,
+        want["history"].as_array().unwrap().len()
+    );
     assert_eq!(report.files_uploaded.len(), exp.len());
 }
 
@@ -119,10 +172,13 @@ fn generated_files_match_the_official_ones() {
     sync_run_dir(&dir, &opts(&server), |_| {}).unwrap();
     let cap = fixtures().join("captures/minimal");
     // metadata: the same environment
-    let got: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("files/wandb-metadata.json")).unwrap()).unwrap();
+    let got: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("files/wandb-metadata.json")).unwrap(),
+    )
+    .unwrap();
     let want: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(cap.join("wandb-metadata.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(cap.join("wandb-metadata.json")).unwrap())
+            .unwrap();
     assert_eq!(got, want);
     // config.yaml: same text except the `e` key and the feature list
     let strip = |s: &str| -> Vec<String> {
@@ -182,7 +238,10 @@ fn overrides_of_entity_project_and_id() {
         ..opts(&server)
     };
     let r = sync_run_dir(&dir, &o, |_| {}).unwrap();
-    assert_eq!((r.entity.as_str(), r.project.as_str(), r.run_id.as_str()), ("team", "other", "newid"));
+    assert_eq!(
+        (r.entity.as_str(), r.project.as_str(), r.run_id.as_str()),
+        ("team", "other", "newid")
+    );
     let run = server.run("team", "other", "newid").unwrap();
     assert_eq!(run.history().len(), 4);
     assert_eq!(run.state(), "finished");
@@ -215,10 +274,22 @@ fn replay_of_the_official_online_run_matches_its_live_upload() {
     let report = sync_run_dir(&dir, &opts(&server), |_| {}).unwrap();
     assert!(report.unsent.is_empty(), "{report:?}");
     let want = expected("online");
-    let run = server.run("mock-entity", "fmt-online", "onlinerun1").unwrap();
+    let run = server
+        .run("mock-entity", "fmt-online", "onlinerun1")
+        .unwrap();
     assert_eq!(run.state(), "finished");
-    let got: Vec<_> = run.stream("wandb-history.jsonl").text_lines().iter().map(|l| parse(l)).collect();
-    let exp: Vec<_> = want["history"].as_array().unwrap().iter().map(|l| parse(l.as_str().unwrap())).collect();
+    let got: Vec<_> = run
+        .stream("wandb-history.jsonl")
+        .text_lines()
+        .iter()
+        .map(|l| parse(l))
+        .collect();
+    let exp: Vec<_> = want["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| parse(l.as_str().unwrap()))
+        .collect();
     assert_eq!(got, exp);
     let mut got = parse(&run.stream("wandb-summary.json").text_lines()[0]);
     let mut exp = parse(want["summary"].as_str().unwrap());
@@ -230,14 +301,37 @@ fn replay_of_the_official_online_run_matches_its_live_upload() {
     }
     assert_eq!(got, exp);
     assert_eq!(run.alerts.len(), 1);
-    for k in ["entityName", "projectName", "runName", "title", "text", "severity", "waitDuration"] {
+    for k in [
+        "entityName",
+        "projectName",
+        "runName",
+        "title",
+        "text",
+        "severity",
+        "waitDuration",
+    ] {
         assert_eq!(run.alerts[0][k], want["alerts"][0][k], "{k}");
     }
     let first = &run.upserts[0];
-    for k in ["name", "project", "entity", "groupName", "jobType", "displayName", "notes", "tags", "host"] {
+    for k in [
+        "name",
+        "project",
+        "entity",
+        "groupName",
+        "jobType",
+        "displayName",
+        "notes",
+        "tags",
+        "host",
+    ] {
         assert_eq!(first[k], want["upsert_first"][k], "{k}");
     }
     let got: BTreeSet<_> = run.files.keys().cloned().collect();
-    let exp: BTreeSet<_> = want["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
+    let exp: BTreeSet<_> = want["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
     assert_eq!(got, exp);
 }

@@ -29,7 +29,8 @@ fn our_offline_run_syncs_like_official_wandb_sync_does_it() {
     )
     .unwrap();
     for i in 0..50 {
-        run.log(row! {"loss" => 1.0 / (i as f64 + 1.0), "acc" => i as f64 / 50.0}).unwrap();
+        run.log(row! {"loss" => 1.0 / (i as f64 + 1.0), "acc" => i as f64 / 50.0})
+            .unwrap();
     }
     run.summary().set("best", 0.98).unwrap();
     let dir = run.dir().to_path_buf();
@@ -60,21 +61,48 @@ fn our_offline_run_syncs_like_official_wandb_sync_does_it() {
         .args(["sync", "-e", "mock-entity"])
         .arg(&copy);
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let theirs = official_server.run("mock-entity", "ours", "ours01").unwrap_or_else(|| panic!("{:?} {:?} {}", official_server.ops(), official_server.runs().iter().map(|r| (r.entity.clone(), r.project.clone(), r.name.clone())).collect::<Vec<_>>(), String::from_utf8_lossy(&out.stdout)));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs = official_server
+        .run("mock-entity", "ours", "ours01")
+        .unwrap_or_else(|| {
+            panic!(
+                "{:?} {:?} {}",
+                official_server.ops(),
+                official_server
+                    .runs()
+                    .iter()
+                    .map(|r| (r.entity.clone(), r.project.clone(), r.name.clone()))
+                    .collect::<Vec<_>>(),
+                String::from_utf8_lossy(&out.stdout)
+            )
+        });
 
     assert_eq!(mine.state(), "finished");
     assert_eq!(theirs.state(), "finished");
     let lines = |r: &wandb_fake_server::RunData| -> Vec<_> {
-        r.stream("wandb-history.jsonl").text_lines().iter().map(|l| parse(l)).collect()
+        r.stream("wandb-history.jsonl")
+            .text_lines()
+            .iter()
+            .map(|l| parse(l))
+            .collect()
     };
     assert_eq!(lines(&mine), lines(&theirs));
     assert_eq!(lines(&mine).len(), 50);
-    let summary = |r: &wandb_fake_server::RunData| parse(&r.stream("wandb-summary.json").text_lines()[0]);
+    let summary =
+        |r: &wandb_fake_server::RunData| parse(&r.stream("wandb-summary.json").text_lines()[0]);
     assert_eq!(summary(&mine), summary(&theirs));
     assert_eq!(mine.plain_config(), theirs.plain_config());
     assert_eq!(mine.plain_config()["lr"], json!(0.01));
-    let names = |r: &wandb_fake_server::RunData| r.files.keys().cloned().collect::<std::collections::BTreeSet<_>>();
+    let names = |r: &wandb_fake_server::RunData| {
+        r.files
+            .keys()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+    };
     assert_eq!(names(&mine), names(&theirs));
     assert!(dir.join("run-ours01.wandb.synced").exists());
     assert!(dir.join("files/config.yaml").exists());

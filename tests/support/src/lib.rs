@@ -88,7 +88,9 @@ fn run_checked(cmd: &mut Command, what: &str) -> Output {
 pub fn leet_inspect(path: &Path) -> Vec<serde_json::Value> {
     let scratch = ScratchDir::new("leet");
     let mut cmd = Command::new(oracle_wandb());
-    hermetic(&mut cmd, scratch.path()).args(["leet", "inspect", "--json"]).arg(path);
+    hermetic(&mut cmd, scratch.path())
+        .args(["leet", "inspect", "--json"])
+        .arg(path);
     let out = run_checked(&mut cmd, "wandb leet inspect");
     String::from_utf8_lossy(&out.stdout)
         .lines()

@@ -52,7 +52,11 @@ fn headers(v: Option<&JValue>) -> Vec<(String, String)> {
 /// must still have the recorded MD5); a relative path is taken from `files/`.
 fn entry_bytes(e: &proto::ArtifactManifestEntry, files_dir: &Path) -> Result<Vec<u8>> {
     let local = Path::new(&e.local_path);
-    let local = if local.is_relative() { files_dir.join(local) } else { local.to_path_buf() };
+    let local = if local.is_relative() {
+        files_dir.join(local)
+    } else {
+        local.to_path_buf()
+    };
     if let Ok(b) = std::fs::read(&local) {
         if b64_md5(&b) == e.digest {
             return Ok(b);
@@ -75,7 +79,11 @@ pub fn upload_artifact(
     files_dir: &Path,
 ) -> Result<String> {
     // the content first: an artifact whose files are gone is not created at all
-    let contents = a.manifest.as_ref().map(|m| m.contents.clone()).unwrap_or_default();
+    let contents = a
+        .manifest
+        .as_ref()
+        .map(|m| m.contents.clone())
+        .unwrap_or_default();
     let mut bodies = Vec::with_capacity(contents.len());
     for e in &contents {
         bodies.push(entry_bytes(e, files_dir)?);
@@ -93,13 +101,21 @@ pub fn upload_artifact(
         "description": if a.description.is_empty() { JValue::Null } else { json!(a.description) },
         "metadata": if a.metadata.is_empty() { JValue::Null } else { json!(a.metadata) },
     });
-    let data = client.graphql("CreateArtifact", CREATE_ARTIFACT, Some(json!({"input": input})))?;
+    let data = client.graphql(
+        "CreateArtifact",
+        CREATE_ARTIFACT,
+        Some(json!({"input": input})),
+    )?;
     let id = data
         .pointer("/createArtifact/artifact/id")
         .and_then(JValue::as_str)
         .unwrap_or_default()
         .to_string();
-    if data.pointer("/createArtifact/artifact/state").and_then(JValue::as_str) == Some("COMMITTED") {
+    if data
+        .pointer("/createArtifact/artifact/state")
+        .and_then(JValue::as_str)
+        == Some("COMMITTED")
+    {
         return Ok(id); // already stored
     }
     let manifest_vars = |digest: &str, upload: bool| {
@@ -107,7 +123,11 @@ pub fn upload_artifact(
                "digest": digest, "entityName": entity, "projectName": project, "runName": run,
                "manifestType": "FULL", "includeUpload": upload})
     };
-    let data = client.graphql("CreateArtifactManifest", CREATE_MANIFEST, Some(manifest_vars("", false)))?;
+    let data = client.graphql(
+        "CreateArtifactManifest",
+        CREATE_MANIFEST,
+        Some(manifest_vars("", false)),
+    )?;
     let manifest_id = data
         .pointer("/createArtifactManifest/artifactManifest/id")
         .and_then(JValue::as_str)
@@ -122,7 +142,11 @@ pub fn upload_artifact(
             })
             .collect();
         let input = json!({"artifactFiles": specs, "storageLayout": "V2"});
-        let data = client.graphql("CreateArtifactFiles", CREATE_FILES, Some(json!({"input": input})))?;
+        let data = client.graphql(
+            "CreateArtifactFiles",
+            CREATE_FILES,
+            Some(json!({"input": input})),
+        )?;
         let edges = data
             .pointer("/createArtifactFiles/files/edges")
             .and_then(JValue::as_array)
@@ -155,7 +179,8 @@ pub fn upload_artifact(
         .pointer("/createArtifactManifest/artifactManifest/file/uploadUrl")
         .and_then(JValue::as_str)
     {
-        let h = headers(data.pointer("/createArtifactManifest/artifactManifest/file/uploadHeaders"));
+        let h =
+            headers(data.pointer("/createArtifactManifest/artifactManifest/file/uploadHeaders"));
         client.upload(url, &h, manifest)?;
     }
     client.graphql("CommitArtifact", COMMIT, Some(json!({"artifactID": id})))?;

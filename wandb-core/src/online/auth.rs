@@ -29,11 +29,18 @@ impl ApiKey {
             Some((prefix, rest)) if rest.len() >= 40 && !prefix.is_empty() => rest,
             _ => key,
         };
-        if !body.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            return Err(OnlineError::InvalidApiKey("it contains characters other than letters, digits, '_' and '-'"));
+        if !body
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(OnlineError::InvalidApiKey(
+                "it contains characters other than letters, digits, '_' and '-'",
+            ));
         }
         if body.len() < 40 {
-            return Err(OnlineError::InvalidApiKey("it is shorter than 40 characters"));
+            return Err(OnlineError::InvalidApiKey(
+                "it is shorter than 40 characters",
+            ));
         }
         Ok(ApiKey(key.to_string()))
     }
@@ -265,7 +272,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt as _;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).map_err(|e| OnlineError::io("cannot write", path, e))?;
+    let mut f = opts
+        .open(path)
+        .map_err(|e| OnlineError::io("cannot write", path, e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -289,10 +298,13 @@ mod tests {
         assert!(ApiKey::new("aaa.bbb.ccc").is_ok());
         let k = ApiKey::new(&"s".repeat(40)).unwrap();
         assert!(!format!("{k:?}").contains("sss"));
-        assert_eq!(k.basic_auth(), format!("Basic {}", {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD.encode(format!("api:{}", "s".repeat(40)))
-        }));
+        assert_eq!(
+            k.basic_auth(),
+            format!("Basic {}", {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD.encode(format!("api:{}", "s".repeat(40)))
+            })
+        );
     }
 
     #[test]

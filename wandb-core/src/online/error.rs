@@ -28,7 +28,9 @@ pub enum OnlineError {
         status: u16,
     },
     /// The base URL cannot be used.
-    #[error("invalid W&B base URL {url:?}: {reason} (set WANDB_BASE_URL to e.g. https://api.wandb.ai)")]
+    #[error(
+        "invalid W&B base URL {url:?}: {reason} (set WANDB_BASE_URL to e.g. https://api.wandb.ai)"
+    )]
     InvalidBaseUrl {
         /// The URL given.
         url: String,
@@ -94,7 +96,11 @@ pub enum OnlineError {
 }
 
 impl OnlineError {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
         OnlineError::Io {
             action,
             path: path.into(),

@@ -58,7 +58,10 @@ impl Deadline {
 
 enum Outcome {
     Done(String),
-    Retry { after: Option<Duration>, why: String },
+    Retry {
+        after: Option<Duration>,
+        why: String,
+    },
     Fatal(OnlineError),
 }
 
@@ -74,7 +77,9 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("base_url", &self.base_url).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -109,7 +114,14 @@ impl Client {
             body["variables"] = v;
         }
         let url = format!("{}/graphql", self.base_url);
-        let text = self.send(&format!("GraphQL {op}"), &url, "POST", body.to_string().into_bytes(), &[], true)?;
+        let text = self.send(
+            &format!("GraphQL {op}"),
+            &url,
+            "POST",
+            body.to_string().into_bytes(),
+            &[],
+            true,
+        )?;
         let answer: Value = serde_json::from_str(&text).map_err(|e| OnlineError::GraphQl {
             op: op.to_string(),
             message: format!("the answer is not JSON: {e}"),
@@ -131,7 +143,13 @@ impl Client {
     }
 
     /// POSTs one file_stream request; returns the parsed answer.
-    pub fn file_stream(&self, entity: &str, project: &str, run: &str, body: &[u8]) -> Result<Value> {
+    pub fn file_stream(
+        &self,
+        entity: &str,
+        project: &str,
+        run: &str,
+        body: &[u8],
+    ) -> Result<Value> {
         let url = format!(
             "{}/files/{}/{}/{}/file_stream",
             self.base_url,
@@ -146,7 +164,8 @@ impl Client {
     /// PUTs a file to a (signed) upload URL: no credentials, only the
     /// `uploadHeaders` the server gave.
     pub fn upload(&self, url: &str, headers: &[(String, String)], bytes: Vec<u8>) -> Result<()> {
-        self.send("upload", url, "PUT", bytes, headers, false).map(|_| ())
+        self.send("upload", url, "PUT", bytes, headers, false)
+            .map(|_| ())
     }
 
     fn send(
@@ -187,7 +206,14 @@ impl Client {
         }
     }
 
-    fn attempt(&self, url: &str, method: &str, body: &[u8], extra: &[(String, String)], with_auth: bool) -> Outcome {
+    fn attempt(
+        &self,
+        url: &str,
+        method: &str,
+        body: &[u8],
+        extra: &[(String, String)],
+        with_auth: bool,
+    ) -> Outcome {
         let timeout = match self.deadline.get() {
             Some(d) => d
                 .saturating_duration_since(Instant::now())
@@ -196,7 +222,12 @@ impl Client {
             None => self.policy.request_timeout,
         };
         let result = if method == "PUT" {
-            let mut req = self.agent.put(url).config().timeout_global(Some(timeout)).build();
+            let mut req = self
+                .agent
+                .put(url)
+                .config()
+                .timeout_global(Some(timeout))
+                .build();
             for (k, v) in extra {
                 req = req.header(k.as_str(), v.as_str());
             }
@@ -280,13 +311,13 @@ impl Client {
 
 fn classify_transport(e: ureq::Error) -> Outcome {
     match e {
-        ureq::Error::BadUri(_) | ureq::Error::RequireHttpsOnly(_) | ureq::Error::InvalidProxyUrl => {
-            Outcome::Fatal(OnlineError::Http {
-                what: String::new(),
-                status: 0,
-                body: e.to_string(),
-            })
-        }
+        ureq::Error::BadUri(_)
+        | ureq::Error::RequireHttpsOnly(_)
+        | ureq::Error::InvalidProxyUrl => Outcome::Fatal(OnlineError::Http {
+            what: String::new(),
+            status: 0,
+            body: e.to_string(),
+        }),
         other => Outcome::Retry {
             after: None,
             why: other.to_string(),

@@ -71,7 +71,11 @@ pub fn history_line(h: &proto::HistoryRecord) -> (String, Option<i64>) {
         paths.push(path);
     }
     for (item, path) in h.item.iter().zip(&paths) {
-        let raw = if item.value_json.is_empty() { "null" } else { item.value_json.as_str() };
+        let raw = if item.value_json.is_empty() {
+            "null"
+        } else {
+            item.value_json.as_str()
+        };
         root.insert(path, raw);
     }
     let mut out = String::with_capacity(64 + 24 * h.item.len());
@@ -130,13 +134,23 @@ impl Console {
     /// Adds a fragment; returns the lines it completed. A `\r` not followed
     /// by `\n` starts the line over (progress bars keep their last state).
     pub fn push(&mut self, stderr: bool, fragment: &str, out: &mut Vec<ConsoleLine>) {
-        let buf = if stderr { &mut self.stderr } else { &mut self.stdout };
+        let buf = if stderr {
+            &mut self.stderr
+        } else {
+            &mut self.stdout
+        };
         let mut rest = fragment;
         while let Some(i) = rest.find(['\n', '\r']) {
             let (head, tail) = rest.split_at(i);
             buf.push_str(head);
-            if let Some(r) = tail.strip_prefix("\r\n").or_else(|| tail.strip_prefix('\n')) {
-                out.push(ConsoleLine { stderr, text: std::mem::take(buf) });
+            if let Some(r) = tail
+                .strip_prefix("\r\n")
+                .or_else(|| tail.strip_prefix('\n'))
+            {
+                out.push(ConsoleLine {
+                    stderr,
+                    text: std::mem::take(buf),
+                });
                 rest = r;
             } else {
                 buf.clear();
@@ -150,7 +164,10 @@ impl Console {
     pub fn finish(&mut self, out: &mut Vec<ConsoleLine>) {
         for (stderr, buf) in [(false, &mut self.stdout), (true, &mut self.stderr)] {
             if !buf.is_empty() {
-                out.push(ConsoleLine { stderr, text: std::mem::take(buf) });
+                out.push(ConsoleLine {
+                    stderr,
+                    text: std::mem::take(buf),
+                });
             }
         }
     }
@@ -204,6 +221,14 @@ mod tests {
         c.push(true, "err\n", &mut out);
         c.finish(&mut out);
         let texts: Vec<_> = out.iter().map(|l| (l.stderr, l.text.as_str())).collect();
-        assert_eq!(texts, vec![(false, "hello from"), (false, "b"), (true, "err"), (false, "tail")]);
+        assert_eq!(
+            texts,
+            vec![
+                (false, "hello from"),
+                (false, "b"),
+                (true, "err"),
+                (false, "tail")
+            ]
+        );
     }
 }

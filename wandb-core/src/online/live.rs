@@ -173,7 +173,10 @@ impl LiveSync {
             .and_then(serde_json::Value::as_str)
             .filter(|s| !s.is_empty())
             .map(str::to_string);
-        let resume = matches!(settings.resume, Some(Resume::Allow | Resume::Must | Resume::Auto));
+        let resume = matches!(
+            settings.resume,
+            Some(Resume::Allow | Resume::Must | Resume::Auto)
+        );
         let resumed = match (&settings.run_id, resume) {
             (Some(id), true) => resume_info(&client, settings, viewer_entity.as_deref(), id)?,
             _ => None,
@@ -280,7 +283,9 @@ impl Drop for LiveSync {
     fn drop(&mut self) {
         if self.thread.is_some() {
             // not finished: stop soon, leaving the rest for `sync`
-            self.client.deadline.set(Instant::now() + Duration::from_secs(1));
+            self.client
+                .deadline
+                .set(Instant::now() + Duration::from_secs(1));
             let mut s = self.shared.signal.lock();
             s.finishing = true;
             self.shared.cv.notify_one();
@@ -295,14 +300,21 @@ fn resume_info(
     run_id: &str,
 ) -> Result<Option<ResumeInfo>> {
     use serde_json::{json, Value};
-    let entity = settings.entity.as_deref().or(viewer_entity).unwrap_or_default();
+    let entity = settings
+        .entity
+        .as_deref()
+        .or(viewer_entity)
+        .unwrap_or_default();
     let project = settings.project.as_deref().unwrap_or("uncategorized");
     let vars = json!({"project": project, "entity": entity, "name": run_id});
     let data = client.graphql("RunResumeStatus", gql::RUN_RESUME_STATUS, Some(vars))?;
     let Some(b) = data.pointer("/model/bucket").filter(|b| b.is_object()) else {
         return Ok(None);
     };
-    let history_lines = b.get("historyLineCount").and_then(Value::as_u64).unwrap_or(0);
+    let history_lines = b
+        .get("historyLineCount")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
     let last_step = b
         .get("historyTail")
         .and_then(Value::as_str)
@@ -336,9 +348,11 @@ fn run_loop(mut engine: Engine, file: &PathBuf, shared: &Shared, opts: &LiveOpti
                 let polled = tail.poll(opts.max_request_bytes)?;
                 got = !polled.records.is_empty();
                 for payload in polled.records {
-                    let rec = proto::Record::decode(payload.as_slice()).map_err(|e| OnlineError::BadLog {
-                        path: file.clone(),
-                        reason: format!("undecodable record: {e}"),
+                    let rec = proto::Record::decode(payload.as_slice()).map_err(|e| {
+                        OnlineError::BadLog {
+                            path: file.clone(),
+                            reason: format!("undecodable record: {e}"),
+                        }
                     })?;
                     engine.handle(rec)?;
                 }
@@ -350,13 +364,20 @@ fn run_loop(mut engine: Engine, file: &PathBuf, shared: &Shared, opts: &LiveOpti
                 return engine.finish_run();
             }
             shared.bytes_read.store(tail.offset(), Ordering::Relaxed);
-            shared.pending_bytes.store(engine.pending_bytes() as u64, Ordering::Relaxed);
+            shared
+                .pending_bytes
+                .store(engine.pending_bytes() as u64, Ordering::Relaxed);
             if engine.flush_due() {
                 engine.flush()?;
-                shared.pending_bytes.store(engine.pending_bytes() as u64, Ordering::Relaxed);
+                shared
+                    .pending_bytes
+                    .store(engine.pending_bytes() as u64, Ordering::Relaxed);
             }
             if !got {
-                let wait = engine.next_due().min(opts.poll_interval).max(Duration::from_millis(1));
+                let wait = engine
+                    .next_due()
+                    .min(opts.poll_interval)
+                    .max(Duration::from_millis(1));
                 let mut s = shared.signal.lock();
                 if s.seq == seq_before && !s.finishing {
                     shared.cv.wait_for(&mut s, wait);

@@ -6,9 +6,9 @@
 use indexmap::{IndexMap, IndexSet};
 use serde_json::{json, Map as JMap, Value as JValue};
 
-use crate::tree::{remove_path, set_path};
 use crate::json;
 use crate::proto;
+use crate::tree::{remove_path, set_path};
 use crate::value::{Map, Value};
 
 /// Accumulated run state.
@@ -87,7 +87,11 @@ impl RunState {
     /// Applies config items.
     pub fn apply_config(&mut self, c: &proto::ConfigRecord) {
         for item in &c.update {
-            set_path(&mut self.config, &path_of(&item.key, &item.nested_key), parse_value(&item.value_json));
+            set_path(
+                &mut self.config,
+                &path_of(&item.key, &item.nested_key),
+                parse_value(&item.value_json),
+            );
         }
         for item in &c.remove {
             remove_path(&mut self.config, &path_of(&item.key, &item.nested_key));
@@ -121,11 +125,13 @@ impl RunState {
         if self.summary_defs.is_empty() {
             return;
         }
-        let Some(v) = raw.trim().parse::<f64>().ok() else { return };
-        let defined = self
-            .summary_defs
-            .iter()
-            .any(|(n, glob, _, _)| if *glob { glob_match(n, key) } else { n == key });
+        let Some(v) = raw.trim().parse::<f64>().ok() else {
+            return;
+        };
+        let defined =
+            self.summary_defs
+                .iter()
+                .any(|(n, glob, _, _)| if *glob { glob_match(n, key) } else { n == key });
         if !defined {
             return;
         }
@@ -149,10 +155,10 @@ impl RunState {
     fn summary_with_aggregates(&self) -> Map {
         let mut s = self.summary.clone();
         for (key, a) in &self.aggs {
-            let Some((_, _, sum, goal)) = self
-                .summary_defs
-                .iter()
-                .find(|(n, glob, _, _)| if *glob { glob_match(n, key) } else { n == key })
+            let Some((_, _, sum, goal)) =
+                self.summary_defs
+                    .iter()
+                    .find(|(n, glob, _, _)| if *glob { glob_match(n, key) } else { n == key })
             else {
                 continue;
             };
@@ -226,7 +232,8 @@ impl RunState {
                 None => {
                     // the step metric gets its own entry first
                     self.metric_names.push(m.step_metric.clone());
-                    self.metrics.push(json!({"1": m.step_metric, "6": [3], "7": []}));
+                    self.metrics
+                        .push(json!({"1": m.step_metric, "6": [3], "7": []}));
                     self.metrics.len() - 1
                 }
             };
@@ -258,10 +265,15 @@ impl RunState {
         if m.goal != 0 {
             e.insert("8".into(), json!(m.goal));
         }
-        let name = if m.name.is_empty() { m.glob_name.clone() } else { m.name.clone() };
+        let name = if m.name.is_empty() {
+            m.glob_name.clone()
+        } else {
+            m.name.clone()
+        };
         if let Some(sum) = m.summary.filter(|s| *s != proto::MetricSummary::default()) {
             self.summary_defs.retain(|d| d.0 != name);
-            self.summary_defs.push((name.clone(), m.name.is_empty(), sum, m.goal));
+            self.summary_defs
+                .push((name.clone(), m.name.is_empty(), sum, m.goal));
         }
         match self.metric_names.iter().position(|n| *n == name) {
             Some(i) => self.metrics[i] = JValue::Object(e),

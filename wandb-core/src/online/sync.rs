@@ -74,7 +74,8 @@ pub fn find_wandb_file(dir: &Path) -> Result<PathBuf> {
     if dir.is_file() {
         return Ok(dir.to_path_buf());
     }
-    let entries = std::fs::read_dir(dir).map_err(|e| OnlineError::io("cannot read directory", dir, e))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| OnlineError::io("cannot read directory", dir, e))?;
     let mut found: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "wandb") && p.is_file())
@@ -130,7 +131,12 @@ pub fn sync_run_dir(
         resume: false,
         fallback_entity: None,
     };
-    let mut engine = Engine::new(client, cfg, &run_dir.join("files"), Arc::new(AtomicBool::new(false)));
+    let mut engine = Engine::new(
+        client,
+        cfg,
+        &run_dir.join("files"),
+        Arc::new(AtomicBool::new(false)),
+    );
     let total = std::fs::metadata(&file)
         .map_err(|e| OnlineError::io("cannot stat", &file, e))?
         .len();
@@ -143,10 +149,11 @@ pub fn sync_run_dir(
                 break;
             }
             for payload in polled.records {
-                let rec = proto::Record::decode(payload.as_slice()).map_err(|e| OnlineError::BadLog {
-                    path: file.clone(),
-                    reason: format!("undecodable record: {e}"),
-                })?;
+                let rec =
+                    proto::Record::decode(payload.as_slice()).map_err(|e| OnlineError::BadLog {
+                        path: file.clone(),
+                        reason: format!("undecodable record: {e}"),
+                    })?;
                 engine.handle(rec)?;
             }
             progress(SyncProgress::Reading {

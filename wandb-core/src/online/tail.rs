@@ -81,7 +81,9 @@ impl Tail {
             if head != HEADER {
                 return Err(OnlineError::BadLog {
                     path,
-                    reason: format!("bad header {head:02x?}: not a .wandb file of a supported version"),
+                    reason: format!(
+                        "bad header {head:02x?}: not a .wandb file of a supported version"
+                    ),
                 });
             }
             self.offset = HEADER.len() as u64;

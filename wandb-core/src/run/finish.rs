@@ -65,4 +65,3 @@ pub(super) fn finish_shared(shared: &Shared, exit_code: i32) -> Result<()> {
         None => Ok(()),
     }
 }
-

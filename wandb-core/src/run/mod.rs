@@ -185,7 +185,10 @@ pub fn init(options: InitOptions) -> Result<Run> {
         .map_or(0.0, |d| d.as_secs_f64());
 
     if settings.mode == Mode::Disabled {
-        let dir = settings.root_dir.join("wandb").join(format!("disabled-run-{run_id}"));
+        let dir = settings
+            .root_dir
+            .join("wandb")
+            .join(format!("disabled-run-{run_id}"));
         return Ok(Run::from_shared(Shared {
             files_dir: dir.join("files"),
             wandb_file: dir.join(format!("run-{run_id}.wandb")),
@@ -236,7 +239,11 @@ pub fn init(options: InitOptions) -> Result<Run> {
     // Online mode: validate the key and start tailing the log (crate::online).
     #[cfg(feature = "online")]
     let live = if settings.mode == Mode::Online {
-        Some(crate::online::LiveSync::start(&settings, &rd.dir, &rd.wandb_file)?)
+        Some(crate::online::LiveSync::start(
+            &settings,
+            &rd.dir,
+            &rd.wandb_file,
+        )?)
     } else {
         None
     };
@@ -352,7 +359,11 @@ impl Run {
     pub fn stop_requested(&self) -> bool {
         #[cfg(feature = "online")]
         {
-            self.shared().live.lock().as_ref().is_some_and(|l| l.is_stopped())
+            self.shared()
+                .live
+                .lock()
+                .as_ref()
+                .is_some_and(|l| l.is_stopped())
         }
         #[cfg(not(feature = "online"))]
         {
@@ -545,4 +556,3 @@ impl Run {
 fn writer_stopped() -> Error {
     Error::Writer("the writer thread has stopped".into())
 }
-

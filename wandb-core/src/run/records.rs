@@ -64,7 +64,11 @@ pub(super) fn run_record(
         telemetry: Some(telemetry(settings)),
         resume: matches!(
             settings.resume,
-            Some(crate::settings::Resume::Allow | crate::settings::Resume::Must | crate::settings::Resume::Auto)
+            Some(
+                crate::settings::Resume::Allow
+                    | crate::settings::Resume::Must
+                    | crate::settings::Resume::Auto
+            )
         ),
         ..Default::default()
     })
@@ -84,4 +88,3 @@ pub(super) fn telemetry(settings: &Settings) -> proto::TelemetryRecord {
         ..Default::default()
     }
 }
-

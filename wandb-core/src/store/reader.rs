@@ -114,14 +114,16 @@ impl<R: Read> LogReader<R> {
             if self.block_len.saturating_sub(self.pos) < CHUNK_HEADER_SIZE
                 || BLOCK_SIZE - self.pos < CHUNK_HEADER_SIZE
             {
-                let at_end_of_data = self.eof && self.block_len - self.pos.min(self.block_len) < CHUNK_HEADER_SIZE;
+                let at_end_of_data =
+                    self.eof && self.block_len - self.pos.min(self.block_len) < CHUNK_HEADER_SIZE;
                 if at_end_of_data && (self.block_len < BLOCK_SIZE) {
                     // trailing bytes shorter than a chunk header inside the last block
                     let trailing = self.block_len.saturating_sub(self.pos);
                     if let Some((off, _)) = record {
                         return Some(Err(ReadError::Truncated { offset: off }));
                     }
-                    if trailing > 0 && self.block[self.pos..self.block_len].iter().any(|&b| b != 0) {
+                    if trailing > 0 && self.block[self.pos..self.block_len].iter().any(|&b| b != 0)
+                    {
                         let offset = self.block_start + self.pos as u64;
                         self.pos = self.block_len;
                         return Some(Err(ReadError::Truncated { offset }));
@@ -262,7 +264,9 @@ pub fn read_file(path: &Path) -> Result<ReadOutcome> {
                     reason: format!("undecodable record: {e}"),
                 }),
             },
-            Err(ReadError::Io(e)) => return Err(Error::io("cannot read", path, io::Error::other(e))),
+            Err(ReadError::Io(e)) => {
+                return Err(Error::io("cannot read", path, io::Error::other(e)))
+            }
             Err(e) => out.problems.push(e),
         }
     }

@@ -45,7 +45,10 @@ pub fn parse(s: &str) -> Value {
 
 /// The expected file_stream content of an official capture.
 pub fn expected(capture: &str) -> serde_json::Value {
-    let p = fixtures().join("captures").join(capture).join("expected.json");
+    let p = fixtures()
+        .join("captures")
+        .join(capture)
+        .join("expected.json");
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
@@ -113,7 +116,10 @@ impl LogSim {
             run_id: run_id.into(),
             entity: entity.into(),
             project: project.into(),
-            start_time: Some(prost_types::Timestamp { seconds: 1_795_305_000, nanos: 0 }),
+            start_time: Some(prost_types::Timestamp {
+                seconds: 1_795_305_000,
+                nanos: 0,
+            }),
             ..Default::default()
         }));
     }
@@ -127,7 +133,10 @@ impl LogSim {
         self.record(RecordType::History(proto::HistoryRecord {
             item: vec![
                 item("_step", step.to_string()),
-                item("loss", wandb_core::json::to_json_string(&Value::Float(loss)).unwrap()),
+                item(
+                    "loss",
+                    wandb_core::json::to_json_string(&Value::Float(loss)).unwrap(),
+                ),
                 item("_runtime", "0.5".into()),
             ],
             step: Some(proto::HistoryStep { num: step }),
@@ -147,15 +156,24 @@ impl LogSim {
         self.record(RecordType::OutputRaw(proto::OutputRawRecord {
             output_type: if stderr { 0 } else { 1 },
             line: text.into(),
-            timestamp: Some(prost_types::Timestamp { seconds: 1_795_305_001, nanos: 5000 }),
+            timestamp: Some(prost_types::Timestamp {
+                seconds: 1_795_305_001,
+                nanos: 5000,
+            }),
             ..Default::default()
         }));
     }
 
     pub fn stats(&mut self, cpu: f64) {
         self.record(RecordType::Stats(proto::StatsRecord {
-            item: vec![proto::StatsItem { key: "cpu".into(), value_json: format!("{cpu:?}") }],
-            timestamp: Some(prost_types::Timestamp { seconds: 1_795_305_002, nanos: 0 }),
+            item: vec![proto::StatsItem {
+                key: "cpu".into(),
+                value_json: format!("{cpu:?}"),
+            }],
+            timestamp: Some(prost_types::Timestamp {
+                seconds: 1_795_305_002,
+                nanos: 0,
+            }),
             ..Default::default()
         }));
     }
@@ -176,7 +194,8 @@ pub fn steps(run: &wandb_fake_server::RunData) -> Vec<i64> {
         .lines
         .iter()
         .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l.as_deref().expect("no hole")).unwrap();
+            let v: serde_json::Value =
+                serde_json::from_str(l.as_deref().expect("no hole")).unwrap();
             v["_step"].as_i64().unwrap()
         })
         .collect()

@@ -32,7 +32,12 @@ impl Engine {
                 names.push(n.to_string());
             }
         };
-        for n in ["wandb-summary.json", "config.yaml", "wandb-metadata.json", "output.log"] {
+        for n in [
+            "wandb-summary.json",
+            "config.yaml",
+            "wandb-metadata.json",
+            "output.log",
+        ] {
             add(n);
         }
         for f in &self.state.files {
@@ -56,7 +61,9 @@ impl Engine {
             return Ok(());
         }
         let vars = json!({"entity": self.entity, "project": self.project, "run": self.run_id, "files": names});
-        let data = self.client.graphql("CreateRunFiles", gql::CREATE_RUN_FILES, Some(vars))?;
+        let data = self
+            .client
+            .graphql("CreateRunFiles", gql::CREATE_RUN_FILES, Some(vars))?;
         let headers: Vec<(String, String)> = data
             .pointer("/createRunFiles/uploadHeaders")
             .and_then(JValue::as_array)
@@ -81,7 +88,8 @@ impl Engine {
                 continue;
             };
             let path = self.files_dir.join(name);
-            let bytes = std::fs::read(&path).map_err(|e| OnlineError::io("cannot read", &path, e))?;
+            let bytes =
+                std::fs::read(&path).map_err(|e| OnlineError::io("cannot read", &path, e))?;
             self.client.upload(url, &headers, bytes)?;
             if !self.uploaded.iter().any(|u| u == name) {
                 self.uploaded.push(name.to_string());

@@ -61,7 +61,12 @@ const EVENTS: usize = 1;
 const OUTPUT: usize = 2;
 const STREAM_NAMES: [&str; 3] = ["wandb-history.jsonl", "wandb-events.jsonl", "output.log"];
 /// Files written at the end (uploaded again if they changed after a live upload).
-const GENERATED: [&str; 4] = ["wandb-summary.json", "config.yaml", "wandb-metadata.json", "output.log"];
+const GENERATED: [&str; 4] = [
+    "wandb-summary.json",
+    "config.yaml",
+    "wandb-metadata.json",
+    "output.log",
+];
 /// Official limit of one line (10 MiB − 100 KiB); longer lines are dropped.
 const MAX_LINE: usize = 10 * 1024 * 1024 - 100 * 1024;
 
@@ -99,7 +104,12 @@ pub struct Engine {
 
 impl Engine {
     /// A sender for the run whose `files/` directory is `files_dir`.
-    pub fn new(client: Arc<Client>, cfg: EngineConfig, files_dir: &Path, stopped: Arc<AtomicBool>) -> Self {
+    pub fn new(
+        client: Arc<Client>,
+        cfg: EngineConfig,
+        files_dir: &Path,
+        stopped: Arc<AtomicBool>,
+    ) -> Self {
         Engine {
             client,
             cfg,
@@ -144,7 +154,9 @@ impl Engine {
         if rec.control.as_ref().is_some_and(|c| c.local) {
             return Ok(());
         }
-        let Some(rt) = rec.record_type else { return Ok(()) };
+        let Some(rt) = rec.record_type else {
+            return Ok(());
+        };
         match rt {
             RecordType::Run(run) => {
                 if self.started {
@@ -158,7 +170,10 @@ impl Engine {
             RecordType::History(h) => {
                 let (line, step) = lines::history_line(&h);
                 for item in &h.item {
-                    let key = item.nested_key.first().map_or(item.key.as_str(), String::as_str);
+                    let key = item
+                        .nested_key
+                        .first()
+                        .map_or(item.key.as_str(), String::as_str);
                     if item.nested_key.len() > 1 {
                         continue;
                     }
@@ -198,8 +213,19 @@ impl Engine {
             RecordType::Environment(e) => self.state.apply_environment(&e),
             RecordType::Alert(a) => self.alert(&a)?,
             RecordType::Artifact(a) if self.started => {
-                let (e, p, r) = (self.entity.clone(), self.project.clone(), self.run_id.clone());
-                match super::artifacts::upload_artifact(&self.client, &a, &e, &p, &r, &self.files_dir) {
+                let (e, p, r) = (
+                    self.entity.clone(),
+                    self.project.clone(),
+                    self.run_id.clone(),
+                );
+                match super::artifacts::upload_artifact(
+                    &self.client,
+                    &a,
+                    &e,
+                    &p,
+                    &r,
+                    &self.files_dir,
+                ) {
                     Ok(_) => self.artifacts += 1,
                     Err(err @ OnlineError::Io { .. }) => {
                         tracing::warn!(artifact = a.name.as_str(), error = %err, "artifact not uploaded");
@@ -215,7 +241,11 @@ impl Engine {
 
     fn push(&mut self, stream: usize, line: String) {
         if line.len() > MAX_LINE {
-            tracing::warn!(stream = STREAM_NAMES[stream], len = line.len(), "line too long for file_stream: dropped");
+            tracing::warn!(
+                stream = STREAM_NAMES[stream],
+                len = line.len(),
+                "line too long for file_stream: dropped"
+            );
             self.dropped_lines += 1;
             return;
         }
@@ -232,11 +262,10 @@ impl Engine {
     fn console_lines(&mut self, done: Vec<ConsoleLine>, at: Option<f64>) -> Result<()> {
         // `wandb sync` stamps console lines with the time of the sync
         let when = match (self.cfg.mode, at) {
-            (Mode::Live, Some(secs)) => chrono::DateTime::from_timestamp(
-                secs.floor() as i64,
-                ((secs.fract()) * 1e9) as u32,
-            )
-            .unwrap_or_else(chrono::Utc::now),
+            (Mode::Live, Some(secs)) => {
+                chrono::DateTime::from_timestamp(secs.floor() as i64, ((secs.fract()) * 1e9) as u32)
+                    .unwrap_or_else(chrono::Utc::now)
+            }
             _ => chrono::Utc::now(),
         };
         for l in done {
@@ -244,7 +273,8 @@ impl Engine {
                 std::fs::create_dir_all(&self.files_dir)
                     .map_err(|e| OnlineError::io("cannot create", &self.files_dir, e))?;
                 let path = self.files_dir.join("output.log");
-                let f = File::create(&path).map_err(|e| OnlineError::io("cannot create", &path, e))?;
+                let f =
+                    File::create(&path).map_err(|e| OnlineError::io("cannot create", &path, e))?;
                 self.console_file = Some(BufWriter::new(f));
             }
             if let Some(f) = self.console_file.as_mut() {
@@ -264,7 +294,8 @@ impl Engine {
         if self.entity.is_empty() {
             self.entity = self.viewer_entity()?;
         }
-        self.project = pick(&self.cfg.project, &run.project).unwrap_or_else(|| "uncategorized".into());
+        self.project =
+            pick(&self.cfg.project, &run.project).unwrap_or_else(|| "uncategorized".into());
         self.run_id = pick(&self.cfg.run_id, &run.run_id).unwrap_or_default();
         if self.run_id.is_empty() {
             return Err(OnlineError::BadLog {
@@ -290,8 +321,16 @@ impl Engine {
             self.resume_status()?;
         }
         let opt = |s: &str| if s.is_empty() { JValue::Null } else { json!(s) };
-        let commit = run.git.as_ref().map(|g| opt(&g.commit)).unwrap_or(JValue::Null);
-        let repo = run.git.as_ref().map(|g| opt(&g.remote_url)).unwrap_or(JValue::Null);
+        let commit = run
+            .git
+            .as_ref()
+            .map(|g| opt(&g.commit))
+            .unwrap_or(JValue::Null);
+        let repo = run
+            .git
+            .as_ref()
+            .map(|g| opt(&g.remote_url))
+            .unwrap_or(JValue::Null);
         let vars = json!({
             "id": null, "name": self.run_id, "project": self.project, "entity": self.entity,
             "groupName": opt(&run.run_group), "description": null,
@@ -302,12 +341,16 @@ impl Engine {
             "tags": if run.tags.is_empty() { JValue::Null } else { json!(run.tags) },
             "summaryMetrics": null,
         });
-        self.client.graphql("UpsertBucket", gql::UPSERT_BUCKET, Some(vars))?;
+        self.client
+            .graphql("UpsertBucket", gql::UPSERT_BUCKET, Some(vars))?;
         self.state.config_dirty = false;
         self.state.run = Some(run);
         self.started = true;
         // Feature flags: wandb-rs needs none of them, but servers expect the query.
-        if let Err(e) = self.client.graphql("ServerFeaturesQuery", gql::SERVER_FEATURES, None) {
+        if let Err(e) = self
+            .client
+            .graphql("ServerFeaturesQuery", gql::SERVER_FEATURES, None)
+        {
             tracing::debug!(error = %e, "ServerFeaturesQuery failed");
         }
         Ok(())
@@ -324,7 +367,9 @@ impl Engine {
 
     fn resume_status(&mut self) -> Result<()> {
         let vars = json!({"project": self.project, "entity": self.entity, "name": self.run_id});
-        let data = self.client.graphql("RunResumeStatus", gql::RUN_RESUME_STATUS, Some(vars))?;
+        let data = self
+            .client
+            .graphql("RunResumeStatus", gql::RUN_RESUME_STATUS, Some(vars))?;
         let Some(b) = data.pointer("/model/bucket").filter(|b| b.is_object()) else {
             return Ok(()); // a new run
         };
@@ -376,7 +421,8 @@ impl Engine {
             "severity": if a.level.is_empty() { "INFO" } else { a.level.as_str() },
             "waitDuration": a.wait_duration,
         });
-        self.client.graphql("NotifyScriptableRunAlert", gql::NOTIFY_ALERT, Some(vars))?;
+        self.client
+            .graphql("NotifyScriptableRunAlert", gql::NOTIFY_ALERT, Some(vars))?;
         Ok(())
     }
 
@@ -431,9 +477,9 @@ impl Engine {
     fn flush_lines(&mut self) -> Result<()> {
         if self.pending_bytes == 0 && !self.state.summary_dirty {
             if self.cfg.mode == Mode::Live && self.last_send.elapsed() >= self.cfg.heartbeat {
-                let text = self
-                    .client
-                    .file_stream(&self.entity, &self.project, &self.run_id, b"{}")?;
+                let text =
+                    self.client
+                        .file_stream(&self.entity, &self.project, &self.run_id, b"{}")?;
                 self.last_send = Instant::now();
                 if text.get("stopped").and_then(JValue::as_bool) == Some(true) {
                     self.stopped.store(true, Ordering::SeqCst);
@@ -453,7 +499,8 @@ impl Engine {
     fn upsert_config(&mut self) -> Result<()> {
         let vars = json!({"name": self.run_id, "project": self.project, "entity": self.entity,
                           "config": self.state.config_json()});
-        self.client.graphql("UpsertBucket", gql::UPSERT_BUCKET, Some(vars))?;
+        self.client
+            .graphql("UpsertBucket", gql::UPSERT_BUCKET, Some(vars))?;
         self.state.config_dirty = false;
         Ok(())
     }
@@ -461,7 +508,8 @@ impl Engine {
     /// Builds a request body from the head of every stream (up to the size
     /// limit) plus the summary; `fin` adds `uploaded`/`complete`/`exitcode`.
     fn build_body(&self, fin: Option<(&[String], i32)>) -> (String, [usize; 3], bool) {
-        let mut out = String::with_capacity(self.pending_bytes.min(self.cfg.max_request_bytes) + 256);
+        let mut out =
+            String::with_capacity(self.pending_bytes.min(self.cfg.max_request_bytes) + 256);
         out.push_str("{\"files\":{");
         let mut counts = [0usize; 3];
         let mut first_file = true;
@@ -499,7 +547,10 @@ impl Engine {
             out.push_str("]}");
         }
         out.push('}');
-        let all_sent = counts.iter().zip(&self.streams).all(|(c, s)| *c == s.lines.len());
+        let all_sent = counts
+            .iter()
+            .zip(&self.streams)
+            .all(|(c, s)| *c == s.lines.len());
         if let Some((uploaded, code)) = fin.filter(|_| all_sent) {
             out.push_str(",\"uploaded\":");
             out.push_str(&serde_json::to_string(uploaded).unwrap_or_else(|_| "[]".into()));
@@ -511,9 +562,9 @@ impl Engine {
 
     fn send_body(&mut self, body: &(String, [usize; 3], bool)) -> Result<JValue> {
         let (text, counts, with_summary) = body;
-        let answer = self
-            .client
-            .file_stream(&self.entity, &self.project, &self.run_id, text.as_bytes())?;
+        let answer =
+            self.client
+                .file_stream(&self.entity, &self.project, &self.run_id, text.as_bytes())?;
         for (i, n) in counts.iter().enumerate() {
             for _ in 0..*n {
                 if let Some(l) = self.streams[i].lines.pop_front() {
@@ -545,7 +596,8 @@ impl Engine {
         self.console_lines(done, None)?;
         if let Some(mut f) = self.console_file.take() {
             let path = self.files_dir.join("output.log");
-            f.flush().map_err(|e| OnlineError::io("cannot write", path, e))?;
+            f.flush()
+                .map_err(|e| OnlineError::io("cannot write", path, e))?;
         }
         if self.state.exit.is_none() {
             self.state.exit = Some((1, 0));
