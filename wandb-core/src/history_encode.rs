@@ -2,7 +2,7 @@
 //! the writer thread). The output is a serialised `Record{num, history}`
 //! byte-for-byte as prost would encode it; a test checks that.
 
-use prost::encoding::{encode_key, encode_varint, encoded_len_varint, WireType};
+use prost::encoding::encoded_len_varint;
 
 use crate::json;
 use crate::value::Value;
@@ -10,11 +10,25 @@ use crate::value::Value;
 /// Deepest nesting of keys flattened into nested keys.
 pub(crate) const MAX_DEPTH: usize = 16;
 
+/// Room kept in front of the items for the record header (`num` and the
+/// history length, at most 1 + 10 + 1 + 10 bytes), so that the finished
+/// record is one contiguous slice without a copy.
+const HEADROOM: usize = 24;
+
+/// Protobuf keys (field number << 3 | wire type) of the fields written.
+const RECORD_NUM: u8 = 1 << 3; // Record.num, varint
+const RECORD_HISTORY: u8 = (2 << 3) | 2; // Record.history
+const HISTORY_ITEM: u8 = (1 << 3) | 2; // HistoryRecord.item
+const HISTORY_STEP: u8 = (2 << 3) | 2; // HistoryRecord.step
+const STEP_NUM: u8 = 1 << 3; // HistoryStep.num, varint
+const ITEM_NESTED_KEY: u8 = (2 << 3) | 2; // HistoryItem.nested_key
+const ITEM_VALUE_JSON: [u8; 2] = [0x82, 0x01]; // HistoryItem.value_json (field 16)
+
 /// Reusable buffers for encoding history records.
 #[derive(Debug, Default)]
 pub(crate) struct HistoryEncoder {
-    items: Vec<u8>,
-    item: Vec<u8>,
+    /// `HEADROOM` bytes, then the encoded items.
+    buf: Vec<u8>,
     json: String,
     /// Number of leaf items in the record being built.
     pub(crate) count: usize,
@@ -22,13 +36,14 @@ pub(crate) struct HistoryEncoder {
 
 impl HistoryEncoder {
     pub(crate) fn begin(&mut self) {
-        self.items.clear();
+        self.buf.clear();
+        self.buf.resize(HEADROOM, 0);
         self.count = 0;
     }
 
     /// Adds one leaf with the given nested key path and an encoded JSON value.
     pub(crate) fn push_raw(&mut self, path: &[&str], value_json: &str) {
-        encode_item(path, value_json, &mut self.item, &mut self.items);
+        encode_item(path, value_json, &mut self.buf);
         self.count += 1;
     }
 
@@ -65,7 +80,7 @@ impl HistoryEncoder {
             _ => {
                 self.json.clear();
                 json::write_json(value, &mut self.json)?;
-                encode_item(&path[..depth], &self.json, &mut self.item, &mut self.items);
+                encode_item(&path[..depth], &self.json, &mut self.buf);
                 self.count += 1;
                 leaf(&path[..depth], value);
                 Ok(())
@@ -73,49 +88,76 @@ impl HistoryEncoder {
         }
     }
 
-    /// Writes the finished `Record{num, history{items, step}}` into `out`.
-    pub(crate) fn finish(&self, num: i64, step: u64, out: &mut Vec<u8>) {
-        out.clear();
-        // HistoryStep { num = step } (empty message for step 0)
-        let step_len = if step == 0 {
-            0
+    /// Finishes `Record{num, history{items, step}}` and returns its bytes
+    /// (valid until the next [`HistoryEncoder::begin`]).
+    pub(crate) fn finish(&mut self, num: i64, step: u64) -> &[u8] {
+        // HistoryStep { num = step } (an empty message for step 0).
+        self.buf.push(HISTORY_STEP);
+        if step == 0 {
+            self.buf.push(0);
         } else {
-            1 + encoded_len_varint(step)
+            self.buf.push((1 + encoded_len_varint(step)) as u8);
+            self.buf.push(STEP_NUM);
+            put_varint(step, &mut self.buf);
+        }
+        let history_len = (self.buf.len() - HEADROOM) as u64;
+        let mut head = [0u8; HEADROOM];
+        let mut n = 0;
+        let mut put = |b: u8| {
+            head[n] = b;
+            n += 1;
         };
-        let history_len = self.items.len() + 1 + encoded_len_varint(step_len as u64) + step_len;
         if num != 0 {
-            encode_key(1, WireType::Varint, out);
-            encode_varint(num as u64, out);
+            put(RECORD_NUM);
+            varint_bytes(num as u64, &mut put);
         }
-        encode_key(2, WireType::LengthDelimited, out);
-        encode_varint(history_len as u64, out);
-        out.extend_from_slice(&self.items);
-        encode_key(2, WireType::LengthDelimited, out);
-        encode_varint(step_len as u64, out);
-        if step != 0 {
-            encode_key(1, WireType::Varint, out);
-            encode_varint(step, out);
-        }
+        put(RECORD_HISTORY);
+        varint_bytes(history_len, &mut put);
+        let start = HEADROOM - n;
+        self.buf[start..HEADROOM].copy_from_slice(&head[..n]);
+        &self.buf[start..]
     }
 }
 
 /// Appends one `HistoryItem{nested_key: path, value_json}` as field 1 of
-/// the history record (`item` is scratch space for the item's bytes).
-fn encode_item(path: &[&str], value_json: &str, item: &mut Vec<u8>, items: &mut Vec<u8>) {
-    item.clear();
+/// the history record, straight into `out` (lengths computed first).
+fn encode_item(path: &[&str], value_json: &str, out: &mut Vec<u8>) {
+    let mut item_len = ITEM_VALUE_JSON.len() + len_prefixed(value_json.len());
     for p in path {
-        encode_str(2, p, item);
+        item_len += 1 + len_prefixed(p.len());
     }
-    encode_str(16, value_json, item);
-    encode_key(1, WireType::LengthDelimited, items);
-    encode_varint(item.len() as u64, items);
-    items.extend_from_slice(item);
+    out.reserve(1 + 10 + item_len);
+    out.push(HISTORY_ITEM);
+    put_varint(item_len as u64, out);
+    for p in path {
+        out.push(ITEM_NESTED_KEY);
+        put_varint(p.len() as u64, out);
+        out.extend_from_slice(p.as_bytes());
+    }
+    out.extend_from_slice(&ITEM_VALUE_JSON);
+    put_varint(value_json.len() as u64, out);
+    out.extend_from_slice(value_json.as_bytes());
 }
 
-fn encode_str(tag: u32, s: &str, buf: &mut Vec<u8>) {
-    encode_key(tag, WireType::LengthDelimited, buf);
-    encode_varint(s.len() as u64, buf);
-    buf.extend_from_slice(s.as_bytes());
+/// Bytes of a length-delimited payload of `len` bytes with its length prefix.
+#[inline]
+fn len_prefixed(len: usize) -> usize {
+    encoded_len_varint(len as u64) + len
+}
+
+#[inline]
+fn put_varint(v: u64, out: &mut Vec<u8>) {
+    varint_bytes(v, &mut |b| out.push(b));
+}
+
+/// Calls `put` with the protobuf varint bytes of `v`.
+#[inline]
+fn varint_bytes(mut v: u64, put: &mut impl FnMut(u8)) {
+    while v >= 0x80 {
+        put((v as u8) | 0x80);
+        v >>= 7;
+    }
+    put(v as u8);
 }
 
 #[cfg(test)]
@@ -127,7 +169,13 @@ mod tests {
 
     #[test]
     fn matches_prost_encoding() {
-        for step in [0u64, 1, 300, u32::MAX as u64 + 7] {
+        let long = "x".repeat(300);
+        for (step, num) in [
+            (0u64, 42i64),
+            (1, 1),
+            (300, 70_000),
+            (u32::MAX as u64 + 7, 42),
+        ] {
             let mut enc = HistoryEncoder::default();
             enc.begin();
             let nested = Value::Map(Map::from_iter([
@@ -138,17 +186,18 @@ mod tests {
             enc.push_value("loss", &Value::Float(0.5), &mut |_, _| {})
                 .unwrap();
             enc.push_raw(&["_step"], &step.to_string());
-            let mut ours = Vec::new();
-            enc.finish(42, step, &mut ours);
+            enc.push_raw(&[&long, "k"], &format!("{long:?}"));
+            let ours = enc.finish(num, step).to_vec();
 
             let expected = proto::Record {
-                num: 42,
+                num,
                 record_type: Some(proto::record::RecordType::History(proto::HistoryRecord {
                     item: vec![
                         item(&["nested", "a"], "1"),
                         item(&["nested", "b"], "NaN"),
                         item(&["loss"], "0.5"),
                         item(&["_step"], &step.to_string()),
+                        item(&[&long, "k"], &format!("{long:?}")),
                     ],
                     step: Some(proto::HistoryStep { num: step as i64 }),
                     info: None,

@@ -24,11 +24,11 @@ pub fn write_json(value: &Value, out: &mut String) -> Result<()> {
         Value::Bool(true) => out.push_str("true"),
         Value::Bool(false) => out.push_str("false"),
         Value::Int(i) => {
-            let _ = write!(out, "{i}");
+            out.push_str(itoa::Buffer::new().format(*i));
         }
         Value::UInt(u) => {
             if *u <= i64::MAX as u64 {
-                let _ = write!(out, "{u}");
+                out.push_str(itoa::Buffer::new().format(*u));
             } else {
                 write_f64(*u as f64, out);
             }
@@ -92,7 +92,7 @@ pub fn write_f64(f: f64, out: &mut String) {
         out.push_str(tok);
         return;
     }
-    let mut buf = ryu::Buffer::new();
+    let mut buf = zmij::Buffer::new();
     write_go_g(buf.format_finite(f), out);
 }
 
@@ -102,7 +102,7 @@ pub fn write_f32(f: f32, out: &mut String) {
         out.push_str(tok);
         return;
     }
-    let mut buf = ryu::Buffer::new();
+    let mut buf = zmij::Buffer::new();
     write_go_g(buf.format_finite(f), out);
 }
 
@@ -118,133 +118,154 @@ fn non_finite(f: f64) -> Option<&'static str> {
     }
 }
 
-/// Rewrites ryu's shortest output (`1e-5`, `100000.0`, `1.5e16`) into Go's
+/// Rewrites the shortest round-trip output of `zmij` (`0.00001`, `123456.0`,
+/// `1763781234.1234567`, `1e-7`, `1.5e+16`) into Go's
 /// `strconv.FormatFloat(v, 'g', -1, _)` form: the same shortest digits, in
 /// `%e` form with an exponent of at least two digits when the decimal
 /// exponent is below -4 or at least 6 (Go's rule for shortest formatting),
-/// else plain decimal without a trailing `.0`. One pass over the bytes.
-fn write_go_g(ryu: &str, out: &mut String) {
-    if let Some(same) = go_plain_fast_path(ryu) {
-        out.push_str(same);
-        return;
-    }
-    let b = ryu.as_bytes();
-    let (neg, b) = match b.first() {
-        Some(b'-') => (true, &b[1..]),
-        _ => (false, b),
-    };
-    // Collect significant digits and the decimal exponent x of d1.d2d3...
-    let mut digits = [0u8; 24];
-    let mut nd = 0usize;
-    let mut int_len = 0usize; // digits before the point
-    let mut seen_point = false;
-    let mut leading_zeros = 0usize; // zeros before the first significant digit
-    let mut exp_part: i32 = 0;
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        match c {
-            b'0'..=b'9' => {
-                if !seen_point {
-                    int_len += 1;
-                }
-                if nd == 0 && c == b'0' {
-                    leading_zeros += 1;
-                } else if nd < digits.len() {
-                    digits[nd] = c;
-                    nd += 1;
-                }
-            }
-            b'.' => seen_point = true,
-            b'e' | b'E' => {
-                let rest = &b[i + 1..];
-                let (eneg, rest) = match rest.first() {
-                    Some(b'-') => (true, &rest[1..]),
-                    _ => (false, rest),
-                };
-                let mut e: i32 = 0;
-                for &d in rest {
-                    e = e * 10 + i32::from(d - b'0');
-                }
-                exp_part = if eneg { -e } else { e };
-                break;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    while nd > 0 && digits[nd - 1] == b'0' {
-        nd -= 1;
-    }
-    if nd == 0 {
-        out.push_str(if neg { "-0" } else { "0" });
-        return;
-    }
-    // int_len counts all digits before the point, leading zeros included.
-    let exp10 = int_len as i32 - 1 - leading_zeros as i32 + exp_part;
-    let digits = &digits[..nd];
-    // Build the result in a stack buffer: at most 1 + 17 digits + "." + "e-308"
-    // or "0.000" + 17 digits, well under 48 bytes.
-    let mut buf = [0u8; 48];
-    let mut n = 0usize;
-    let mut put = |bytes: &[u8]| {
-        buf[n..n + bytes.len()].copy_from_slice(bytes);
-        n += bytes.len();
+/// else plain decimal without a trailing `.0`. Assembles slices of the input
+/// in a stack buffer and appends it once.
+fn write_go_g(s: &str, out: &mut String) {
+    let mut buf = GoBuf::default();
+    let bytes = s.as_bytes();
+    let (neg, body) = match bytes.first() {
+        Some(b'-') => (true, &bytes[1..]),
+        _ => (false, bytes),
     };
     if neg {
-        put(b"-");
+        buf.put(b"-");
     }
-    if !(-4..6).contains(&exp10) {
-        put(&digits[..1]);
-        if nd > 1 {
-            put(b".");
-            put(&digits[1..]);
-        }
-        put(if exp10 < 0 { b"e-" } else { b"e+" });
-        let a = exp10.unsigned_abs();
-        if a >= 100 {
-            put(&[b'0' + (a / 100) as u8]);
-        }
-        put(&[b'0' + (a / 10 % 10) as u8, b'0' + (a % 10) as u8]);
-    } else if exp10 < 0 {
-        put(b"0.");
-        for _ in 0..(-exp10 - 1) {
-            put(b"0");
-        }
-        put(digits);
+    // An exponent is at most "e+308": only the last five bytes can hold it.
+    let tail = body.len().saturating_sub(5);
+    if let Some(e) = body[tail..].iter().position(|&c| c == b'e') {
+        // d[.ddd]e[+-]x: zmij only uses it for exponents outside [-5, 16).
+        let (mant, exp) = (&body[..tail + e], &body[tail + e + 1..]);
+        let (eneg, digits) = match exp.first() {
+            Some(b'-') => (true, &exp[1..]),
+            Some(b'+') => (false, &exp[1..]),
+            _ => (false, exp),
+        };
+        let mag = digits
+            .iter()
+            .fold(0i32, |acc, &d| acc * 10 + i32::from(d.wrapping_sub(b'0')));
+        let exp10 = if eneg { -mag } else { mag };
+        let (first, rest) = mant.split_at(1.min(mant.len()));
+        let rest = rest.strip_prefix(b".").unwrap_or(rest);
+        buf.go_digits(first, rest, exp10);
     } else {
-        let int_digits = exp10 as usize + 1;
-        if nd <= int_digits {
-            put(digits);
-            for _ in nd..int_digits {
-                put(b"0");
+        let (int, frac) = match body.iter().position(|&c| c == b'.') {
+            Some(dot) => (&body[..dot], &body[dot + 1..]),
+            None => (body, &[][..]),
+        };
+        let frac = if frac == b"0" { &[][..] } else { frac };
+        if int != b"0" {
+            let exp10 = int.len() as i32 - 1;
+            if exp10 < 6 {
+                buf.put(int);
+                if !frac.is_empty() {
+                    buf.put(b".");
+                    buf.put(frac);
+                }
+            } else if frac.is_empty() {
+                // Without a fraction the int's trailing zeros are not significant.
+                let (first, rest) = int.split_at(1);
+                let kept = rest.len() - rest.iter().rev().take_while(|&&c| c == b'0').count();
+                buf.go_digits(first, &rest[..kept], exp10);
+            } else {
+                let (first, rest) = int.split_at(1);
+                buf.sci(first, &[rest, frac], exp10);
             }
         } else {
-            put(&digits[..int_digits]);
-            put(b".");
-            put(&digits[int_digits..]);
+            // 0.000ddd
+            let zeros = frac.iter().take_while(|&&c| c == b'0').count();
+            let digits = &frac[zeros..];
+            if digits.is_empty() {
+                buf.put(b"0");
+            } else if zeros < 4 {
+                buf.put(b"0.");
+                buf.put(frac);
+            } else {
+                let (first, rest) = digits.split_at(1);
+                buf.sci(first, &[rest], -(zeros as i32) - 1);
+            }
         }
     }
-    // Only ASCII digits, signs, '.', 'e' were written.
-    out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or("NaN"));
+    out.push_str(buf.as_str());
 }
 
-/// The common case where ryu's output already is Go's: plain decimal with
-/// a decimal exponent in [-4, 6), possibly with a `.0` to drop.
-fn go_plain_fast_path(ryu: &str) -> Option<&str> {
-    let b = ryu.as_bytes();
-    let body = if b.first() == Some(&b'-') { &b[1..] } else { b };
-    let point = body.iter().position(|&c| c == b'.')?;
-    if body[point + 1..].contains(&b'e') {
-        return None;
+/// Stack buffer for one formatted float (at most a sign, 17 digits, a
+/// point, four zeros and a five-byte exponent).
+struct GoBuf {
+    b: [u8; 40],
+    n: usize,
+}
+
+impl Default for GoBuf {
+    fn default() -> Self {
+        GoBuf { b: [0; 40], n: 0 }
     }
-    let s = ryu.strip_suffix(".0").unwrap_or(ryu);
-    if body[..point] == *b"0" {
-        // 0.000ddd: x >= -4 needs at most 3 zeros after the point
-        let zeros = body[point + 1..].iter().take_while(|&&c| c == b'0').count();
-        (zeros <= 3 && zeros < body.len() - point - 1).then_some(s)
-    } else {
-        (point <= 6).then_some(s)
+}
+
+impl GoBuf {
+    #[inline]
+    fn put(&mut self, s: &[u8]) {
+        let end = (self.n + s.len()).min(self.b.len());
+        let take = end - self.n;
+        self.b[self.n..end].copy_from_slice(&s[..take]);
+        self.n = end;
+    }
+
+    fn as_str(&self) -> &str {
+        let bytes = &self.b[..self.n];
+        debug_assert!(bytes.is_ascii());
+        // SAFETY: only bytes of the formatter's ASCII output (digits, '.',
+        // '-', '+', 'e') and ASCII literals are ever put in the buffer, and
+        // `put` copies whole slices, so `bytes` is ASCII, hence UTF-8. (A
+        // checked conversion here costs as much as the formatting.)
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    }
+
+    /// The digits `first rest` (no trailing zeros) with decimal exponent
+    /// `exp10` of `first`, in Go's form: plain for `-4 <= exp10 < 6`, else `%e`.
+    fn go_digits(&mut self, first: &[u8], rest: &[u8], exp10: i32) {
+        if !(-4..6).contains(&exp10) {
+            self.sci(first, &[rest], exp10);
+        } else if exp10 < 0 {
+            self.put(b"0.");
+            self.put(&b"0000"[..(-exp10 - 1) as usize]);
+            self.put(first);
+            self.put(rest);
+        } else {
+            let int_digits = exp10 as usize; // digits of `rest` before the point
+            self.put(first);
+            if rest.len() <= int_digits {
+                self.put(rest);
+                self.put(&b"00000"[..int_digits - rest.len()]);
+            } else {
+                self.put(&rest[..int_digits]);
+                self.put(b".");
+                self.put(&rest[int_digits..]);
+            }
+        }
+    }
+
+    /// `d.ddde±XX`: `first`, then the concatenated `rest` parts after a
+    /// point (no point when they are all empty), then a sign and at least
+    /// two exponent digits.
+    fn sci(&mut self, first: &[u8], rest: &[&[u8]], exp10: i32) {
+        self.put(first);
+        if rest.iter().any(|r| !r.is_empty()) {
+            self.put(b".");
+            for r in rest {
+                self.put(r);
+            }
+        }
+        self.put(if exp10 < 0 { b"e-" } else { b"e+" });
+        let a = exp10.unsigned_abs();
+        if a >= 100 {
+            self.put(&[b'0' + (a / 100 % 10) as u8]);
+        }
+        self.put(&[b'0' + (a / 10 % 10) as u8, b'0' + (a % 10) as u8]);
     }
 }
 
@@ -401,6 +422,168 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rewrites ryu's shortest output (`1e-5`, `100000.0`, `1.5e16`) into Go's
+    /// `strconv.FormatFloat(v, 'g', -1, _)` form: the same shortest digits, in
+    /// `%e` form with an exponent of at least two digits when the decimal
+    /// exponent is below -4 or at least 6 (Go's rule for shortest formatting),
+    /// else plain decimal without a trailing `.0`. One pass over the bytes.
+    fn reference_go_g(ryu: &str, out: &mut String) {
+        if let Some(same) = reference_plain_fast_path(ryu) {
+            out.push_str(same);
+            return;
+        }
+        let b = ryu.as_bytes();
+        let (neg, b) = match b.first() {
+            Some(b'-') => (true, &b[1..]),
+            _ => (false, b),
+        };
+        // Collect significant digits and the decimal exponent x of d1.d2d3...
+        let mut digits = [0u8; 24];
+        let mut nd = 0usize;
+        let mut int_len = 0usize; // digits before the point
+        let mut seen_point = false;
+        let mut leading_zeros = 0usize; // zeros before the first significant digit
+        let mut exp_part: i32 = 0;
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            match c {
+                b'0'..=b'9' => {
+                    if !seen_point {
+                        int_len += 1;
+                    }
+                    if nd == 0 && c == b'0' {
+                        leading_zeros += 1;
+                    } else if nd < digits.len() {
+                        digits[nd] = c;
+                        nd += 1;
+                    }
+                }
+                b'.' => seen_point = true,
+                b'e' | b'E' => {
+                    let rest = &b[i + 1..];
+                    let (eneg, rest) = match rest.first() {
+                        Some(b'-') => (true, &rest[1..]),
+                        _ => (false, rest),
+                    };
+                    let mut e: i32 = 0;
+                    for &d in rest {
+                        e = e * 10 + i32::from(d - b'0');
+                    }
+                    exp_part = if eneg { -e } else { e };
+                    break;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        while nd > 0 && digits[nd - 1] == b'0' {
+            nd -= 1;
+        }
+        if nd == 0 {
+            out.push_str(if neg { "-0" } else { "0" });
+            return;
+        }
+        // int_len counts all digits before the point, leading zeros included.
+        let exp10 = int_len as i32 - 1 - leading_zeros as i32 + exp_part;
+        let digits = &digits[..nd];
+        // Build the result in a stack buffer: at most 1 + 17 digits + "." + "e-308"
+        // or "0.000" + 17 digits, well under 48 bytes.
+        let mut buf = [0u8; 48];
+        let mut n = 0usize;
+        let mut put = |bytes: &[u8]| {
+            buf[n..n + bytes.len()].copy_from_slice(bytes);
+            n += bytes.len();
+        };
+        if neg {
+            put(b"-");
+        }
+        if !(-4..6).contains(&exp10) {
+            put(&digits[..1]);
+            if nd > 1 {
+                put(b".");
+                put(&digits[1..]);
+            }
+            put(if exp10 < 0 { b"e-" } else { b"e+" });
+            let a = exp10.unsigned_abs();
+            if a >= 100 {
+                put(&[b'0' + (a / 100) as u8]);
+            }
+            put(&[b'0' + (a / 10 % 10) as u8, b'0' + (a % 10) as u8]);
+        } else if exp10 < 0 {
+            put(b"0.");
+            for _ in 0..(-exp10 - 1) {
+                put(b"0");
+            }
+            put(digits);
+        } else {
+            let int_digits = exp10 as usize + 1;
+            if nd <= int_digits {
+                put(digits);
+                for _ in nd..int_digits {
+                    put(b"0");
+                }
+            } else {
+                put(&digits[..int_digits]);
+                put(b".");
+                put(&digits[int_digits..]);
+            }
+        }
+        // Only ASCII digits, signs, '.', 'e' were written.
+        out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or("NaN"));
+    }
+
+    /// The common case where ryu's output already is Go's: plain decimal with
+    /// a decimal exponent in [-4, 6), possibly with a `.0` to drop.
+    fn reference_plain_fast_path(ryu: &str) -> Option<&str> {
+        let b = ryu.as_bytes();
+        let body = if b.first() == Some(&b'-') { &b[1..] } else { b };
+        let point = body.iter().position(|&c| c == b'.')?;
+        if body[point + 1..].contains(&b'e') {
+            return None;
+        }
+        let s = ryu.strip_suffix(".0").unwrap_or(ryu);
+        if body[..point] == *b"0" {
+            // 0.000ddd: x >= -4 needs at most 3 zeros after the point
+            let zeros = body[point + 1..].iter().take_while(|&&c| c == b'0').count();
+            (zeros <= 3 && zeros < body.len() - point - 1).then_some(s)
+        } else {
+            (point <= 6).then_some(s)
+        }
+    }
+
+    /// The previous implementation (ryu output rewritten byte by byte),
+    /// checked against the official observations before it was replaced.
+    fn reference(f: f64, single: bool) -> String {
+        let mut buf = ryu::Buffer::new();
+        let mut s = String::new();
+        if single {
+            reference_go_g(buf.format_finite(f as f32), &mut s);
+        } else {
+            reference_go_g(buf.format_finite(f), &mut s);
+        }
+        s
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        /// The slice-copying converter writes exactly what the previous one did.
+        #[test]
+        fn go_g_equals_reference(bits in proptest::prelude::any::<u64>(), scale in -30i32..30) {
+            let f = f64::from_bits(bits);
+            proptest::prop_assume!(f.is_finite());
+            proptest::prop_assert_eq!(g(f), reference(f, false));
+            let small = (bits >> 11) as f64 / (1u64 << 53) as f64 * 10f64.powi(scale);
+            proptest::prop_assert_eq!(g(small), reference(small, false));
+            let rounded = (small * 1e6).round();
+            proptest::prop_assert_eq!(g(rounded), reference(rounded, false));
+            let single = small as f32;
+            let mut s = String::new();
+            write_f32(single, &mut s);
+            proptest::prop_assert_eq!(s, reference(single as f64, true));
+        }
+    }
 
     fn g(f: f64) -> String {
         let mut s = String::new();

@@ -44,7 +44,7 @@ pub use error::{Error, Result};
 pub use init::InitOptions;
 pub use media::{Media, MediaContext, MediaFile, MediaStep, RunInfo};
 pub use metric::{Goal, MetricDefinition, MetricSummary};
-pub use row::{IntoRow, Row, RESERVED_OVERRIDABLE_KEYS};
+pub use row::{IntoRow, Row, RowKey, RESERVED_OVERRIDABLE_KEYS};
 pub use run::{init, Config, LogOptions, Run, Summary, WeakRun, VERSION};
 pub use run_dir::generate_run_id;
 pub use settings::{Console, Mode, OverflowPolicy, Resume, Settings, StepPolicy};

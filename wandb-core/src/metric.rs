@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::proto;
+use crate::row::RowKey;
 use crate::value::{Map, Value};
 
 /// Which aggregate of a metric goes into the run summary.
@@ -212,16 +213,16 @@ impl Metrics {
 
     /// Adds the last value of step metrics to a row lacking them (`step_sync`)
     /// and remembers step-metric values.
-    pub(crate) fn sync_steps(&mut self, row: &mut Vec<(String, Value)>) {
+    pub(crate) fn sync_steps(&mut self, row: &mut Vec<(RowKey, Value)>) {
         if self.is_empty() {
             return;
         }
         for (k, v) in row.iter() {
-            if let Some(slot) = self.step_values.get_mut(k) {
+            if let Some(slot) = self.step_values.get_mut(k.as_str()) {
                 *slot = v.clone();
             }
         }
-        let mut missing: Vec<(String, Value)> = Vec::new();
+        let mut missing: Vec<(RowKey, Value)> = Vec::new();
         for (key, _) in row.iter() {
             if let Some(def) = self.find(key) {
                 if def.syncs_step() {
@@ -230,7 +231,7 @@ impl Metrics {
                             && !missing.iter().any(|(k, _)| k == step)
                         {
                             if let Some(v) = self.step_values.get(step).filter(|v| !v.is_null()) {
-                                missing.push((step.clone(), v.clone()));
+                                missing.push((RowKey::from(step.as_str()), v.clone()));
                             }
                         }
                     }
@@ -334,11 +335,11 @@ mod tests {
                 Value::Float(1.0)
             )])))
         );
-        let mut r1 = vec![("epoch".to_owned(), Value::Int(3))];
+        let mut r1 = vec![(RowKey::from("epoch"), Value::Int(3))];
         m.sync_steps(&mut r1);
-        let mut r2 = vec![("val/acc".to_owned(), Value::Float(0.5))];
+        let mut r2 = vec![(RowKey::from("val/acc"), Value::Float(0.5))];
         m.sync_steps(&mut r2);
-        assert_eq!(r2[1], ("epoch".to_owned(), Value::Int(3)));
+        assert_eq!(r2[1], (RowKey::from("epoch"), Value::Int(3)));
         let rec = MetricDefinition::new("val/*")
             .step_metric("epoch")
             .to_record();

@@ -5,6 +5,11 @@ use std::collections::{BTreeMap, HashMap};
 use crate::error::{Error, Result};
 use crate::value::{Map, Value};
 
+/// A history key. Keys up to 24 bytes are stored inline, so building a row
+/// of short keys (`row!{"loss" => x}`) allocates nothing per key; converts
+/// from `&str`, `String`, `&String`, `Cow<str>` and `Box<str>`.
+pub type RowKey = compact_str::CompactString;
+
 /// The keys of a row that the run fills in itself. `_timestamp` and
 /// `_runtime` may be given to override the measured ones (as the TensorBoard
 /// integration does); `_step` may not: use [`crate::LogOptions::step`].
@@ -22,7 +27,7 @@ pub const RESERVED_OVERRIDABLE_KEYS: &[&str] = &["_timestamp", "_runtime"];
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Row {
-    pub(crate) items: Vec<(String, Value)>,
+    pub(crate) items: Vec<(RowKey, Value)>,
 }
 
 impl Row {
@@ -39,13 +44,13 @@ impl Row {
     }
 
     /// Sets `key` to `value` (a later value for the same key wins).
-    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Value>) -> &mut Self {
+    pub fn insert(&mut self, key: impl Into<RowKey>, value: impl Into<Value>) -> &mut Self {
         self.items.push((key.into(), value.into()));
         self
     }
 
     /// Builder form of [`Row::insert`].
-    pub fn with(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+    pub fn with(mut self, key: impl Into<RowKey>, value: impl Into<Value>) -> Self {
         self.insert(key, value);
         self
     }
@@ -70,13 +75,16 @@ impl Row {
     }
 
     /// Iterates over the top-level keys and values.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
-        self.items.iter().map(|(k, v)| (k, v))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.items.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// Consumes the row into its map.
     pub fn into_map(self) -> Map {
-        self.items.into_iter().collect()
+        self.items
+            .into_iter()
+            .map(|(k, v)| (k.into_string(), v))
+            .collect()
     }
 
     /// Checks every key: non-empty, and no leading `_` except
@@ -121,6 +129,17 @@ pub(crate) fn validate_key(key: &str, top_level: bool) -> Result<()> {
 
 impl FromIterator<(String, Value)> for Row {
     fn from_iter<T: IntoIterator<Item = (String, Value)>>(iter: T) -> Self {
+        Row {
+            items: iter
+                .into_iter()
+                .map(|(k, v)| (RowKey::from(k), v))
+                .collect(),
+        }
+    }
+}
+
+impl FromIterator<(RowKey, Value)> for Row {
+    fn from_iter<T: IntoIterator<Item = (RowKey, Value)>>(iter: T) -> Self {
         Row {
             items: iter.into_iter().collect(),
         }

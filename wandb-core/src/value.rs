@@ -137,7 +137,7 @@ pub(crate) fn shortest_f32_as_f64(f: f32) -> f64 {
     if !f.is_finite() {
         return f as f64;
     }
-    let mut buf = ryu::Buffer::new();
+    let mut buf = zmij::Buffer::new();
     buf.format_finite(f).parse().unwrap_or(f as f64)
 }
 

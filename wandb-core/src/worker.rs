@@ -18,7 +18,7 @@ use crate::media::{MediaContext, MediaStep, RunInfo};
 use crate::metric::{MetricDefinition, Metrics};
 use crate::proto::{self, record::RecordType};
 use crate::queue::Queue;
-use crate::row::Row;
+use crate::row::{Row, RowKey};
 use crate::store::LogWriter;
 use crate::summary_dirty::{join_path, DirtySummary, PATH_SEP};
 use crate::tree::{remove_path, set_path};
@@ -77,7 +77,7 @@ pub(crate) struct WorkerSetup {
 
 struct Pending {
     step: u64,
-    items: Vec<(String, Value)>,
+    items: Vec<(RowKey, Value)>,
     elapsed: f64,
 }
 
@@ -356,7 +356,7 @@ impl Worker {
         }
         let scratch = &mut self.scratch;
         scratch.clear();
-        let _ = write_int(p.step, scratch);
+        scratch.push_str(itoa::Buffer::new().format(p.step));
         self.enc.push_raw(&["_step"], scratch);
         scratch.clear();
         json::write_f64(runtime, scratch);
@@ -368,10 +368,9 @@ impl Worker {
             self.write(rt);
         }
         self.num += 1;
-        let mut buf = std::mem::take(&mut self.buf);
-        self.enc.finish(self.num, p.step, &mut buf);
-        self.append(&buf);
-        self.buf = buf;
+        let mut enc = std::mem::take(&mut self.enc);
+        self.append(enc.finish(self.num, p.step));
+        self.enc = enc;
         self.report.history_rows += 1;
         self.summary_dirty
             .set_at(0, "_step", Some(Value::UInt(p.step)));
@@ -503,7 +502,7 @@ impl Worker {
 
 /// Removes earlier entries of keys that occur again (the last value wins),
 /// keeping the order of first appearance.
-fn dedup_last_wins(items: &mut Vec<(String, Value)>) {
+fn dedup_last_wins(items: &mut Vec<(RowKey, Value)>) {
     let n = items.len();
     if n < 2 {
         return;
@@ -517,7 +516,7 @@ fn dedup_last_wins(items: &mut Vec<(String, Value)>) {
     if !has_dup {
         return;
     }
-    let mut merged: Map = Map::with_capacity(n);
+    let mut merged: indexmap::IndexMap<RowKey, Value> = indexmap::IndexMap::with_capacity(n);
     for (k, v) in items.drain(..) {
         merged.insert(k, v);
     }
@@ -525,7 +524,7 @@ fn dedup_last_wins(items: &mut Vec<(String, Value)>) {
 }
 
 /// Removes a key from the row, returning its (last) value.
-fn take_key(items: &mut Vec<(String, Value)>, key: &str) -> Option<Value> {
+fn take_key(items: &mut Vec<(RowKey, Value)>, key: &str) -> Option<Value> {
     let pos = items.iter().position(|(k, _)| k == key)?;
     Some(items.remove(pos).1)
 }
@@ -536,11 +535,6 @@ impl Drop for CloseOnDrop {
     fn drop(&mut self) {
         self.0.close();
     }
-}
-
-fn write_int(v: u64, out: &mut String) -> std::fmt::Result {
-    use std::fmt::Write as _;
-    write!(out, "{v}")
 }
 
 /// Materialises every media object inside `value` (recursively).

@@ -81,7 +81,10 @@ impl Summary<'_> {
             validate_key(k, false)?;
         }
         self.run.send(Msg::Summary(
-            row.items.into_iter().map(|(k, v)| (k, Some(v))).collect(),
+            row.items
+                .into_iter()
+                .map(|(k, v)| (k.into_string(), Some(v)))
+                .collect(),
         ))
     }
 
