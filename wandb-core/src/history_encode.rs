@@ -42,8 +42,20 @@ impl HistoryEncoder {
     }
 
     /// Adds one leaf with the given nested key path and an encoded JSON value.
+    #[cfg(test)]
     pub(crate) fn push_raw(&mut self, path: &[&str], value_json: &str) {
         encode_item(path, value_json, &mut self.buf);
+        self.count += 1;
+    }
+
+    /// Adds one scalar leaf (the `_step`, `_runtime`, `_timestamp` items).
+    pub(crate) fn push_scalar(&mut self, path: &[&str], value: &Value) {
+        if !self.scalar_item(path, value) {
+            self.json.clear();
+            if json::write_json(value, &mut self.json).is_ok() {
+                encode_item(path, &self.json, &mut self.buf);
+            }
+        }
         self.count += 1;
     }
 
@@ -78,14 +90,55 @@ impl HistoryEncoder {
                 Ok(())
             }
             _ => {
-                self.json.clear();
-                json::write_json(value, &mut self.json)?;
-                encode_item(&path[..depth], &self.json, &mut self.buf);
+                let path = &path[..depth];
+                if !self.scalar_item(path, value) {
+                    self.json.clear();
+                    json::write_json(value, &mut self.json)?;
+                    encode_item(path, &self.json, &mut self.buf);
+                }
                 self.count += 1;
-                leaf(&path[..depth], value);
+                leaf(path, value);
                 Ok(())
             }
         }
+    }
+
+    /// Fast path for a scalar leaf under a short key: the JSON is written
+    /// straight into the record, behind one-byte length placeholders that
+    /// are patched afterwards (a scalar's JSON is at most 24 bytes, so with
+    /// keys of at most `SHORT_KEYS` bytes both lengths are below 128).
+    /// Returns false, writing nothing, when the path does not apply.
+    fn scalar_item(&mut self, path: &[&str], value: &Value) -> bool {
+        const SHORT_KEYS: usize = 80;
+        let keys: usize = path.iter().map(|p| p.len() + 2).sum();
+        if keys > SHORT_KEYS {
+            return false;
+        }
+        let start = self.buf.len();
+        self.buf.reserve(keys + 40);
+        self.buf.extend_from_slice(&[HISTORY_ITEM, 0]);
+        for p in path {
+            self.buf
+                .extend_from_slice(&[ITEM_NESTED_KEY, p.len() as u8]);
+            self.buf.extend_from_slice(p.as_bytes());
+        }
+        self.buf
+            .extend_from_slice(&[ITEM_VALUE_JSON[0], ITEM_VALUE_JSON[1], 0]);
+        let json_start = self.buf.len();
+        if !json::write_scalar_bytes(value, &mut self.buf) {
+            self.buf.truncate(start);
+            return false;
+        }
+        let json_len = self.buf.len() - json_start;
+        let item_len = self.buf.len() - start - 2;
+        if json_len >= 0x80 || item_len >= 0x80 {
+            // Cannot happen for scalars under short keys; stay correct anyway.
+            self.buf.truncate(start);
+            return false;
+        }
+        self.buf[json_start - 1] = json_len as u8;
+        self.buf[start + 1] = item_len as u8;
+        true
     }
 
     /// Finishes `Record{num, history{items, step}}` and returns its bytes
@@ -117,6 +170,34 @@ impl HistoryEncoder {
         self.buf[start..HEADROOM].copy_from_slice(&head[..n]);
         &self.buf[start..]
     }
+}
+
+/// Calls `leaf` with the nested key path and value of every leaf of
+/// `value` under `key`, flattening maps exactly as the history encoding does.
+pub(crate) fn for_each_leaf<'v>(
+    key: &'v str,
+    value: &'v Value,
+    leaf: &mut dyn FnMut(&[&str], &'v Value),
+) {
+    fn walk<'v>(
+        path: &mut [&'v str; MAX_DEPTH],
+        depth: usize,
+        value: &'v Value,
+        leaf: &mut dyn FnMut(&[&str], &'v Value),
+    ) {
+        match value {
+            Value::Map(m) if !m.is_empty() && depth < MAX_DEPTH => {
+                for (k, v) in m {
+                    path[depth] = k;
+                    walk(path, depth + 1, v, leaf);
+                }
+            }
+            _ => leaf(&path[..depth], value),
+        }
+    }
+    let mut path: [&'v str; MAX_DEPTH] = [""; MAX_DEPTH];
+    path[0] = key;
+    walk(&mut path, 1, value, leaf);
 }
 
 /// Appends one `HistoryItem{nested_key: path, value_json}` as field 1 of

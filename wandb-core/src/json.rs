@@ -92,8 +92,9 @@ pub fn write_f64(f: f64, out: &mut String) {
         out.push_str(tok);
         return;
     }
-    let mut buf = zmij::Buffer::new();
-    write_go_g(buf.format_finite(f), out);
+    let mut buf = GoBuf::default();
+    write_go_g(zmij::Buffer::new().format_finite(f), &mut buf);
+    out.push_str(buf.as_str());
 }
 
 /// Appends a single-precision float in Go's shortest `'g'` form for 32-bit floats.
@@ -102,8 +103,36 @@ pub fn write_f32(f: f32, out: &mut String) {
         out.push_str(tok);
         return;
     }
-    let mut buf = zmij::Buffer::new();
-    write_go_g(buf.format_finite(f), out);
+    let mut buf = GoBuf::default();
+    write_go_g(zmij::Buffer::new().format_finite(f), &mut buf);
+    out.push_str(buf.as_str());
+}
+
+/// Appends the encoding of a scalar (null, bool, integer, float) as bytes,
+/// the writer thread's fast path; returns false (writing nothing) for
+/// strings, lists, maps and media.
+pub(crate) fn write_scalar_bytes(value: &Value, out: &mut Vec<u8>) -> bool {
+    let float = |f: f64, out: &mut Vec<u8>| match non_finite(f) {
+        Some(tok) => out.extend_from_slice(tok.as_bytes()),
+        None => write_go_g(zmij::Buffer::new().format_finite(f), out),
+    };
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
+        Value::UInt(u) if *u <= i64::MAX as u64 => {
+            out.extend_from_slice(itoa::Buffer::new().format(*u).as_bytes())
+        }
+        Value::UInt(u) => float(*u as f64, out),
+        Value::Float(f) => float(*f, out),
+        Value::Float32(f) => match non_finite(f64::from(*f)) {
+            Some(tok) => out.extend_from_slice(tok.as_bytes()),
+            None => write_go_g(zmij::Buffer::new().format_finite(*f), out),
+        },
+        _ => return false,
+    }
+    true
 }
 
 fn non_finite(f: f64) -> Option<&'static str> {
@@ -125,8 +154,7 @@ fn non_finite(f: f64) -> Option<&'static str> {
 /// exponent is below -4 or at least 6 (Go's rule for shortest formatting),
 /// else plain decimal without a trailing `.0`. Assembles slices of the input
 /// in a stack buffer and appends it once.
-fn write_go_g(s: &str, out: &mut String) {
-    let mut buf = GoBuf::default();
+fn write_go_g(s: &str, buf: &mut impl AsciiSink) {
     let bytes = s.as_bytes();
     let (neg, body) = match bytes.first() {
         Some(b'-') => (true, &bytes[1..]),
@@ -190,40 +218,11 @@ fn write_go_g(s: &str, out: &mut String) {
             }
         }
     }
-    out.push_str(buf.as_str());
 }
 
-/// Stack buffer for one formatted float (at most a sign, 17 digits, a
-/// point, four zeros and a five-byte exponent).
-struct GoBuf {
-    b: [u8; 40],
-    n: usize,
-}
-
-impl Default for GoBuf {
-    fn default() -> Self {
-        GoBuf { b: [0; 40], n: 0 }
-    }
-}
-
-impl GoBuf {
-    #[inline]
-    fn put(&mut self, s: &[u8]) {
-        let end = (self.n + s.len()).min(self.b.len());
-        let take = end - self.n;
-        self.b[self.n..end].copy_from_slice(&s[..take]);
-        self.n = end;
-    }
-
-    fn as_str(&self) -> &str {
-        let bytes = &self.b[..self.n];
-        debug_assert!(bytes.is_ascii());
-        // SAFETY: only bytes of the formatter's ASCII output (digits, '.',
-        // '-', '+', 'e') and ASCII literals are ever put in the buffer, and
-        // `put` copies whole slices, so `bytes` is ASCII, hence UTF-8. (A
-        // checked conversion here costs as much as the formatting.)
-        unsafe { std::str::from_utf8_unchecked(bytes) }
-    }
+/// Where [`write_go_g`] puts its ASCII pieces.
+trait AsciiSink {
+    fn put(&mut self, s: &[u8]);
 
     /// The digits `first rest` (no trailing zeros) with decimal exponent
     /// `exp10` of `first`, in Go's form: plain for `-4 <= exp10 < 6`, else `%e`.
@@ -260,12 +259,60 @@ impl GoBuf {
                 self.put(r);
             }
         }
-        self.put(if exp10 < 0 { b"e-" } else { b"e+" });
         let a = exp10.unsigned_abs();
+        let sign = if exp10 < 0 { b'-' } else { b'+' };
+        let (d0, d1, d2) = (
+            b'0' + (a / 100 % 10) as u8,
+            b'0' + (a / 10 % 10) as u8,
+            b'0' + (a % 10) as u8,
+        );
         if a >= 100 {
-            self.put(&[b'0' + (a / 100 % 10) as u8]);
+            self.put(&[b'e', sign, d0, d1, d2]);
+        } else {
+            self.put(&[b'e', sign, d1, d2]);
         }
-        self.put(&[b'0' + (a / 10 % 10) as u8, b'0' + (a % 10) as u8]);
+    }
+}
+
+impl AsciiSink for Vec<u8> {
+    #[inline]
+    fn put(&mut self, s: &[u8]) {
+        self.extend_from_slice(s);
+    }
+}
+
+/// Stack buffer for one formatted float (at most a sign, 17 digits, a
+/// point, four zeros and a five-byte exponent).
+struct GoBuf {
+    b: [u8; 40],
+    n: usize,
+}
+
+impl Default for GoBuf {
+    fn default() -> Self {
+        GoBuf { b: [0; 40], n: 0 }
+    }
+}
+
+impl AsciiSink for GoBuf {
+    #[inline]
+    fn put(&mut self, s: &[u8]) {
+        let end = (self.n + s.len()).min(self.b.len());
+        let take = end - self.n;
+        self.b[self.n..end].copy_from_slice(&s[..take]);
+        self.n = end;
+    }
+}
+
+impl GoBuf {
+    fn as_str(&self) -> &str {
+        let bytes = &self.b[..self.n];
+        debug_assert!(bytes.is_ascii());
+        // SAFETY: only bytes of the formatter's ASCII output (digits, '.',
+        // '-', '+', 'e') and ASCII literals are ever put in the buffer, and
+        // `put` copies whole slices, so `bytes` is ASCII, hence UTF-8. (A
+        // checked conversion here costs as much as the formatting.)
+        unsafe { std::str::from_utf8_unchecked(bytes) }
     }
 }
 

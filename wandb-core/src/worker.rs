@@ -12,7 +12,7 @@ use crossbeam_channel::Sender;
 use parking_lot::Mutex;
 use prost::Message as _;
 
-use crate::history_encode::HistoryEncoder;
+use crate::history_encode::{for_each_leaf, HistoryEncoder};
 use crate::json;
 use crate::media::{MediaContext, MediaStep, RunInfo};
 use crate::metric::{MetricDefinition, Metrics};
@@ -93,9 +93,14 @@ struct Worker {
     /// Summary leaves changed since the last summary record.
     summary_dirty: DirtySummary,
     key_buf: String,
-    scratch: String,
     summary_mirror: Arc<Mutex<Map>>,
     metrics: Metrics,
+    /// The last committed row, not yet applied to `summary_dirty`.
+    summary_row: Vec<(RowKey, Value)>,
+    /// Whether `summary_row` has only top-level, non-null, non-map values.
+    summary_row_flat: bool,
+    /// `_step`, `_runtime`, `_timestamp` of the last row, not yet applied.
+    summary_meta: Option<(u64, f64, f64)>,
     enc: HistoryEncoder,
     buf: Vec<u8>,
     last_flush: Instant,
@@ -126,9 +131,11 @@ pub(crate) fn spawn(
                 pending: None,
                 summary_dirty: DirtySummary::default(),
                 key_buf: String::new(),
-                scratch: String::new(),
                 summary_mirror: setup.summary_mirror,
                 metrics: Metrics::default(),
+                summary_row: Vec::new(),
+                summary_row_flat: false,
+                summary_meta: None,
                 enc: HistoryEncoder::default(),
                 buf: Vec::with_capacity(1024),
                 last_flush: Instant::now(),
@@ -196,6 +203,7 @@ impl Worker {
                 elapsed,
             } => self.log(row, step, commit, elapsed),
             Msg::Summary(items) => {
+                self.fold_summary_row();
                 for (key, value) in items {
                     let value = match value {
                         Some(v) => {
@@ -319,9 +327,21 @@ impl Worker {
             }
         }
         let metrics_empty = self.metrics.is_empty();
+        if metrics_empty {
+            // Summary leaves come from the stashed row (see `stash_summary_row`).
+            for (key, value) in items.iter_mut() {
+                if let Err(e) = self.enc.push_value(key, value, &mut |_, _| {}) {
+                    self.report.dropped_values += 1;
+                    tracing::warn!(key = %key, error = %e, "value dropped from history");
+                    *value = Value::Null;
+                }
+            }
+        } else {
+            self.fold_summary_row();
+        }
         let mut slots = 2usize; // slots 0..=2: _step, _runtime, _timestamp
         let mut summary_leaves: Vec<(String, Value)> = Vec::new();
-        {
+        if !metrics_empty {
             let dirty = &mut self.summary_dirty;
             let key_buf = &mut self.key_buf;
             let metrics = &mut self.metrics;
@@ -331,19 +351,15 @@ impl Worker {
                     if v.is_null() {
                         return;
                     }
-                    if path.len() == 1 && !metrics_empty {
+                    if path.len() == 1 {
                         if let Some(s) = metrics.summarize(path[0], v) {
                             summary_leaves.push((path[0].to_owned(), s));
                         }
                         return;
                     }
                     *slot += 1;
-                    if path.len() == 1 {
-                        dirty.set_at(*slot, path[0], Some(v.clone()));
-                    } else {
-                        join_path(path, key_buf);
-                        dirty.set_at(*slot, key_buf, Some(v.clone()));
-                    }
+                    join_path(path, key_buf);
+                    dirty.set_at(*slot, key_buf, Some(v.clone()));
                 });
                 if let Err(e) = res {
                     self.report.dropped_values += 1;
@@ -354,16 +370,10 @@ impl Worker {
         for (k, v) in summary_leaves {
             self.summary_dirty.set(&k, Some(v));
         }
-        let scratch = &mut self.scratch;
-        scratch.clear();
-        scratch.push_str(itoa::Buffer::new().format(p.step));
-        self.enc.push_raw(&["_step"], scratch);
-        scratch.clear();
-        json::write_f64(runtime, scratch);
-        self.enc.push_raw(&["_runtime"], scratch);
-        scratch.clear();
-        json::write_f64(timestamp, scratch);
-        self.enc.push_raw(&["_timestamp"], scratch);
+        self.enc.push_scalar(&["_step"], &Value::UInt(p.step));
+        self.enc.push_scalar(&["_runtime"], &Value::Float(runtime));
+        self.enc
+            .push_scalar(&["_timestamp"], &Value::Float(timestamp));
         for rt in side {
             self.write(rt);
         }
@@ -372,13 +382,56 @@ impl Worker {
         self.append(enc.finish(self.num, p.step));
         self.enc = enc;
         self.report.history_rows += 1;
-        self.summary_dirty
-            .set_at(0, "_step", Some(Value::UInt(p.step)));
-        self.summary_dirty
-            .set_at(1, "_runtime", Some(Value::Float(runtime)));
-        self.summary_dirty
-            .set_at(2, "_timestamp", Some(Value::Float(timestamp)));
-        drop(items);
+        self.summary_meta = Some((p.step, runtime, timestamp));
+        if metrics_empty {
+            self.stash_summary_row(items);
+        }
+    }
+
+    /// Keeps the committed row as the pending summary update instead of
+    /// updating the summary leaf by leaf: the next row with the same flat
+    /// layout (same top-level keys in the same order, no maps, no nulls)
+    /// simply replaces it. Anything else folds it into `summary_dirty` first,
+    /// so the summary always ends up with the last value of every leaf.
+    fn stash_summary_row(&mut self, items: Vec<(RowKey, Value)>) {
+        let flat = items
+            .iter()
+            .all(|(_, v)| !matches!(v, Value::Map(_) | Value::Null));
+        let same_layout = flat
+            && self.summary_row_flat
+            && self.summary_row.len() == items.len()
+            && self
+                .summary_row
+                .iter()
+                .zip(&items)
+                .all(|((a, _), (b, _))| a == b);
+        if !same_layout {
+            self.fold_summary_row();
+        }
+        self.summary_row = items;
+        self.summary_row_flat = flat;
+    }
+
+    /// Applies the stashed row and step/runtime/timestamp to `summary_dirty`.
+    /// Called before anything else touches the summary, to keep the order.
+    fn fold_summary_row(&mut self) {
+        let row = std::mem::take(&mut self.summary_row);
+        let dirty = &mut self.summary_dirty;
+        let key_buf = &mut self.key_buf;
+        for (key, value) in &row {
+            for_each_leaf(key, value, &mut |path, v| {
+                if v.is_null() {
+                    return;
+                }
+                join_path(path, key_buf);
+                dirty.set(key_buf, Some(v.clone()));
+            });
+        }
+        if let Some((step, runtime, timestamp)) = self.summary_meta.take() {
+            dirty.set_at(0, "_step", Some(Value::UInt(step)));
+            dirty.set_at(1, "_runtime", Some(Value::Float(runtime)));
+            dirty.set_at(2, "_timestamp", Some(Value::Float(timestamp)));
+        }
     }
 
     /// Turns media inside `value` into files + JSON; `None` if it failed.
@@ -403,6 +456,7 @@ impl Worker {
     }
 
     fn write_summary(&mut self) {
+        self.fold_summary_row();
         if self.summary_dirty.is_empty() {
             return;
         }

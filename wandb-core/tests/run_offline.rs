@@ -412,3 +412,33 @@ fn config_updates_and_summary_media_free_values() {
     assert_eq!(s["summary"]["obj"], json!({"k": "v"}));
     assert!(s["summary"].get("final").is_none(), "{s:#}");
 }
+
+/// The writer keeps the last row as the pending summary update and folds it
+/// only when the layout changes; the summary must still hold the last value
+/// of every leaf, in message order (explicit summary sets included).
+#[test]
+fn summary_keeps_the_last_value_of_every_leaf_across_row_layouts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = init(opts(tmp.path())).unwrap();
+    run.log(json!({"a": 1, "b": {"x": 1, "y": 2}})).unwrap();
+    run.log(json!({"a": 2, "b": {"x": 3}})).unwrap();
+    run.log(json!({"a": null, "c": 5})).unwrap();
+    run.log(json!({"c": 6})).unwrap();
+    run.log(json!({"c": 7})).unwrap(); // same flat layout: replaces the stash
+    run.summary().set("c", 100).unwrap(); // after the rows: wins
+    run.summary().set("a", 10).unwrap();
+    run.log(json!({"a": 11})).unwrap(); // after the explicit set: wins
+    run.log(json!({"d": 1.5})).unwrap();
+    run.flush().unwrap();
+    assert_eq!(run.summary().get("a").unwrap(), Some(Value::Int(11)));
+    assert_eq!(run.summary().get("c").unwrap(), Some(Value::Int(100)));
+    let dir = run.dir().to_path_buf();
+    run.finish().unwrap();
+    let s = leet_summary(&dir);
+    let summary = &s["summary"];
+    assert_eq!(summary["a"], json!(11));
+    assert_eq!(summary["b"], json!({"x": 3, "y": 2}));
+    assert_eq!(summary["c"], json!(100));
+    assert_eq!(summary["d"], json!(1.5));
+    assert_eq!(summary["_step"], json!(6));
+}
