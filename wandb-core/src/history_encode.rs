@@ -59,6 +59,32 @@ impl HistoryEncoder {
         self.count += 1;
     }
 
+    /// Adds a top-level leaf worth `units / 10^scale` (`value` as a float),
+    /// written from the integer when that gives the float's shortest form
+    /// (see [`json::write_scaled_bytes`]).
+    pub(crate) fn push_scaled(&mut self, key: &str, units: u64, scale: u32, value: f64) {
+        let start = self.buf.len();
+        self.buf
+            .extend_from_slice(&[HISTORY_ITEM, 0, ITEM_NESTED_KEY, key.len() as u8]);
+        self.buf.extend_from_slice(key.as_bytes());
+        self.buf
+            .extend_from_slice(&[ITEM_VALUE_JSON[0], ITEM_VALUE_JSON[1], 0]);
+        let json_start = self.buf.len();
+        let short_key = key.len() < 64;
+        if short_key && json::write_scaled_bytes(units, scale, &mut self.buf) {
+            let json_len = self.buf.len() - json_start;
+            let item_len = self.buf.len() - start - 2;
+            if json_len < 0x80 && item_len < 0x80 {
+                self.buf[json_start - 1] = json_len as u8;
+                self.buf[start + 1] = item_len as u8;
+                self.count += 1;
+                return;
+            }
+        }
+        self.buf.truncate(start);
+        self.push_scalar(&[key], &Value::Float(value));
+    }
+
     /// Adds a value, flattening nested maps into nested keys (media must
     /// already be materialised). Calls `leaf` with the path and value of
     /// every leaf written. Maps nested deeper than [`MAX_DEPTH`] are written

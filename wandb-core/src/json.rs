@@ -147,6 +147,43 @@ fn non_finite(f: f64) -> Option<&'static str> {
     }
 }
 
+/// Largest `units` for which [`write_scaled_bytes`] applies at `scale`
+/// decimal places: below it, `units` is exact in an `f64` and the spacing of
+/// doubles near `units / 10^scale` is below `10^-scale` (2^-30 < 1e-9 below
+/// 2^23, 2^-20 < 1e-6 below 2^33).
+fn max_scaled_units(scale: u32) -> u64 {
+    match scale {
+        6 => (1u64 << 33) * 1_000_000,
+        9 => (1u64 << 23) * 1_000_000_000,
+        _ => 0,
+    }
+}
+
+/// Appends Go's shortest `'g'` form of the double `units as f64 / 10^scale`
+/// (one correctly rounded division) without a float-to-string conversion:
+/// in the supported range that double's shortest round-trip digits are
+/// exactly the decimal `units / 10^scale` without trailing zeros, because
+/// no other decimal with at most `scale` places lies within half a spacing
+/// of it. Returns false, writing nothing, outside that range (scale 6 up to
+/// 2^33 s, scale 9 up to 2^23 s). Used for `_runtime` (nanoseconds) and
+/// `_timestamp` (microseconds).
+pub(crate) fn write_scaled_bytes(units: u64, scale: u32, out: &mut Vec<u8>) -> bool {
+    if units >= max_scaled_units(scale) {
+        return false;
+    }
+    if units == 0 {
+        out.push(b'0');
+        return true;
+    }
+    let mut itoa = itoa::Buffer::new();
+    let digits = itoa.format(units).as_bytes();
+    let sig = digits.len() - digits.iter().rev().take_while(|&&c| c == b'0').count();
+    let exp10 = digits.len() as i32 - 1 - scale as i32;
+    let (first, rest) = digits[..sig].split_at(1);
+    out.go_digits(first, rest, exp10);
+    true
+}
+
 /// Rewrites the shortest round-trip output of `zmij` (`0.00001`, `123456.0`,
 /// `1763781234.1234567`, `1e-7`, `1.5e+16`) into Go's
 /// `strconv.FormatFloat(v, 'g', -1, _)` form: the same shortest digits, in
@@ -185,15 +222,13 @@ fn write_go_g(s: &str, buf: &mut impl AsciiSink) {
             Some(dot) => (&body[..dot], &body[dot + 1..]),
             None => (body, &[][..]),
         };
-        let frac = if frac == b"0" { &[][..] } else { frac };
+        let integral = frac == b"0";
+        let frac = if integral { &[][..] } else { frac };
         if int != b"0" {
             let exp10 = int.len() as i32 - 1;
             if exp10 < 6 {
-                buf.put(int);
-                if !frac.is_empty() {
-                    buf.put(b".");
-                    buf.put(frac);
-                }
+                // Already Go's form, less a trailing ".0".
+                buf.put(if integral { int } else { body });
             } else if frac.is_empty() {
                 // Without a fraction the int's trailing zeros are not significant.
                 let (first, rest) = int.split_at(1);
@@ -210,8 +245,7 @@ fn write_go_g(s: &str, buf: &mut impl AsciiSink) {
             if digits.is_empty() {
                 buf.put(b"0");
             } else if zeros < 4 {
-                buf.put(b"0.");
-                buf.put(frac);
+                buf.put(body); // 0.ddd, 0.0ddd ... 0.000ddd: already Go's form
             } else {
                 let (first, rest) = digits.split_at(1);
                 buf.sci(first, &[rest], -(zeros as i32) - 1);
@@ -630,6 +664,38 @@ mod tests {
             write_f32(single, &mut s);
             proptest::prop_assert_eq!(s, reference(single as f64, true));
         }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        /// Integer-scaled values are written exactly as the float path
+        /// writes the same double.
+        #[test]
+        fn scaled_units_equal_the_float_form(ns in 0u64..(1u64 << 23) * 1_000_000_000, us in 1_600_000_000_000_000u64..2_100_000_000_000_000, small in 0u64..100_000) {
+            for (units, scale) in [(ns, 9u32), (us, 6), (small, 9), (small, 6), (ns / 1000, 6)] {
+                let mut fast = Vec::new();
+                proptest::prop_assert!(write_scaled_bytes(units, scale, &mut fast));
+                let f = units as f64 / 10f64.powi(scale as i32);
+                proptest::prop_assert_eq!(String::from_utf8(fast).unwrap(), g(f), "{} / 10^{}", units, scale);
+            }
+        }
+    }
+
+    #[test]
+    fn scaled_units_outside_the_exact_range_are_refused() {
+        let mut out = Vec::new();
+        assert!(!write_scaled_bytes(
+            (1u64 << 23) * 1_000_000_000,
+            9,
+            &mut out
+        ));
+        assert!(!write_scaled_bytes(5, 3, &mut out));
+        assert!(out.is_empty());
+        assert!(write_scaled_bytes(228_413_030, 9, &mut out));
+        assert_eq!(out, b"0.22841303");
+        out.clear();
+        assert!(write_scaled_bytes(1_795_305_005_910_907, 6, &mut out));
+        assert_eq!(out, b"1.795305005910907e+09");
     }
 
     fn g(f: f64) -> String {

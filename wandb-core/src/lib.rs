@@ -30,6 +30,7 @@ pub mod online;
 pub mod proto;
 mod queue;
 mod row;
+mod row_pool;
 mod run;
 mod run_dir;
 pub mod settings;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
+use crate::row_pool::{self, Items};
 use crate::worker::Msg;
 
 /// Why a push failed.
@@ -22,6 +23,8 @@ pub(crate) enum PushError {
 
 struct Inner {
     items: Vec<Msg>,
+    /// Emptied row item lists handed back by the writer for reuse.
+    spares: Vec<Items>,
     writer_idle: bool,
     closed: bool,
 }
@@ -39,6 +42,7 @@ impl Queue {
         Queue {
             inner: Mutex::new(Inner {
                 items: Vec::with_capacity(capacity.min(4096)),
+                spares: Vec::new(),
                 writer_idle: false,
                 closed: false,
             }),
@@ -63,6 +67,7 @@ impl Queue {
             return Err(PushError::Closed);
         }
         g.items.push(msg);
+        row_pool::refill_from(&mut g.spares);
         if urgent || g.writer_idle {
             self.wake_writer.notify_one();
         }
@@ -79,6 +84,7 @@ impl Queue {
             return Err(PushError::Full);
         }
         g.items.push(msg);
+        row_pool::refill_from(&mut g.spares);
         if g.writer_idle {
             self.wake_writer.notify_one();
         }
@@ -86,10 +92,24 @@ impl Queue {
     }
 
     /// Writer side: moves everything queued into `out` (which must be
-    /// empty). With `block_for`, waits up to that long for a message when
-    /// the queue is empty.
-    pub(crate) fn take(&self, out: &mut Vec<Msg>, block_for: Option<Duration>) {
+    /// empty) and hands `spares` (emptied row lists) over for reuse. With
+    /// `block_for`, waits up to that long for a message when the queue is
+    /// empty.
+    pub(crate) fn take(
+        &self,
+        out: &mut Vec<Msg>,
+        block_for: Option<Duration>,
+        spares: &mut Vec<Items>,
+    ) {
         let mut g = self.inner.lock();
+        let room = self.capacity.saturating_sub(g.spares.len());
+        let give = spares.len().min(room);
+        g.spares.extend(spares.drain(..give));
+        spares.clear();
+        if block_for.is_some() {
+            // The writer is idle: do not hold on to a burst's worth of lists.
+            g.spares.truncate(row_pool::IDLE_QUEUE_SPARES);
+        }
         if g.items.is_empty() {
             if let Some(d) = block_for {
                 g.writer_idle = true;

@@ -39,12 +39,15 @@ impl Row {
     /// An empty row with room for `n` keys.
     pub fn with_capacity(n: usize) -> Self {
         Row {
-            items: Vec::with_capacity(n),
+            items: crate::row_pool::take(n),
         }
     }
 
     /// Sets `key` to `value` (a later value for the same key wins).
     pub fn insert(&mut self, key: impl Into<RowKey>, value: impl Into<Value>) -> &mut Self {
+        if self.items.capacity() == 0 {
+            self.items = crate::row_pool::take(4);
+        }
         self.items.push((key.into(), value.into()));
         self
     }

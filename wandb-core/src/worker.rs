@@ -19,6 +19,7 @@ use crate::metric::{MetricDefinition, Metrics};
 use crate::proto::{self, record::RecordType};
 use crate::queue::Queue;
 use crate::row::{Row, RowKey};
+use crate::row_pool::{self, Items};
 use crate::store::LogWriter;
 use crate::summary_dirty::{join_path, DirtySummary, PATH_SEP};
 use crate::tree::{remove_path, set_path};
@@ -31,8 +32,8 @@ pub(crate) enum Msg {
         row: Row,
         step: u64,
         commit: bool,
-        /// Seconds since the run started, measured in `log()`.
-        elapsed: f64,
+        /// Nanoseconds since the run started, measured in `log()`.
+        elapsed_ns: u64,
     },
     /// Summary updates: `Some` sets, `None` removes.
     Summary(Vec<(String, Option<Value>)>),
@@ -68,7 +69,8 @@ pub(crate) struct WorkerSetup {
     pub(crate) wandb_file: PathBuf,
     pub(crate) files_dir: PathBuf,
     pub(crate) info: RunInfo,
-    pub(crate) start_unix: f64,
+    /// Unix time of the run's start, in nanoseconds.
+    pub(crate) start_unix_ns: u64,
     pub(crate) flush_interval: Duration,
     pub(crate) initial: Vec<RecordType>,
     pub(crate) summary_mirror: Arc<Mutex<Map>>,
@@ -78,7 +80,7 @@ pub(crate) struct WorkerSetup {
 struct Pending {
     step: u64,
     items: Vec<(RowKey, Value)>,
-    elapsed: f64,
+    elapsed_ns: u64,
 }
 
 struct Worker {
@@ -86,7 +88,7 @@ struct Worker {
     wandb_file: PathBuf,
     files_dir: PathBuf,
     info: RunInfo,
-    start_unix: f64,
+    start_unix_ns: u64,
     flush_interval: Duration,
     num: i64,
     pending: Option<Pending>,
@@ -102,6 +104,8 @@ struct Worker {
     /// `_step`, `_runtime`, `_timestamp` of the last row, not yet applied.
     summary_meta: Option<(u64, f64, f64)>,
     enc: HistoryEncoder,
+    /// Emptied row item lists, handed back to the loggers at the next take.
+    spares: Vec<Items>,
     buf: Vec<u8>,
     last_flush: Instant,
     last_elapsed: f64,
@@ -125,7 +129,7 @@ pub(crate) fn spawn(
                 wandb_file: setup.wandb_file,
                 files_dir: setup.files_dir,
                 info: setup.info,
-                start_unix: setup.start_unix,
+                start_unix_ns: setup.start_unix_ns,
                 flush_interval: setup.flush_interval,
                 num: 0,
                 pending: None,
@@ -137,6 +141,7 @@ pub(crate) fn spawn(
                 summary_row_flat: false,
                 summary_meta: None,
                 enc: HistoryEncoder::default(),
+                spares: Vec::new(),
                 buf: Vec::with_capacity(1024),
                 last_flush: Instant::now(),
                 last_elapsed: 0.0,
@@ -165,7 +170,7 @@ impl Worker {
                 self.flush_interval
                     .saturating_sub(self.last_flush.elapsed())
             });
-            queue.take(&mut batch, block);
+            queue.take(&mut batch, block, &mut self.spares);
             if batch.is_empty() {
                 idle = idle.saturating_add(1);
                 if self.last_flush.elapsed() >= self.flush_interval {
@@ -200,8 +205,8 @@ impl Worker {
                 row,
                 step,
                 commit,
-                elapsed,
-            } => self.log(row, step, commit, elapsed),
+                elapsed_ns,
+            } => self.log(row, step, commit, elapsed_ns),
             Msg::Summary(items) => {
                 self.fold_summary_row();
                 for (key, value) in items {
@@ -278,21 +283,23 @@ impl Worker {
         false
     }
 
-    fn log(&mut self, row: Row, step: u64, commit: bool, elapsed: f64) {
+    fn log(&mut self, row: Row, step: u64, commit: bool, elapsed_ns: u64) {
         if self.pending.as_ref().is_some_and(|p| p.step != step) {
             self.commit_pending();
         }
         let p = self.pending.get_or_insert_with(|| Pending {
             step,
             items: Vec::new(),
-            elapsed,
+            elapsed_ns,
         });
-        p.elapsed = elapsed;
+        p.elapsed_ns = elapsed_ns;
+        let mut items = row.items;
         if p.items.is_empty() {
-            p.items = row.items;
+            std::mem::swap(&mut p.items, &mut items);
         } else {
-            p.items.extend(row.items);
+            p.items.append(&mut items);
         }
+        row_pool::recycle(items, &mut self.spares);
         if commit {
             self.commit_pending();
         }
@@ -304,15 +311,29 @@ impl Worker {
         };
         dedup_last_wins(&mut p.items);
         self.metrics.sync_steps(&mut p.items);
-        let mut runtime = p.elapsed;
-        let mut timestamp = self.start_unix + p.elapsed;
-        if let Some(t) = take_key(&mut p.items, "_timestamp").and_then(|v| v.as_f64()) {
-            timestamp = t;
+        // `_runtime` in nanoseconds and `_timestamp` in microseconds (the
+        // official client's runtime is nanoseconds too; a timestamp double
+        // has about 0.24 µs of resolution anyway), written from the
+        // integers; values the row sets itself are written as given.
+        let mut runtime = Stamp::scaled(p.elapsed_ns, 9);
+        let mut timestamp = Stamp::scaled(
+            self.start_unix_ns
+                .saturating_add(p.elapsed_ns)
+                .saturating_add(500)
+                / 1000,
+            6,
+        );
+        // Only `_timestamp` and `_runtime` may start with '_' (validated).
+        if p.items.iter().any(|(k, _)| k.starts_with('_')) {
+            if let Some(t) = take_key(&mut p.items, "_timestamp").and_then(|v| v.as_f64()) {
+                timestamp = Stamp::Given(t);
+            }
+            if let Some(r) = take_key(&mut p.items, "_runtime").and_then(|v| v.as_f64()) {
+                runtime = Stamp::Given(r);
+            }
         }
-        if let Some(r) = take_key(&mut p.items, "_runtime").and_then(|v| v.as_f64()) {
-            runtime = r;
-        }
-        self.last_elapsed = self.last_elapsed.max(runtime);
+        let (runtime_value, timestamp_value) = (runtime.value(), timestamp.value());
+        self.last_elapsed = self.last_elapsed.max(runtime_value);
         let mut side = Vec::new();
         self.enc.begin();
         let mut items = std::mem::take(&mut p.items);
@@ -371,9 +392,8 @@ impl Worker {
             self.summary_dirty.set(&k, Some(v));
         }
         self.enc.push_scalar(&["_step"], &Value::UInt(p.step));
-        self.enc.push_scalar(&["_runtime"], &Value::Float(runtime));
-        self.enc
-            .push_scalar(&["_timestamp"], &Value::Float(timestamp));
+        runtime.push(&mut self.enc, "_runtime");
+        timestamp.push(&mut self.enc, "_timestamp");
         for rt in side {
             self.write(rt);
         }
@@ -382,9 +402,11 @@ impl Worker {
         self.append(enc.finish(self.num, p.step));
         self.enc = enc;
         self.report.history_rows += 1;
-        self.summary_meta = Some((p.step, runtime, timestamp));
+        self.summary_meta = Some((p.step, runtime_value, timestamp_value));
         if metrics_empty {
             self.stash_summary_row(items);
+        } else {
+            row_pool::recycle(items, &mut self.spares);
         }
     }
 
@@ -408,7 +430,8 @@ impl Worker {
         if !same_layout {
             self.fold_summary_row();
         }
-        self.summary_row = items;
+        let old = std::mem::replace(&mut self.summary_row, items);
+        row_pool::recycle(old, &mut self.spares);
         self.summary_row_flat = flat;
     }
 
@@ -432,6 +455,7 @@ impl Worker {
             dirty.set_at(1, "_runtime", Some(Value::Float(runtime)));
             dirty.set_at(2, "_timestamp", Some(Value::Float(timestamp)));
         }
+        row_pool::recycle(row, &mut self.spares);
     }
 
     /// Turns media inside `value` into files + JSON; `None` if it failed.
@@ -575,6 +599,39 @@ fn dedup_last_wins(items: &mut Vec<(RowKey, Value)>) {
         merged.insert(k, v);
     }
     items.extend(merged);
+}
+
+/// `_runtime` or `_timestamp` of a row.
+#[derive(Clone, Copy)]
+enum Stamp {
+    /// `units / 10^scale` seconds.
+    Scaled { units: u64, scale: u32 },
+    /// A value the row set itself.
+    Given(f64),
+}
+
+impl Stamp {
+    fn scaled(units: u64, scale: u32) -> Self {
+        Stamp::Scaled { units, scale }
+    }
+
+    /// The value in seconds: one correctly rounded division, the double
+    /// whose shortest form [`json::write_scaled_bytes`] writes.
+    fn value(self) -> f64 {
+        match self {
+            Stamp::Scaled { units, scale: 9 } => units as f64 / 1e9,
+            Stamp::Scaled { units, scale: 6 } => units as f64 / 1e6,
+            Stamp::Scaled { units, scale } => units as f64 / 10f64.powi(scale as i32),
+            Stamp::Given(v) => v,
+        }
+    }
+
+    fn push(self, enc: &mut HistoryEncoder, key: &str) {
+        match self {
+            Stamp::Scaled { units, scale } => enc.push_scaled(key, units, scale, self.value()),
+            Stamp::Given(v) => enc.push_scalar(&[key], &Value::Float(v)),
+        }
+    }
 }
 
 /// Removes a key from the row, returning its (last) value.

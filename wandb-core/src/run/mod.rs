@@ -180,9 +180,10 @@ pub fn init(options: InitOptions) -> Result<Run> {
     };
     let start = Instant::now();
     let start_time = SystemTime::now();
-    let start_unix = start_time
+    let since_epoch = start_time
         .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
+        .unwrap_or_default();
+    let start_unix_ns = u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX);
 
     if settings.mode == Mode::Disabled {
         let dir = settings
@@ -262,7 +263,7 @@ pub fn init(options: InitOptions) -> Result<Run> {
             wandb_file: rd.wandb_file.clone(),
             files_dir: rd.files.clone(),
             info: info.clone(),
-            start_unix,
+            start_unix_ns,
             flush_interval: settings.flush_interval,
             initial,
             summary_mirror: summary.clone(),
@@ -419,7 +420,7 @@ impl Run {
         };
         let row = row.into_row()?;
         row.validate()?;
-        let elapsed = shared.start.elapsed().as_secs_f64();
+        let elapsed_ns = u64::try_from(shared.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
         let mut st = shared.state.lock();
         if st.finished {
             return Err(Error::Finished);
@@ -449,7 +450,7 @@ impl Run {
             row,
             step,
             commit,
-            elapsed,
+            elapsed_ns,
         };
         self.send_locked(queue, msg)?;
         st.step = if commit { step + 1 } else { step };
