@@ -32,6 +32,16 @@ pub(crate) struct HistoryEncoder {
     json: String,
     /// Number of leaf items in the record being built.
     pub(crate) count: usize,
+    /// The last float written at each leaf position, with its JSON.
+    floats: Vec<FloatText>,
+}
+
+/// A float and its JSON text (`len == 0`: nothing kept).
+#[derive(Debug, Clone, Copy, Default)]
+struct FloatText {
+    bits: u64,
+    len: u8,
+    text: [u8; 24],
 }
 
 impl HistoryEncoder {
@@ -151,7 +161,14 @@ impl HistoryEncoder {
         self.buf
             .extend_from_slice(&[ITEM_VALUE_JSON[0], ITEM_VALUE_JSON[1], 0]);
         let json_start = self.buf.len();
-        if !json::write_scalar_bytes(value, &mut self.buf) {
+        let written = match value {
+            Value::Float(f) => {
+                self.float_json(*f);
+                true
+            }
+            _ => json::write_scalar_bytes(value, &mut self.buf),
+        };
+        if !written {
             self.buf.truncate(start);
             return false;
         }
@@ -165,6 +182,33 @@ impl HistoryEncoder {
         self.buf[json_start - 1] = json_len as u8;
         self.buf[start + 1] = item_len as u8;
         true
+    }
+
+    /// Appends the JSON of a float leaf. The last text of each leaf
+    /// position is kept: a value equal to the previous row's at the same
+    /// position (a learning rate, an epoch counter) is copied, not formatted.
+    fn float_json(&mut self, f: f64) {
+        let slot = self.count;
+        if let Some(c) = self.floats.get(slot) {
+            if c.bits == f.to_bits() && c.len > 0 {
+                self.buf.extend_from_slice(&c.text[..usize::from(c.len)]);
+                return;
+            }
+        }
+        let at = self.buf.len();
+        json::write_scalar_bytes(&Value::Float(f), &mut self.buf);
+        let text = &self.buf[at..];
+        if self.floats.len() <= slot {
+            self.floats.resize(slot + 1, FloatText::default());
+        }
+        let c = &mut self.floats[slot];
+        if text.len() <= c.text.len() {
+            c.bits = f.to_bits();
+            c.len = text.len() as u8;
+            c.text[..text.len()].copy_from_slice(text);
+        } else {
+            c.len = 0;
+        }
     }
 
     /// Finishes `Record{num, history{items, step}}` and returns its bytes
@@ -312,6 +356,42 @@ mod tests {
                 ..Default::default()
             };
             assert_eq!(ours, expected.encode_to_vec(), "step {step}");
+        }
+    }
+
+    /// The per-position float text cache never changes the output: a
+    /// reused encoder writes what a fresh one writes, row after row.
+    #[test]
+    fn reused_encoder_writes_what_a_fresh_one_writes() {
+        let rows: Vec<Vec<Value>> = vec![
+            vec![Value::Float(0.5), Value::Float(1e-3), Value::Int(1)],
+            vec![Value::Float(0.25), Value::Float(1e-3), Value::Int(2)],
+            vec![Value::Float(-0.0), Value::Float(1e-3), Value::Float(0.0)],
+            vec![
+                Value::Float(0.0),
+                Value::Float(f64::NAN),
+                Value::Float(1e300),
+            ],
+            vec![Value::Int(3), Value::Float(f64::NAN), Value::Float(1e300)],
+            vec![
+                Value::Float(3.0),
+                Value::Float(2e-3),
+                Value::Str("x".into()),
+            ],
+        ];
+        let mut reused = HistoryEncoder::default();
+        for (n, row) in rows.iter().enumerate() {
+            let encode = |enc: &mut HistoryEncoder| {
+                enc.begin();
+                for (i, v) in row.iter().enumerate() {
+                    enc.push_value(["a", "b", "c"][i], v, &mut |_, _| {})
+                        .unwrap();
+                }
+                enc.push_scalar(&["_runtime"], &Value::Float(n as f64 * 0.1));
+                enc.finish(n as i64 + 1, n as u64).to_vec()
+            };
+            let fresh = encode(&mut HistoryEncoder::default());
+            assert_eq!(encode(&mut reused), fresh, "row {n}");
         }
     }
 

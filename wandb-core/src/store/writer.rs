@@ -25,6 +25,9 @@ pub struct LogWriter<W: Write> {
     block_offset: usize,
     /// Bytes written so far, header included.
     written: u64,
+    /// A fresh CRC state, cloned per chunk (`Hasher::new` detects CPU
+    /// features each time).
+    crc: crc32fast::Hasher,
 }
 
 impl<W: Write> LogWriter<W> {
@@ -35,6 +38,7 @@ impl<W: Write> LogWriter<W> {
             inner,
             block_offset: HEADER.len(),
             written: HEADER.len() as u64,
+            crc: crc32fast::Hasher::new(),
         })
     }
 
@@ -72,7 +76,7 @@ impl<W: Write> LogWriter<W> {
     }
 
     fn write_chunk(&mut self, kind: ChunkType, data: &[u8]) -> io::Result<()> {
-        let mut h = crc32fast::Hasher::new();
+        let mut h = self.crc.clone();
         h.update(&[kind as u8]);
         h.update(data);
         let crc = h.finalize();
