@@ -1,7 +1,7 @@
 //! The queue between the run's handles and its writer thread.
 //!
 //! A mutex-protected list that the writer swaps out in one go. While rows
-//! flow, the writer polls it every few hundred microseconds, so `log()` is
+//! flow, the writer polls it every couple of milliseconds, so `log()` is
 //! a lock, a push and an unlock: no cross-core channel traffic and no
 //! wake-up system call per row. When the writer has been idle for a while it
 //! blocks on a condition variable and the next push wakes it.

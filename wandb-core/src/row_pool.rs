@@ -17,7 +17,7 @@ use crate::value::Value;
 pub(crate) type Items = Vec<(RowKey, Value)>;
 
 /// Lists with more capacity than this are freed, not recycled.
-pub(crate) const MAX_RECYCLED_CAPACITY: usize = 64;
+pub(crate) const MAX_RECYCLED_CAPACITY: usize = 32;
 
 /// A logging thread takes spares from the queue when it holds fewer than this.
 const LOW_WATER: usize = 4;

@@ -161,8 +161,8 @@ impl Worker {
         // While rows are flowing the thread polls the queue with short
         // sleeps; after `IDLE_POLLS` empty polls it blocks until a push
         // wakes it or the flush interval is due.
-        const POLL: Duration = Duration::from_micros(500);
-        const IDLE_POLLS: u32 = 100;
+        const POLL: Duration = Duration::from_millis(2);
+        const IDLE_POLLS: u32 = 25;
         let mut idle = IDLE_POLLS;
         let mut batch: Vec<Msg> = Vec::new();
         loop {
