@@ -73,26 +73,13 @@ impl HistoryEncoder {
     /// written from the integer when that gives the float's shortest form
     /// (see [`json::write_scaled_bytes`]).
     pub(crate) fn push_scaled(&mut self, key: &str, units: u64, scale: u32, value: f64) {
-        let start = self.buf.len();
-        self.buf
-            .extend_from_slice(&[HISTORY_ITEM, 0, ITEM_NESTED_KEY, key.len() as u8]);
-        self.buf.extend_from_slice(key.as_bytes());
-        self.buf
-            .extend_from_slice(&[ITEM_VALUE_JSON[0], ITEM_VALUE_JSON[1], 0]);
-        let json_start = self.buf.len();
-        let short_key = key.len() < 64;
-        if short_key && json::write_scaled_bytes(units, scale, &mut self.buf) {
-            let json_len = self.buf.len() - json_start;
-            let item_len = self.buf.len() - start - 2;
-            if json_len < 0x80 && item_len < 0x80 {
-                self.buf[json_start - 1] = json_len as u8;
-                self.buf[start + 1] = item_len as u8;
-                self.count += 1;
-                return;
-            }
+        if self.short_item(&[key], |enc| {
+            json::write_scaled_bytes(units, scale, &mut enc.buf)
+        }) {
+            self.count += 1;
+        } else {
+            self.push_scalar(&[key], &Value::Float(value));
         }
-        self.buf.truncate(start);
-        self.push_scalar(&[key], &Value::Float(value));
     }
 
     /// Adds a value, flattening nested maps into nested keys (media must
@@ -139,12 +126,24 @@ impl HistoryEncoder {
         }
     }
 
-    /// Fast path for a scalar leaf under a short key: the JSON is written
-    /// straight into the record, behind one-byte length placeholders that
-    /// are patched afterwards (a scalar's JSON is at most 24 bytes, so with
-    /// keys of at most `SHORT_KEYS` bytes both lengths are below 128).
-    /// Returns false, writing nothing, when the path does not apply.
+    /// Fast path for a scalar leaf; returns false, writing nothing, when
+    /// the value is not a scalar or the path is too long (see `short_item`).
     fn scalar_item(&mut self, path: &[&str], value: &Value) -> bool {
+        self.short_item(path, |enc| match value {
+            Value::Float(f) => {
+                enc.float_json(*f);
+                true
+            }
+            _ => json::write_scalar_bytes(value, &mut enc.buf),
+        })
+    }
+
+    /// Writes an item whose JSON `json` appends straight into the record,
+    /// behind one-byte length placeholders that are patched afterwards (a
+    /// scalar's JSON is at most 24 bytes, so with keys of at most
+    /// `SHORT_KEYS` bytes both lengths are below 128). Returns false,
+    /// writing nothing, when the path is too long or `json` returns false.
+    fn short_item(&mut self, path: &[&str], json: impl FnOnce(&mut Self) -> bool) -> bool {
         const SHORT_KEYS: usize = 80;
         let keys: usize = path.iter().map(|p| p.len() + 2).sum();
         if keys > SHORT_KEYS {
@@ -161,14 +160,7 @@ impl HistoryEncoder {
         self.buf
             .extend_from_slice(&[ITEM_VALUE_JSON[0], ITEM_VALUE_JSON[1], 0]);
         let json_start = self.buf.len();
-        let written = match value {
-            Value::Float(f) => {
-                self.float_json(*f);
-                true
-            }
-            _ => json::write_scalar_bytes(value, &mut self.buf),
-        };
-        if !written {
+        if !json(self) {
             self.buf.truncate(start);
             return false;
         }
@@ -392,6 +384,27 @@ mod tests {
             };
             let fresh = encode(&mut HistoryEncoder::default());
             assert_eq!(encode(&mut reused), fresh, "row {n}");
+        }
+    }
+
+    /// `_runtime`/`_timestamp` written from integers encode exactly like
+    /// the same doubles written as floats (and fall back beyond the range).
+    #[test]
+    fn scaled_items_equal_float_items() {
+        for (units, scale, value) in [
+            (228_413_030u64, 9u32, 228_413_030f64 / 1e9),
+            (1_795_305_005_910_907, 6, 1_795_305_005_910_907f64 / 1e6),
+            (0, 9, 0.0),
+            (u64::MAX, 9, u64::MAX as f64 / 1e9),
+        ] {
+            let mut a = HistoryEncoder::default();
+            a.begin();
+            a.push_scaled("_runtime", units, scale, value);
+            let mut b = HistoryEncoder::default();
+            b.begin();
+            b.push_scalar(&["_runtime"], &Value::Float(value));
+            assert_eq!(a.count, 1);
+            assert_eq!(a.finish(1, 1), b.finish(1, 1), "{units} / 10^{scale}");
         }
     }
 
