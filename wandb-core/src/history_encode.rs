@@ -234,6 +234,39 @@ impl HistoryEncoder {
     }
 }
 
+/// `_runtime` or `_timestamp` of a row.
+#[derive(Clone, Copy)]
+pub(crate) enum Stamp {
+    /// `units / 10^scale` seconds.
+    Scaled { units: u64, scale: u32 },
+    /// A value the row set itself.
+    Given(f64),
+}
+
+impl Stamp {
+    pub(crate) fn scaled(units: u64, scale: u32) -> Self {
+        Stamp::Scaled { units, scale }
+    }
+
+    /// The value in seconds: one correctly rounded division, the double
+    /// whose shortest form [`json::write_scaled_bytes`] writes.
+    pub(crate) fn value(self) -> f64 {
+        match self {
+            Stamp::Scaled { units, scale: 9 } => units as f64 / 1e9,
+            Stamp::Scaled { units, scale: 6 } => units as f64 / 1e6,
+            Stamp::Scaled { units, scale } => units as f64 / 10f64.powi(scale as i32),
+            Stamp::Given(v) => v,
+        }
+    }
+
+    pub(crate) fn push(self, enc: &mut HistoryEncoder, key: &str) {
+        match self {
+            Stamp::Scaled { units, scale } => enc.push_scaled(key, units, scale, self.value()),
+            Stamp::Given(v) => enc.push_scalar(&[key], &Value::Float(v)),
+        }
+    }
+}
+
 /// Calls `leaf` with the nested key path and value of every leaf of
 /// `value` under `key`, flattening maps exactly as the history encoding does.
 pub(crate) fn for_each_leaf<'v>(

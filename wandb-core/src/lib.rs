@@ -36,6 +36,7 @@ mod run_dir;
 pub mod settings;
 pub mod store;
 mod summary_dirty;
+mod summary_stash;
 pub mod system;
 mod tree;
 mod value;

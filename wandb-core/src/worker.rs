@@ -12,7 +12,7 @@ use crossbeam_channel::Sender;
 use parking_lot::Mutex;
 use prost::Message as _;
 
-use crate::history_encode::{for_each_leaf, HistoryEncoder};
+use crate::history_encode::{HistoryEncoder, Stamp};
 use crate::json;
 use crate::media::{MediaContext, MediaStep, RunInfo};
 use crate::metric::{MetricDefinition, Metrics};
@@ -22,6 +22,7 @@ use crate::row::{Row, RowKey};
 use crate::row_pool::{self, Items};
 use crate::store::LogWriter;
 use crate::summary_dirty::{join_path, DirtySummary, PATH_SEP};
+use crate::summary_stash::SummaryStash;
 use crate::tree::{remove_path, set_path};
 use crate::value::{Map, Value};
 
@@ -98,11 +99,7 @@ struct Worker {
     summary_mirror: Arc<Mutex<Map>>,
     metrics: Metrics,
     /// The last committed row, not yet applied to `summary_dirty`.
-    summary_row: Vec<(RowKey, Value)>,
-    /// Whether `summary_row` has only top-level, non-null, non-map values.
-    summary_row_flat: bool,
-    /// `_step`, `_runtime`, `_timestamp` of the last row, not yet applied.
-    summary_meta: Option<(u64, f64, f64)>,
+    stash: SummaryStash,
     enc: HistoryEncoder,
     /// Emptied row item lists, handed back to the loggers at the next take.
     spares: Vec<Items>,
@@ -137,9 +134,7 @@ pub(crate) fn spawn(
                 key_buf: String::new(),
                 summary_mirror: setup.summary_mirror,
                 metrics: Metrics::default(),
-                summary_row: Vec::new(),
-                summary_row_flat: false,
-                summary_meta: None,
+                stash: SummaryStash::default(),
                 enc: HistoryEncoder::default(),
                 spares: Vec::new(),
                 buf: Vec::with_capacity(1024),
@@ -208,7 +203,7 @@ impl Worker {
                 elapsed_ns,
             } => self.log(row, step, commit, elapsed_ns),
             Msg::Summary(items) => {
-                self.fold_summary_row();
+                self.stash.fold(&mut self.summary_dirty, &mut self.spares);
                 for (key, value) in items {
                     let value = match value {
                         Some(v) => {
@@ -349,7 +344,7 @@ impl Worker {
         }
         let metrics_empty = self.metrics.is_empty();
         if metrics_empty {
-            // Summary leaves come from the stashed row (see `stash_summary_row`).
+            // Summary leaves come from the stashed row (see `SummaryStash`).
             for (key, value) in items.iter_mut() {
                 if let Err(e) = self.enc.push_value(key, value, &mut |_, _| {}) {
                     self.report.dropped_values += 1;
@@ -358,7 +353,7 @@ impl Worker {
                 }
             }
         } else {
-            self.fold_summary_row();
+            self.stash.fold(&mut self.summary_dirty, &mut self.spares);
         }
         let mut slots = 2usize; // slots 0..=2: _step, _runtime, _timestamp
         let mut summary_leaves: Vec<(String, Value)> = Vec::new();
@@ -402,60 +397,13 @@ impl Worker {
         self.append(enc.finish(self.num, p.step));
         self.enc = enc;
         self.report.history_rows += 1;
-        self.summary_meta = Some((p.step, runtime_value, timestamp_value));
+        self.stash.set_meta(p.step, runtime_value, timestamp_value);
         if metrics_empty {
-            self.stash_summary_row(items);
+            self.stash
+                .stash(items, &mut self.summary_dirty, &mut self.spares);
         } else {
             row_pool::recycle(items, &mut self.spares);
         }
-    }
-
-    /// Keeps the committed row as the pending summary update instead of
-    /// updating the summary leaf by leaf: the next row with the same flat
-    /// layout (same top-level keys in the same order, no maps, no nulls)
-    /// simply replaces it. Anything else folds it into `summary_dirty` first,
-    /// so the summary always ends up with the last value of every leaf.
-    fn stash_summary_row(&mut self, items: Vec<(RowKey, Value)>) {
-        let flat = items
-            .iter()
-            .all(|(_, v)| !matches!(v, Value::Map(_) | Value::Null));
-        let same_layout = flat
-            && self.summary_row_flat
-            && self.summary_row.len() == items.len()
-            && self
-                .summary_row
-                .iter()
-                .zip(&items)
-                .all(|((a, _), (b, _))| a == b);
-        if !same_layout {
-            self.fold_summary_row();
-        }
-        let old = std::mem::replace(&mut self.summary_row, items);
-        row_pool::recycle(old, &mut self.spares);
-        self.summary_row_flat = flat;
-    }
-
-    /// Applies the stashed row and step/runtime/timestamp to `summary_dirty`.
-    /// Called before anything else touches the summary, to keep the order.
-    fn fold_summary_row(&mut self) {
-        let row = std::mem::take(&mut self.summary_row);
-        let dirty = &mut self.summary_dirty;
-        let key_buf = &mut self.key_buf;
-        for (key, value) in &row {
-            for_each_leaf(key, value, &mut |path, v| {
-                if v.is_null() {
-                    return;
-                }
-                join_path(path, key_buf);
-                dirty.set(key_buf, Some(v.clone()));
-            });
-        }
-        if let Some((step, runtime, timestamp)) = self.summary_meta.take() {
-            dirty.set_at(0, "_step", Some(Value::UInt(step)));
-            dirty.set_at(1, "_runtime", Some(Value::Float(runtime)));
-            dirty.set_at(2, "_timestamp", Some(Value::Float(timestamp)));
-        }
-        row_pool::recycle(row, &mut self.spares);
     }
 
     /// Turns media inside `value` into files + JSON; `None` if it failed.
@@ -480,7 +428,7 @@ impl Worker {
     }
 
     fn write_summary(&mut self) {
-        self.fold_summary_row();
+        self.stash.fold(&mut self.summary_dirty, &mut self.spares);
         if self.summary_dirty.is_empty() {
             return;
         }
@@ -599,39 +547,6 @@ fn dedup_last_wins(items: &mut Vec<(RowKey, Value)>) {
         merged.insert(k, v);
     }
     items.extend(merged);
-}
-
-/// `_runtime` or `_timestamp` of a row.
-#[derive(Clone, Copy)]
-enum Stamp {
-    /// `units / 10^scale` seconds.
-    Scaled { units: u64, scale: u32 },
-    /// A value the row set itself.
-    Given(f64),
-}
-
-impl Stamp {
-    fn scaled(units: u64, scale: u32) -> Self {
-        Stamp::Scaled { units, scale }
-    }
-
-    /// The value in seconds: one correctly rounded division, the double
-    /// whose shortest form [`json::write_scaled_bytes`] writes.
-    fn value(self) -> f64 {
-        match self {
-            Stamp::Scaled { units, scale: 9 } => units as f64 / 1e9,
-            Stamp::Scaled { units, scale: 6 } => units as f64 / 1e6,
-            Stamp::Scaled { units, scale } => units as f64 / 10f64.powi(scale as i32),
-            Stamp::Given(v) => v,
-        }
-    }
-
-    fn push(self, enc: &mut HistoryEncoder, key: &str) {
-        match self {
-            Stamp::Scaled { units, scale } => enc.push_scaled(key, units, scale, self.value()),
-            Stamp::Given(v) => enc.push_scalar(&[key], &Value::Float(v)),
-        }
-    }
 }
 
 /// Removes a key from the row, returning its (last) value.
