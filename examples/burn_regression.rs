@@ -68,6 +68,23 @@ impl Default for RegressionConfig {
     }
 }
 
+impl RegressionConfig {
+    /// The loop the overhead benchmarks time: 2 epochs of 200 batches of 32,
+    /// hidden width 64, `watch` every `watch_log_freq` steps.
+    pub fn benchmark(wandb: bool, watch_log_freq: u64) -> Self {
+        RegressionConfig {
+            epochs: 2,
+            train_size: 32 * 200,
+            valid_size: 32 * 20,
+            batch_size: 32,
+            hidden: 64,
+            wandb,
+            watch_log_freq,
+            ..RegressionConfig::default()
+        }
+    }
+}
+
 /// `y = 2 x0 - 3 x1 + 0.5 x2 + 1` plus a little noise.
 #[derive(Debug, Clone)]
 pub struct Sample {

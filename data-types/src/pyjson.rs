@@ -117,21 +117,9 @@ impl Py {
     }
 }
 
-fn non_finite(f: f64) -> Option<&'static str> {
-    if f.is_nan() {
-        Some("NaN")
-    } else if f == f64::INFINITY {
-        Some("Infinity")
-    } else if f == f64::NEG_INFINITY {
-        Some("-Infinity")
-    } else {
-        None
-    }
-}
-
 /// `ryu` output with `e` followed by `+` for positive exponents (pydantic-core).
 pub(crate) fn write_float_ryu_plus(f: f64, out: &mut String) {
-    if let Some(t) = non_finite(f) {
+    if let Some(t) = wandb_core::json::non_finite_token(f) {
         out.push_str(t);
         return;
     }
@@ -177,7 +165,7 @@ fn shortest_digits(f: f64) -> (String, i32) {
 /// Python's `repr(float)`: shortest digits, exponent form when the decimal
 /// exponent is < -4 or >= 16, two-digit exponents with a sign.
 pub(crate) fn write_float_repr(f: f64, out: &mut String) {
-    if let Some(t) = non_finite(f) {
+    if let Some(t) = wandb_core::json::non_finite_token(f) {
         out.push_str(t);
         return;
     }

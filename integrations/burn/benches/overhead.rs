@@ -22,16 +22,7 @@ use burn::train::metric::{
 };
 
 fn config(wandb: bool) -> example::RegressionConfig {
-    example::RegressionConfig {
-        epochs: 2,
-        train_size: 32 * 200,
-        valid_size: 32 * 20,
-        batch_size: 32,
-        hidden: 64,
-        wandb,
-        watch_log_freq: 100,
-        ..example::RegressionConfig::default()
-    }
+    example::RegressionConfig::benchmark(wandb, 100)
 }
 
 fn bench(c: &mut Criterion) {

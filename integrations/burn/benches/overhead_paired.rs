@@ -16,19 +16,11 @@ mod example;
 use std::time::Instant;
 
 fn config(wandb: bool) -> example::RegressionConfig {
-    example::RegressionConfig {
-        epochs: 2,
-        train_size: 32 * 200,
-        valid_size: 32 * 20,
-        batch_size: 32,
-        hidden: 64,
-        wandb,
-        watch_log_freq: std::env::var("WATCH_LOG_FREQ")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(100),
-        ..example::RegressionConfig::default()
-    }
+    let watch_log_freq = std::env::var("WATCH_LOG_FREQ")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    example::RegressionConfig::benchmark(wandb, watch_log_freq)
 }
 
 /// Wall time of one training run (the run is created before and finished

@@ -7,7 +7,7 @@ use crate::value::Value;
 
 /// Appends a double in Go's shortest `'g'` form.
 pub fn write_f64(f: f64, out: &mut String) {
-    if let Some(tok) = non_finite(f) {
+    if let Some(tok) = non_finite_token(f) {
         out.push_str(tok);
         return;
     }
@@ -18,7 +18,7 @@ pub fn write_f64(f: f64, out: &mut String) {
 
 /// Appends a single-precision float in Go's shortest `'g'` form for 32-bit floats.
 pub fn write_f32(f: f32, out: &mut String) {
-    if let Some(tok) = non_finite(f as f64) {
+    if let Some(tok) = non_finite_token(f as f64) {
         out.push_str(tok);
         return;
     }
@@ -31,7 +31,7 @@ pub fn write_f32(f: f32, out: &mut String) {
 /// the writer thread's fast path; returns false (writing nothing) for
 /// strings, lists, maps and media.
 pub(crate) fn write_scalar_bytes(value: &Value, out: &mut Vec<u8>) -> bool {
-    let float = |f: f64, out: &mut Vec<u8>| match non_finite(f) {
+    let float = |f: f64, out: &mut Vec<u8>| match non_finite_token(f) {
         Some(tok) => out.extend_from_slice(tok.as_bytes()),
         None => write_go_g(zmij::Buffer::new().format_finite(f), out),
     };
@@ -45,7 +45,7 @@ pub(crate) fn write_scalar_bytes(value: &Value, out: &mut Vec<u8>) -> bool {
         }
         Value::UInt(u) => float(*u as f64, out),
         Value::Float(f) => float(*f, out),
-        Value::Float32(f) => match non_finite(f64::from(*f)) {
+        Value::Float32(f) => match non_finite_token(f64::from(*f)) {
             Some(tok) => out.extend_from_slice(tok.as_bytes()),
             None => write_go_g(zmij::Buffer::new().format_finite(*f), out),
         },
@@ -54,7 +54,9 @@ pub(crate) fn write_scalar_bytes(value: &Value, out: &mut Vec<u8>) -> bool {
     true
 }
 
-fn non_finite(f: f64) -> Option<&'static str> {
+/// The bare token W&B writes for a non-finite double (`NaN`, `Infinity`,
+/// `-Infinity`); `None` for finite values.
+pub fn non_finite_token(f: f64) -> Option<&'static str> {
     if f.is_nan() {
         Some("NaN")
     } else if f == f64::INFINITY {

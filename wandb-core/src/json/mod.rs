@@ -12,7 +12,7 @@ use crate::value::{Map, Value};
 
 mod float;
 
-pub use float::{write_f32, write_f64};
+pub use float::{non_finite_token, write_f32, write_f64};
 pub(crate) use float::{write_scalar_bytes, write_scaled_bytes};
 
 /// Encodes a value; fails if it still contains an unmaterialised media object.
