@@ -31,21 +31,22 @@ enum Esc {
     OscEscape,
 }
 
-/// A cell: the character and the SGR sequences that precede it.
-#[derive(Debug, Clone, Default)]
-struct Cell {
-    ch: char,
-    sgr: String,
-}
-
 /// Longest line kept, in characters; longer lines are cut into pieces.
 pub const MAX_LINE: usize = 16 * 1024;
 
 /// Incremental line renderer for one stream.
+///
+/// The line is a row of characters plus, sparsely, the SGR (colour)
+/// sequences that precede some of them: most output has none, so a plain
+/// line costs one `char` per column and no allocation per character.
 #[derive(Debug, Default)]
 pub struct LineRenderer {
     overflow: bool,
-    cells: Vec<Cell>,
+    /// The characters of the current line, one per column.
+    chars: Vec<char>,
+    /// `(column, SGR text)` sorted by column: the sequences written just
+    /// before the character at that column.
+    styles: Vec<(usize, String)>,
     col: usize,
     utf8: Vec<u8>,
     esc: Esc,
@@ -62,9 +63,14 @@ impl LineRenderer {
     /// Feeds raw bytes; every finished (`\n`-terminated) line is passed to
     /// `on_line`.
     pub fn feed(&mut self, bytes: &[u8], on_line: &mut dyn FnMut(Line)) {
-        self.utf8.extend_from_slice(bytes);
-        let buf = std::mem::take(&mut self.utf8);
-        let mut rest: &[u8] = &buf;
+        let owned;
+        let mut rest: &[u8] = if self.utf8.is_empty() {
+            bytes
+        } else {
+            self.utf8.extend_from_slice(bytes);
+            owned = std::mem::take(&mut self.utf8);
+            &owned
+        };
         loop {
             match std::str::from_utf8(rest) {
                 Ok(s) => {
@@ -93,29 +99,38 @@ impl LineRenderer {
 
     /// The unfinished line, if any (emitted at finish).
     pub fn take_partial(&mut self) -> Option<Line> {
-        if self.cells.is_empty() {
+        if self.chars.is_empty() {
             return None;
         }
         Some(self.finish_line())
     }
 
     fn finish_line(&mut self) -> Line {
-        let mut plain = String::with_capacity(self.cells.len());
-        let mut styled = String::with_capacity(self.cells.len());
-        for c in &self.cells {
-            plain.push(c.ch);
-            styled.push_str(&c.sgr);
-            styled.push(c.ch);
-        }
+        let mut plain: String = self.chars.iter().collect();
+        let mut styled = if self.styles.is_empty() {
+            let mut s = String::with_capacity(plain.len() + self.pending_sgr.len());
+            s.push_str(&plain);
+            s
+        } else {
+            let mut s = String::with_capacity(plain.len() * 2);
+            let mut styles = self.styles.iter().peekable();
+            for (i, &ch) in self.chars.iter().enumerate() {
+                while let Some((_, sgr)) = styles.next_if(|(c, _)| *c <= i) {
+                    s.push_str(sgr);
+                }
+                s.push(ch);
+            }
+            s
+        };
         // Trailing colour resets keep the styled text balanced.
         styled.push_str(&self.pending_sgr);
-        self.cells.clear();
+        self.chars.clear();
+        self.styles.clear();
         self.col = 0;
         self.pending_sgr.clear();
-        Line {
-            plain: plain.trim_end().to_string(),
-            styled: styled.trim_end().to_string(),
-        }
+        plain.truncate(plain.trim_end().len());
+        styled.truncate(styled.trim_end().len());
+        Line { plain, styled }
     }
 
     fn put(&mut self, ch: char) {
@@ -126,18 +141,24 @@ impl LineRenderer {
             self.overflow = true;
             return;
         }
-        let sgr = std::mem::take(&mut self.pending_sgr);
-        let cell = Cell { ch, sgr };
-        if self.col < self.cells.len() {
-            self.cells[self.col] = cell;
-        } else {
-            while self.cells.len() < self.col {
-                self.cells.push(Cell {
-                    ch: ' ',
-                    sgr: String::new(),
-                });
+        let col = self.col;
+        // The character replaces the cell, styles included.
+        if !self.pending_sgr.is_empty() {
+            let sgr = std::mem::take(&mut self.pending_sgr);
+            match self.styles.binary_search_by_key(&col, |(c, _)| *c) {
+                Ok(i) => self.styles[i].1 = sgr,
+                Err(i) => self.styles.insert(i, (col, sgr)),
             }
-            self.cells.push(cell);
+        } else if !self.styles.is_empty() {
+            if let Ok(i) = self.styles.binary_search_by_key(&col, |(c, _)| *c) {
+                self.styles.remove(i);
+            }
+        }
+        if col < self.chars.len() {
+            self.chars[col] = ch;
+        } else {
+            self.chars.resize(col, ' ');
+            self.chars.push(ch);
         }
         self.col += 1;
     }
@@ -152,13 +173,20 @@ impl LineRenderer {
         match fin {
             'm' => self.pending_sgr.push_str(&format!("\x1b[{seq}")),
             'K' => match params {
-                "" | "0" => self.cells.truncate(self.col),
+                "" | "0" => {
+                    let col = self.col;
+                    self.chars.truncate(col);
+                    self.styles.retain(|(c, _)| *c < col);
+                }
                 "1" => {
-                    for c in self.cells.iter_mut().take(self.col) {
-                        c.ch = ' ';
+                    for c in self.chars.iter_mut().take(self.col) {
+                        *c = ' ';
                     }
                 }
-                _ => self.cells.clear(),
+                _ => {
+                    self.chars.clear();
+                    self.styles.clear();
+                }
             },
             'G' => self.col = n(1).saturating_sub(1),
             // Cursor position `row;col`: a full-screen UI (burn's TUI)
@@ -170,8 +198,11 @@ impl LineRenderer {
                     .and_then(|c| c.parse::<usize>().ok());
                 self.col = col.unwrap_or(1).saturating_sub(1);
             }
-            'J' if params == "2" || params == "3" => self.cells.clear(),
-            'C' => self.col += n(1).max(1),
+            'J' if params == "2" || params == "3" => {
+                self.chars.clear();
+                self.styles.clear();
+            }
+            'C' => self.col = self.col.saturating_add(n(1).max(1)),
             'D' => self.col = self.col.saturating_sub(n(1).max(1)),
             // Cursor up/down, scrolling, clear screen...: a log has no
             // screen; ignore them.
@@ -180,68 +211,98 @@ impl LineRenderer {
     }
 
     fn chars(&mut self, s: &str, on_line: &mut dyn FnMut(Line)) {
-        for ch in s.chars() {
-            match self.esc {
-                Esc::Start => {
-                    self.esc = match ch {
-                        '[' => Esc::Csi,
-                        ']' => Esc::Osc,
-                        _ => Esc::None,
-                    };
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            // Fast path: printable ASCII appended at the end of the line
+            // (almost all output) is copied as a run.
+            if self.esc == Esc::None && self.pending_sgr.is_empty() && self.col == self.chars.len()
+            {
+                let room = MAX_LINE.saturating_sub(self.col);
+                let run = bytes[i..]
+                    .iter()
+                    .take(room)
+                    .take_while(|b| (0x20..0x7f).contains(*b))
+                    .count();
+                if run > 0 {
+                    self.chars
+                        .extend(bytes[i..i + run].iter().map(|&b| char::from(b)));
+                    self.col += run;
+                    i += run;
+                    continue;
+                }
+            }
+            let Some(ch) = s[i..].chars().next() else {
+                break;
+            };
+            i += ch.len_utf8();
+            self.char(ch, on_line);
+        }
+    }
+
+    fn char(&mut self, ch: char, on_line: &mut dyn FnMut(Line)) {
+        match self.esc {
+            Esc::Start => {
+                self.esc = match ch {
+                    '[' => Esc::Csi,
+                    ']' => Esc::Osc,
+                    _ => Esc::None,
+                };
+                self.seq.clear();
+                return;
+            }
+            Esc::Csi => {
+                self.seq.push(ch);
+                if ('\u{40}'..='\u{7e}').contains(&ch) {
+                    let seq = std::mem::take(&mut self.seq);
+                    self.csi(&seq);
+                    self.esc = Esc::None;
+                } else if self.seq.len() > 64 {
+                    self.esc = Esc::None;
                     self.seq.clear();
-                    continue;
                 }
-                Esc::Csi => {
-                    self.seq.push(ch);
-                    if ('\u{40}'..='\u{7e}').contains(&ch) {
-                        let seq = std::mem::take(&mut self.seq);
-                        self.csi(&seq);
-                        self.esc = Esc::None;
-                    } else if self.seq.len() > 64 {
-                        self.esc = Esc::None;
-                        self.seq.clear();
-                    }
-                    continue;
-                }
-                Esc::Osc => {
-                    match ch {
-                        '\u{7}' => self.esc = Esc::None,
-                        '\u{1b}' => self.esc = Esc::OscEscape,
-                        _ => {}
-                    }
-                    continue;
-                }
-                Esc::OscEscape => {
-                    self.esc = if ch == '\\' { Esc::None } else { Esc::Osc };
-                    continue;
-                }
-                Esc::None => {}
+                return;
             }
-            match ch {
-                '\n' => {
-                    let line = self.finish_line();
-                    on_line(line);
+            Esc::Osc => {
+                match ch {
+                    '\u{7}' => self.esc = Esc::None,
+                    '\u{1b}' => self.esc = Esc::OscEscape,
+                    _ => {}
                 }
-                '\r' => self.col = 0,
-                '\u{8}' => self.col = self.col.saturating_sub(1),
-                '\u{1b}' => self.esc = Esc::Start,
-                '\t' => {
-                    let next = (self.col / 8 + 1) * 8;
-                    while self.col < next {
-                        self.put(' ');
-                    }
-                }
-                c if c.is_control() => {}
-                c => {
-                    self.put(c);
-                    if self.overflow {
-                        self.overflow = false;
-                        let line = self.finish_line();
-                        on_line(line);
-                        self.put(c);
-                    }
+                return;
+            }
+            Esc::OscEscape => {
+                self.esc = if ch == '\\' { Esc::None } else { Esc::Osc };
+                return;
+            }
+            Esc::None => {}
+        }
+        match ch {
+            '\n' => {
+                let line = self.finish_line();
+                on_line(line);
+            }
+            '\r' => self.col = 0,
+            '\u{8}' => self.col = self.col.saturating_sub(1),
+            '\u{1b}' => self.esc = Esc::Start,
+            '\t' => {
+                for _ in 0..8 - self.col % 8 {
+                    self.put_wrapping(' ', on_line);
                 }
             }
+            c if c.is_control() => {}
+            c => self.put_wrapping(c, on_line),
+        }
+    }
+
+    /// Puts `ch`, cutting the line first when it is full.
+    fn put_wrapping(&mut self, ch: char, on_line: &mut dyn FnMut(Line)) {
+        self.put(ch);
+        if self.overflow {
+            self.overflow = false;
+            let line = self.finish_line();
+            on_line(line);
+            self.put(ch);
         }
     }
 }
@@ -328,8 +389,96 @@ mod tests {
     }
 
     #[test]
+    fn overwriting_a_coloured_cell_drops_its_colour_and_erase_drops_the_tail() {
+        let mut r = LineRenderer::new();
+        let mut lines = Vec::new();
+        // Red "ab", plain "cd"; then `\r` and a plain "X" over the red "a";
+        // then green "Z" at column 3 and erase from column 2 on.
+        r.feed(b"\x1b[31mab\x1b[0mcd\rX", &mut |l| lines.push(l));
+        r.feed(b"\x1b[3G\x1b[32mZ\x1b[3G\x1b[K\n", &mut |l| lines.push(l));
+        assert_eq!(lines[0].plain, "Xb");
+        assert_eq!(lines[0].styled, "Xb");
+        r.feed(b"\x1b[31mab\x1b[0mcd\rX\x1b[4G\x1b[1mY\n", &mut |l| {
+            lines.push(l)
+        });
+        assert_eq!(lines[1].plain, "XbcY");
+        assert_eq!(lines[1].styled, "Xb\x1b[0mc\x1b[1mY");
+        // Trailing blanks go, the reset before them stays; a reset after the
+        // last character is kept at the end.
+        r.feed(b"\x1b[33mok\x1b[0m  \n\x1b[34mhi  \x1b[0m\n", &mut |l| {
+            lines.push(l)
+        });
+        assert_eq!(lines[2].plain, "ok");
+        assert_eq!(lines[2].styled, "\x1b[33mok\x1b[0m");
+        assert_eq!(lines[3].plain, "hi");
+        assert_eq!(lines[3].styled, "\x1b[34mhi  \x1b[0m");
+    }
+
+    #[test]
+    fn a_tab_at_the_end_of_a_full_line_wraps() {
+        let mut bytes = vec![b'x'; MAX_LINE];
+        bytes.extend_from_slice(b"\ty\n");
+        let (l, _) = render(&[&bytes]);
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0].len(), MAX_LINE);
+        assert_eq!(l[1], "        y");
+    }
+
+    #[test]
+    fn huge_cursor_moves_do_not_overflow() {
+        let (l, _) = render(&[b"a\x1b[18446744073709551615Cb\n"]);
+        assert_eq!(l, ["a", "b"]);
+    }
+
+    #[test]
     fn osc_sequences_and_backspace() {
         let (l, _) = render(&[b"\x1b]0;title\x07ab\x08c\n"]);
         assert_eq!(l, ["ac"]);
+    }
+
+    /// A reference renderer: one character at a time, never the ASCII run
+    /// path, so the fast path must give the same lines.
+    fn render_slowly(bytes: &[u8]) -> Vec<Line> {
+        let mut r = LineRenderer::new();
+        let mut lines = Vec::new();
+        // An incomplete character at the very end is still waiting for its
+        // last bytes: not part of any line yet.
+        let mut end = bytes.len();
+        for start in end.saturating_sub(3)..end {
+            if let Err(e) = std::str::from_utf8(&bytes[start..]) {
+                if e.valid_up_to() == 0 && e.error_len().is_none() {
+                    end = start;
+                    break;
+                }
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes[..end]);
+        for ch in text.chars() {
+            r.char(ch, &mut |l| lines.push(l));
+        }
+        lines.extend(r.take_partial());
+        lines
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_split_gives_the_lines_of_the_slow_path(
+            parts in proptest::collection::vec(
+                proptest::collection::vec(proptest::sample::select(vec![
+                    b'a', b'b', b' ', b'\n', b'\r', b'\t', 0x08, 0x1b, b'[', b'3', b'1',
+                    b'm', b'K', b'G', b';', b'2', 0xc3, 0xa9, 0xff,
+                ]), 0..40),
+                0..8,
+            )
+        ) {
+            let mut r = LineRenderer::new();
+            let mut lines = Vec::new();
+            for p in &parts {
+                r.feed(p, &mut |l| lines.push(l));
+            }
+            lines.extend(r.take_partial());
+            let all: Vec<u8> = parts.concat();
+            proptest::prop_assert_eq!(lines, render_slowly(&all));
+        }
     }
 }

@@ -245,6 +245,16 @@ impl Redirect {
     }
 }
 
+/// After a small read the reader waits this long before the next one, so a
+/// program printing one short line at a time (a progress line per batch)
+/// wakes it a few hundred times a second at most instead of once per line.
+/// Output reaches the terminal at most this much later.
+const COALESCE: Duration = Duration::from_millis(4);
+
+/// A read at least this large means output is streaming: read again at once
+/// (a full pipe would block the printing program).
+const STREAMING: usize = 16 * 1024;
+
 fn reader(
     read: &OwnedFd,
     orig: &OwnedFd,
@@ -295,5 +305,8 @@ fn reader(
             }
         }
         busy.store(false, Ordering::SeqCst);
+        if (n as usize) < STREAMING {
+            std::thread::sleep(COALESCE);
+        }
     }
 }
