@@ -17,6 +17,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod background;
 pub mod console;
 mod environment;
 pub mod error;

@@ -118,6 +118,7 @@ pub(crate) fn spawn(
     std::thread::Builder::new()
         .name("wandb-writer".into())
         .spawn(move || {
+            crate::background::lower_priority();
             // Pushers must not wait forever if this thread ends (even by a panic).
             let _close = CloseOnDrop(queue.clone());
             let initial = std::mem::take(&mut { setup.initial });

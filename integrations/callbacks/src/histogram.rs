@@ -17,7 +17,7 @@
 //! passes over the borrowed slice (one for the range, one for the counts),
 //! AVX2 when available, no allocation but the result.
 
-use wandb_core::{Map, Value};
+use wandb_core::{Map, Media, MediaContext, Value};
 
 /// Number of bins the official client uses for `watch()` histograms.
 pub const DEFAULT_BINS: usize = 64;
@@ -93,6 +93,53 @@ impl TensorHistogram {
 impl From<TensorHistogram> for Value {
     fn from(h: TensorHistogram) -> Self {
         h.to_value()
+    }
+}
+
+/// The histogram of an owned host copy of a tensor, computed on the run's
+/// writer thread when the row is written (as a [`Media`] value that writes no
+/// file). `watch` uses it for small tensors, whose cost on the training
+/// thread would be the fixed work per histogram, not the binning; the copy
+/// is the one the framework made to read the tensor, moved, not copied again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeferredHistogram {
+    values: Vec<f32>,
+    num_bins: usize,
+}
+
+impl DeferredHistogram {
+    /// Tensors with at most this many elements are deferred by `watch`:
+    /// small enough that holding the copy until the writer gets to it costs
+    /// little memory.
+    pub const MAX_LEN: usize = 1 << 16;
+
+    /// Wraps `values` when it has a finite value (else there is no
+    /// histogram, as [`TensorHistogram::from_slice`] says), giving it back
+    /// otherwise.
+    ///
+    /// ```
+    /// use wandb_callbacks::DeferredHistogram;
+    /// assert!(DeferredHistogram::new(vec![0.5, f32::NAN], 64).is_ok());
+    /// assert!(DeferredHistogram::new(vec![f32::NAN], 64).is_err());
+    /// ```
+    pub fn new(values: Vec<f32>, num_bins: usize) -> Result<Self, Vec<f32>> {
+        // Usually the first element answers.
+        if values.iter().any(|v| v.is_finite()) {
+            Ok(DeferredHistogram { values, num_bins })
+        } else {
+            Err(values)
+        }
+    }
+
+    /// The histogram it will be written as.
+    pub fn histogram(&self) -> Option<TensorHistogram> {
+        TensorHistogram::from_slice(&self.values, self.num_bins)
+    }
+}
+
+impl Media for DeferredHistogram {
+    fn materialize(&self, _ctx: &mut MediaContext<'_>) -> wandb_core::Result<Value> {
+        Ok(self.histogram().map_or(Value::Null, |h| h.to_value()))
     }
 }
 

@@ -29,7 +29,7 @@ pub use checkpoint::{CheckpointRequest, ModelCheckpoint, SavedCheckpoint};
 pub use early_stopping::EarlyStopping;
 pub use error::{BoxError, CallbackError};
 pub use fit::{fit, CallbackDriver, FitReport, TrainTask};
-pub use histogram::TensorHistogram;
+pub use histogram::{DeferredHistogram, TensorHistogram};
 pub use lr_logger::{Interval, LearningRateLogger};
 pub use monitor::{Mode, Monitor};
 pub use wandb_callback::WandbCallback;

@@ -15,7 +15,7 @@ use std::sync::{Arc, LazyLock};
 use parking_lot::Mutex;
 use wandb_core::{LogOptions, Row, Run, WeakRun};
 
-use crate::histogram::{TensorHistogram, DEFAULT_BINS};
+use crate::histogram::{DeferredHistogram, TensorHistogram, DEFAULT_BINS};
 
 /// What `watch` logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -339,20 +339,23 @@ impl WatchStep {
     }
 
     /// Like [`WatchStep::parameter`], fetching the values only when they
-    /// will be used (`fetch` returning `None` adds nothing).
+    /// will be used (`fetch` returning `None` adds nothing). The histogram
+    /// of a small tensor (at most [`DeferredHistogram::MAX_LEN`] values) is
+    /// computed on the run's writer thread, off the training loop.
     pub fn parameter_with(&mut self, name: &str, fetch: impl FnOnce() -> Option<Vec<f32>>) -> bool {
         if !self.wants_parameters() || !self.accepts_counting(name) {
             return false;
         }
-        fetch().is_some_and(|v| self.add("parameters/", name, &v))
+        fetch().is_some_and(|v| self.add_owned("parameters/", name, v))
     }
 
-    /// Like [`WatchStep::gradient`], fetching the values only when they will be used.
+    /// Like [`WatchStep::gradient`], fetching the values only when they will
+    /// be used; small tensors as in [`WatchStep::parameter_with`].
     pub fn gradient_with(&mut self, name: &str, fetch: impl FnOnce() -> Option<Vec<f32>>) -> bool {
         if !self.wants_gradients() || !self.accepts_counting(name) {
             return false;
         }
-        fetch().is_some_and(|v| self.add("gradients/", name, &v))
+        fetch().is_some_and(|v| self.add_owned("gradients/", name, v))
     }
 
     /// Histograms added so far.
@@ -406,15 +409,37 @@ impl WatchStep {
         if !self.accepts_counting(name) {
             return false;
         }
-        let inner = &self.watcher.inner;
-        match TensorHistogram::from_slice(values, inner.options.num_bins) {
+        self.add_histogram(kind, name, values)
+    }
+
+    /// Adds the histogram of `values` (already counted against the cap),
+    /// deferred to the writer thread when the tensor is small.
+    fn add_owned(&mut self, kind: &str, name: &str, values: Vec<f32>) -> bool {
+        if values.len() > DeferredHistogram::MAX_LEN {
+            return self.add_histogram(kind, name, &values);
+        }
+        match DeferredHistogram::new(values, self.watcher.inner.options.num_bins) {
+            Ok(h) => {
+                self.insert(kind, name, wandb_core::Value::media(h));
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn add_histogram(&mut self, kind: &str, name: &str, values: &[f32]) -> bool {
+        match TensorHistogram::from_slice(values, self.watcher.inner.options.num_bins) {
             Some(h) => {
-                let key = format!("{kind}{}{name}", inner.prefix);
-                self.row.insert(key, h.to_value());
-                self.added += 1;
+                self.insert(kind, name, h.to_value());
                 true
             }
             None => false,
         }
+    }
+
+    fn insert(&mut self, kind: &str, name: &str, value: wandb_core::Value) {
+        let key = format!("{kind}{}{name}", self.watcher.inner.prefix);
+        self.row.insert(key, value);
+        self.added += 1;
     }
 }

@@ -163,3 +163,61 @@ fn steps_without_logging_and_all_non_finite_tensors_log_nothing() {
     run.finish().unwrap();
     assert!(history_rows(run.wandb_file()).is_empty());
 }
+
+#[test]
+fn owned_tensors_give_the_same_rows_as_slices_small_ones_computed_on_the_writer() {
+    // Small (deferred to the writer thread), mixed with non-finite values,
+    // one value, and larger than the deferral limit (computed at once).
+    let big = wandb_callbacks::DeferredHistogram::MAX_LEN + 3;
+    let tensors: Vec<(&str, Vec<f32>)> = vec![
+        ("a", (0..300).map(|i| (i as f32 * 0.37).sin()).collect()),
+        ("b", vec![f32::NAN, 1.5, f32::NEG_INFINITY, -2.0, 0.25]),
+        ("c", vec![7.0]),
+        (
+            "d",
+            (0..big).map(|i| (i % 1000) as f32 * 1e-3 - 0.5).collect(),
+        ),
+    ];
+    let write = |owned: bool| {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = offline_run(tmp.path(), if owned { "owned" } else { "sliced" });
+        let w = watch(&run, WatchOptions::new().log(WatchLog::All).log_freq(1));
+        let n = w
+            .observe(|s| {
+                for (name, v) in &tensors {
+                    if owned {
+                        assert!(s.parameter_with(name, || Some(v.clone())));
+                        assert!(s.gradient_with(name, || Some(v.iter().map(|x| x * 2.0).collect())));
+                    } else {
+                        assert!(s.parameter(name, v));
+                        let g: Vec<f32> = v.iter().map(|x| x * 2.0).collect();
+                        assert!(s.gradient(name, &g));
+                    }
+                }
+                // No finite value: no histogram, either way.
+                assert!(!s.gradient_with("nan", || Some(vec![f32::NAN; 4])));
+            })
+            .unwrap();
+        assert_eq!(n, 8);
+        run.log(Row::new().with("loss", 0.5)).unwrap();
+        run.finish().unwrap();
+        let mut rows = history_rows(run.wandb_file());
+        for r in rows.iter_mut() {
+            r.remove("_runtime");
+            r.remove("_timestamp");
+        }
+        let summary = wandb_test_support::leet_summary(run.wandb_file());
+        (rows, summary["summary"]["parameters/a"].clone())
+    };
+    let (sliced, sliced_summary) = write(false);
+    let (owned, owned_summary) = write(true);
+    assert_eq!(owned, sliced);
+    assert_eq!(
+        owned[0]["parameters/b.values"].as_array().unwrap().len(),
+        64
+    );
+    assert_eq!(owned[0]["parameters/c.values"], serde_json::json!([1]));
+    assert!(!owned[0].keys().any(|k| k.contains("nan")));
+    assert_eq!(owned_summary, sliced_summary);
+    assert_eq!(owned_summary["_type"], "histogram");
+}

@@ -177,6 +177,7 @@ impl Redirect {
                     if fd == 1 { "stdout" } else { "stderr" }
                 ))
                 .spawn(move || {
+                    crate::background::lower_priority();
                     reader(&read, &orig, tty, &busy, &log, stream);
                     let _ = done_tx.send(());
                 })?

@@ -207,6 +207,7 @@ impl LiveSync {
         let thread = std::thread::Builder::new()
             .name("wandb-online".into())
             .spawn(move || {
+                crate::background::lower_priority();
                 let out = run_loop(engine, &file, &th_shared, &opts);
                 let _ = tx.send(out);
             })

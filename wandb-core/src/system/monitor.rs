@@ -71,6 +71,7 @@ impl SystemMonitor {
         let handle = std::thread::Builder::new()
             .name("wandb-system-monitor".into())
             .spawn(move || {
+                crate::background::lower_priority();
                 let mut sources = make_sources();
                 if sources.is_empty() {
                     return;
