@@ -41,7 +41,6 @@ pub const MAX_LINE: usize = 16 * 1024;
 /// line costs one `char` per column and no allocation per character.
 #[derive(Debug, Default)]
 pub struct LineRenderer {
-    overflow: bool,
     /// The characters of the current line, one per column.
     chars: Vec<char>,
     /// `(column, SGR text)` sorted by column: the sequences written just
@@ -108,9 +107,7 @@ impl LineRenderer {
     fn finish_line(&mut self) -> Line {
         let mut plain: String = self.chars.iter().collect();
         let mut styled = if self.styles.is_empty() {
-            let mut s = String::with_capacity(plain.len() + self.pending_sgr.len());
-            s.push_str(&plain);
-            s
+            plain.clone()
         } else {
             let mut s = String::with_capacity(plain.len() * 2);
             let mut styles = self.styles.iter().peekable();
@@ -133,13 +130,14 @@ impl LineRenderer {
         Line { plain, styled }
     }
 
-    fn put(&mut self, ch: char) {
+    /// Puts `ch` at the cursor; `false` (and nothing put) when the line is
+    /// full.
+    fn put(&mut self, ch: char) -> bool {
         if self.col >= MAX_LINE {
             // Output that never ends a line (a full-screen UI, a binary
             // dump) must not grow without bound: wrap like a terminal.
             self.col = MAX_LINE;
-            self.overflow = true;
-            return;
+            return false;
         }
         let col = self.col;
         // The character replaces the cell, styles included.
@@ -161,6 +159,7 @@ impl LineRenderer {
             self.chars.push(ch);
         }
         self.col += 1;
+        true
     }
 
     fn csi(&mut self, seq: &str) {
@@ -297,11 +296,10 @@ impl LineRenderer {
 
     /// Puts `ch`, cutting the line first when it is full.
     fn put_wrapping(&mut self, ch: char, on_line: &mut dyn FnMut(Line)) {
-        self.put(ch);
-        if self.overflow {
-            self.overflow = false;
+        if !self.put(ch) {
             let line = self.finish_line();
             on_line(line);
+            // The new line is empty: there is room.
             self.put(ch);
         }
     }
