@@ -63,6 +63,8 @@ pub struct RunInfo {
     pub entity: String,
     /// The project.
     pub project: String,
+    /// `$WANDB_DATA_DIR` of the run's settings, if set (artifact staging).
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 /// What a [`Media`] implementation may do while it is materialised.

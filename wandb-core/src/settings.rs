@@ -152,6 +152,9 @@ pub struct Settings {
     pub api_key: Option<String>,
     /// W&B API base URL.
     pub base_url: String,
+    /// `$WANDB_DATA_DIR`: where artifact staging copies go (default: the
+    /// run directory's `tmp/artifacts/staging`).
+    pub data_dir: Option<PathBuf>,
     /// System metrics sampling interval (`x_stats_sampling_interval`).
     pub stats_sampling_interval: Duration,
     /// Console capture.
@@ -205,6 +208,7 @@ impl Default for Settings {
             config_dir: default_config_dir(),
             api_key: None,
             base_url: DEFAULT_BASE_URL.to_owned(),
+            data_dir: None,
             stats_sampling_interval: Duration::from_secs(15),
             console: Console::Auto,
             flush_interval: Duration::from_secs(1),
@@ -245,8 +249,18 @@ impl Settings {
             s.config_dir = PathBuf::from(home).join(".config/wandb");
         }
         s.root_dir = cwd.to_path_buf();
+        s.data_dir = env
+            .get("WANDB_DATA_DIR")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from);
         let global = read_ini(&s.config_dir.join("settings"))?;
-        let local = read_ini(&cwd.join("wandb/settings"))?;
+        // The workspace settings file is `<WANDB_DIR or cwd>/wandb/settings`
+        // (the official client reads it before `dir=` is applied).
+        let workspace = env
+            .get("WANDB_DIR")
+            .filter(|d| !d.is_empty())
+            .map_or_else(|| cwd.to_path_buf(), PathBuf::from);
+        let local = read_ini(&workspace.join("wandb/settings"))?;
         let env_layer = env_layer(env);
         let mut explicit_mode = false;
         for layer in [&global, &local, &env_layer] {

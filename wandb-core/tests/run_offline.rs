@@ -364,6 +364,42 @@ fn many_threads_log_without_losing_rows() {
     assert_eq!(steps, (0..2000).collect::<Vec<_>>());
 }
 
+/// A media value that holds the writer thread inside `materialize` until
+/// released, so a test can fill the queue deterministically.
+#[derive(Debug, Default)]
+struct Gate {
+    state: std::sync::Mutex<(bool, bool)>, // (entered, released)
+    cv: std::sync::Condvar,
+}
+
+impl Gate {
+    fn wait_entered(&self) {
+        let g = self.state.lock().unwrap();
+        let (g, t) = self
+            .cv
+            .wait_timeout_while(g, std::time::Duration::from_secs(30), |s| !s.0)
+            .unwrap();
+        assert!(!t.timed_out() && g.0, "the writer never reached the gate");
+    }
+    fn release(&self) {
+        self.state.lock().unwrap().1 = true;
+        self.cv.notify_all();
+    }
+}
+
+impl wandb_core::Media for Gate {
+    fn materialize(&self, _: &mut wandb_core::MediaContext<'_>) -> wandb_core::Result<Value> {
+        let mut g = self.state.lock().unwrap();
+        g.0 = true;
+        self.cv.notify_all();
+        let _unused = self
+            .cv
+            .wait_timeout_while(g, std::time::Duration::from_secs(30), |s| !s.1)
+            .unwrap();
+        Ok(Value::Int(1))
+    }
+}
+
 #[test]
 fn drop_and_count_never_drops_silently() {
     let tmp = tempfile::tempdir().unwrap();
@@ -373,21 +409,38 @@ fn drop_and_count_never_drops_silently() {
             .overflow(OverflowPolicy::DropAndCount),
     )
     .unwrap();
-    let mut errors = 0u64;
-    for i in 0..20_000 {
+    // Hold the writer so that the queue (capacity 1) fills up.
+    let gate = std::sync::Arc::new(Gate::default());
+    let media: std::sync::Arc<dyn wandb_core::Media> = gate.clone();
+    run.log(row! {"gate" => media}).unwrap();
+    gate.wait_entered();
+    let (mut kept, mut dropped) = (Vec::new(), Vec::new());
+    for i in 0..1_000i64 {
         match run.log(row! {"i" => i}) {
-            Ok(()) => {}
-            Err(Error::QueueFull { dropped, .. }) => {
-                errors += 1;
-                assert_eq!(dropped, errors);
+            Ok(()) => kept.push(i),
+            Err(Error::QueueFull { dropped: n, .. }) => {
+                dropped.push(i);
+                assert_eq!(n, dropped.len() as u64, "the error counts every drop");
             }
             Err(e) => panic!("{e}"),
         }
     }
-    assert_eq!(run.dropped_rows(), errors);
+    assert_eq!(kept, vec![0], "one row fits the queue while the writer is held");
+    assert_eq!(dropped.len(), 999, "every other row is dropped, and reported");
+    assert_eq!(run.dropped_rows(), 999);
+    gate.release();
     let dir = run.dir().to_path_buf();
     run.finish().unwrap();
-    assert_eq!(history(&dir).len() as u64 + errors, 20_000);
+    let rows = history(&dir);
+    let logged: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| match r.get("i") {
+            Some(Value::Int(i)) => Some(*i),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(logged, kept, "exactly the accepted rows reach the file");
+    assert_eq!(rows.len(), 2, "the gate row and the accepted row");
 }
 
 #[test]

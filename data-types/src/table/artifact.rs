@@ -69,14 +69,14 @@ pub(crate) fn manifest_digest(entries: &[(String, String)]) -> String {
     hex_md5(text.as_bytes())
 }
 
-/// Where staging copies go: `$WANDB_DATA_DIR/artifacts/staging` when that
-/// variable is set (as the official client), otherwise
+/// Where staging copies go: `$WANDB_DATA_DIR/artifacts/staging` when the
+/// run's settings have that variable (as the official client), otherwise
 /// `<run dir>/tmp/artifacts/staging`, next to the run's `files/` (the
 /// official default is `~/.local/share/wandb/artifacts/staging`; the run
 /// directory keeps everything of an offline run in one place).
 pub(crate) fn staging_dir(ctx: &MediaContext<'_>) -> PathBuf {
-    if let Some(d) = std::env::var_os("WANDB_DATA_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d).join("artifacts").join("staging");
+    if let Some(d) = &ctx.run().data_dir {
+        return d.join("artifacts").join("staging");
     }
     let files = ctx.files_dir();
     files

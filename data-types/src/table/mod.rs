@@ -307,6 +307,9 @@ impl Table {
                                     ("sha256", Py::s(sha)),
                                 ])
                             }
+                            // `json_friendly` turns NaN into None for the
+                            // artifact copy (the run file keeps `NaN`).
+                            Cell::Float(f) if f.is_nan() => Py::Null,
                             other => other.run_file_py(),
                         })
                         .collect(),

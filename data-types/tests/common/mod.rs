@@ -36,6 +36,7 @@ pub fn run_info(id: &str) -> RunInfo {
         run_id: id.into(),
         entity: String::new(),
         project: "fmt-media".into(),
+        data_dir: None,
     }
 }
 

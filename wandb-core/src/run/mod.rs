@@ -177,6 +177,7 @@ pub fn init(options: InitOptions) -> Result<Run> {
             .project
             .clone()
             .unwrap_or_else(|| "uncategorized".into()),
+        data_dir: settings.data_dir.clone(),
     };
     let start = Instant::now();
     let start_time = SystemTime::now();
