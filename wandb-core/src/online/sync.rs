@@ -129,6 +129,7 @@ pub fn sync_run_dir(
         max_request_bytes: opts.max_request_bytes,
         heartbeat: Duration::from_secs(30),
         resume: false,
+        resumed: None,
         fallback_entity: None,
     };
     let mut engine = Engine::new(

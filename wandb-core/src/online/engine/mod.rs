@@ -22,7 +22,6 @@ use super::report::{SyncReport, Unsent};
 use super::state::{self, RunState};
 use crate::proto;
 use crate::proto::record::RecordType;
-use crate::value::Value;
 
 /// Whether records come from a finished file or a live run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,8 +49,12 @@ pub struct EngineConfig {
     pub max_request_bytes: usize,
     /// A heartbeat `{}` is sent after this long without a request (official: 30 s).
     pub heartbeat: Duration,
-    /// Continue an existing run (RunResumeStatus).
+    /// Sync mode: ask RunResumeStatus and continue the run if the server has
+    /// it (also done when the run record says `resume`/`resumed`).
     pub resume: bool,
+    /// Live mode: the run the server already has, as asked at init (the
+    /// engine does not ask again).
+    pub resumed: Option<super::resume::ServerRun>,
     /// Entity used when neither the override nor the run record names one.
     pub fallback_entity: Option<String>,
 }
@@ -317,8 +320,24 @@ impl Engine {
         // directory has none (created at the first line)
         self.rebuild_console =
             self.cfg.mode == Mode::Sync && !self.files_dir.join("output.log").exists();
-        if self.cfg.resume || run.resumed || run.resume {
-            self.resume_status()?;
+        match self.cfg.mode {
+            Mode::Live => {
+                if let Some(r) = self.cfg.resumed.take() {
+                    self.continue_run(r);
+                }
+            }
+            Mode::Sync if self.cfg.resume || run.resumed || run.resume => {
+                let found = super::resume::query(
+                    &self.client,
+                    &self.entity,
+                    &self.project,
+                    &self.run_id,
+                )?;
+                if let Some(r) = found {
+                    self.continue_run(r);
+                }
+            }
+            Mode::Sync => {}
         }
         let opt = |s: &str| if s.is_empty() { JValue::Null } else { json!(s) };
         let commit = run
@@ -365,44 +384,18 @@ impl Engine {
             .to_string())
     }
 
-    fn resume_status(&mut self) -> Result<()> {
-        let vars = json!({"project": self.project, "entity": self.entity, "name": self.run_id});
-        let data = self
-            .client
-            .graphql("RunResumeStatus", gql::RUN_RESUME_STATUS, Some(vars))?;
-        let Some(b) = data.pointer("/model/bucket").filter(|b| b.is_object()) else {
-            return Ok(()); // a new run
-        };
-        let count = |k: &str| b.get(k).and_then(JValue::as_u64).unwrap_or(0) as usize;
-        self.streams[HISTORY].offset = count("historyLineCount");
-        self.streams[EVENTS].offset = count("eventsLineCount");
-        self.streams[OUTPUT].offset = count("logLineCount");
-        if let Some(Value::Map(m)) = b
-            .get("summaryMetrics")
-            .and_then(JValue::as_str)
-            .and_then(|s| crate::json::parse(s).ok())
-        {
-            for (k, v) in m {
-                self.state.summary.entry(k).or_insert(v);
-            }
+    /// Continues a run the server has: offsets after its lines, its summary
+    /// and config under what this run sets.
+    fn continue_run(&mut self, r: super::resume::ServerRun) {
+        for (stream, offset) in r.offsets.into_iter().enumerate() {
+            self.streams[stream].offset = offset;
         }
-        if let Some(Value::Map(m)) = b
-            .get("config")
-            .and_then(JValue::as_str)
-            .and_then(|s| crate::json::parse(s).ok())
-        {
-            for (k, v) in m {
-                if k == "_wandb" {
-                    continue;
-                }
-                let inner = match v {
-                    Value::Map(mut w) => w.shift_remove("value").unwrap_or(Value::Null),
-                    other => other,
-                };
-                self.state.config.entry(k).or_insert(inner);
-            }
+        for (k, v) in r.state.summary {
+            self.state.summary.entry(k).or_insert(v);
         }
-        Ok(())
+        for (k, v) in r.state.config {
+            self.state.config.entry(k).or_insert(v);
+        }
     }
 
     fn update_run(&mut self, run: &proto::RunRecord) {
