@@ -11,23 +11,28 @@ use crate::proto::{self, record::RecordType};
 use crate::tree::{remove_path, set_path};
 use crate::value::{Map, Value};
 
-/// The latest `offline-run-*-<run_id>` directory of `wandb_dir` that has a
-/// `run-<run_id>.wandb` file, if any (names sort by their timestamp).
+/// The latest `offline-run-YYYYMMDD_HHMMSS-<run_id>[-N]` directory of
+/// `wandb_dir` that has a `run-<run_id>.wandb` file, if any (by timestamp,
+/// then by the official same-second suffix `N`).
 pub(crate) fn latest_run_dir(wandb_dir: &Path, run_id: &str) -> Option<PathBuf> {
     let entries = std::fs::read_dir(wandb_dir).ok()?;
-    let suffix = format!("-{run_id}");
-    let mut found: Vec<(String, PathBuf)> = entries
+    let mut found: Vec<((String, u64), PathBuf)> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let name = e.file_name().to_str()?.to_string();
-            let stamp = name.strip_prefix("offline-run-")?.strip_suffix(&suffix)?;
-            // YYYYMMDD_HHMMSS: exactly the timestamp, so `a-b` never matches id `b`
-            let ok = stamp.len() == 15
-                && stamp
-                    .char_indices()
-                    .all(|(i, c)| if i == 8 { c == '_' } else { c.is_ascii_digit() });
+            let rest = name.strip_prefix("offline-run-")?;
+            let (stamp, rest) = (rest.get(..15)?, rest.get(15..)?);
+            // YYYYMMDD_HHMMSS exactly, so `x-ab` never matches the id `ab`
+            let stamp_ok = stamp
+                .char_indices()
+                .all(|(i, c)| if i == 8 { c == '_' } else { c.is_ascii_digit() });
+            let rest = rest.strip_prefix('-')?.strip_prefix(run_id)?;
+            let suffix = match rest {
+                "" => 0,
+                r => r.strip_prefix('-')?.parse::<u64>().ok()?,
+            };
             let file = e.path().join(format!("run-{run_id}.wandb"));
-            (ok && file.is_file()).then(|| (name, e.path()))
+            (stamp_ok && file.is_file()).then(|| ((stamp.to_string(), suffix), e.path()))
         })
         .collect();
     found.sort();
@@ -206,6 +211,8 @@ mod tests {
         for (name, id) in [
             ("offline-run-20240101_000000-ab", "ab"),
             ("offline-run-20240102_000000-ab", "ab"),
+            ("offline-run-20240102_000000-ab-2", "ab"),
+            ("offline-run-20240102_000000-ab-10", "ab"),
             ("offline-run-20240103_000000-x-ab", "x-ab"),
             ("run-20240104_000000-ab", "ab"),
             ("offline-run-20240105_000000-ab", "nofile"),
@@ -217,7 +224,7 @@ mod tests {
         }
         assert_eq!(
             latest_run_dir(w, "ab").unwrap(),
-            w.join("offline-run-20240102_000000-ab")
+            w.join("offline-run-20240102_000000-ab-10")
         );
         assert_eq!(
             latest_run_dir(w, "x-ab").unwrap(),
