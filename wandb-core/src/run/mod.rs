@@ -226,7 +226,11 @@ pub fn init(options: InitOptions) -> Result<Run> {
         .map_err(|e| Error::io("cannot write the transaction log", &rd.wandb_file, e))?;
 
     let writer_id = random_writer_id();
-    let initial = vec![
+    let run_rec = run_record(&settings, &info, &config, start_time, resumed.as_ref())?;
+    // A resumed run's stored summary is also written as a summary record:
+    // the official tools read the summary from those, not from the run record.
+    let resumed_summary = run_rec.summary.clone();
+    let mut initial = vec![
         RecordType::Header(proto::HeaderRecord {
             version_info: Some(proto::VersionInfo {
                 producer: format!("wandb-rs {VERSION}"),
@@ -235,16 +239,11 @@ pub fn init(options: InitOptions) -> Result<Run> {
             }),
             info: None,
         }),
-        RecordType::Run(run_record(
-            &settings,
-            &info,
-            &config,
-            start_time,
-            resumed.as_ref(),
-        )?),
+        RecordType::Run(run_rec),
         RecordType::Environment(environment::collect(&settings, start_time, &writer_id)),
         RecordType::Telemetry(telemetry(&settings, resumed.is_some())),
     ];
+    initial.extend(resumed_summary.map(RecordType::Summary));
     // Online mode: validate the key and start tailing the log (crate::online).
     #[cfg(feature = "online")]
     let live = match begin.live {
