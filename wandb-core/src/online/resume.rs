@@ -13,6 +13,9 @@ use crate::value::{Map, Value};
 /// A run the server already has.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServerRun {
+    /// The run's storage id (`bucket.id`), sent as `id` by the first
+    /// UpsertBucket of the continued run, as the official client does.
+    pub storage_id: Option<String>,
     /// Lines stored of `wandb-history.jsonl`, `wandb-events.jsonl` and
     /// `output.log`: the file_stream offsets continue from here.
     pub offsets: [usize; 3],
@@ -158,6 +161,11 @@ fn parse_bucket(b: &JValue) -> ServerRun {
         .filter(|s| !s.is_empty())
         .map(str::to_string);
     ServerRun {
+        storage_id: b
+            .get("id")
+            .and_then(JValue::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
         offsets,
         state: ResumeState {
             starting_step,

@@ -103,6 +103,8 @@ pub struct Engine {
     dropped_lines: usize,
     sent: [usize; 3],
     artifacts: usize,
+    /// The storage id of a continued run, for the first UpsertBucket.
+    storage_id: Option<String>,
 }
 
 impl Engine {
@@ -134,6 +136,7 @@ impl Engine {
             dropped_lines: 0,
             sent: [0; 3],
             artifacts: 0,
+            storage_id: None,
         }
     }
 
@@ -351,7 +354,7 @@ impl Engine {
             .map(|g| opt(&g.remote_url))
             .unwrap_or(JValue::Null);
         let vars = json!({
-            "id": null, "name": self.run_id, "project": self.project, "entity": self.entity,
+            "id": self.storage_id.take(), "name": self.run_id, "project": self.project, "entity": self.entity,
             "groupName": opt(&run.run_group), "description": null,
             "displayName": opt(&run.display_name), "notes": opt(&run.notes),
             "commit": commit, "config": self.state.config_json(), "host": opt(&run.host),
@@ -387,6 +390,7 @@ impl Engine {
     /// Continues a run the server has: offsets after its lines, its summary
     /// and config under what this run sets.
     fn continue_run(&mut self, r: super::resume::ServerRun) {
+        self.storage_id = r.storage_id;
         for (stream, offset) in r.offsets.into_iter().enumerate() {
             self.streams[stream].offset = offset;
         }
