@@ -113,7 +113,12 @@ fn allow_continues_step_runtime_summary_and_config() {
         assert_eq!(row["x"], json!(i), "{row}");
     }
     let rt = |i: usize| h[i]["_runtime"].as_f64().unwrap();
-    assert!(rt(10) >= rt(9), "_runtime restarted: {} < {}", rt(10), rt(9));
+    assert!(
+        rt(10) >= rt(9),
+        "_runtime restarted: {} < {}",
+        rt(10),
+        rt(9)
+    );
     assert_eq!(r.plain_config()["lr"], json!(0.2), "the new value wins");
     assert_eq!(r.plain_config()["bs"], json!(32), "stored keys are kept");
     assert_eq!(r.summary["best"], json!(7));
@@ -287,7 +292,12 @@ fn two_offline_parts(dir: &Path, id: &str) -> (PathBuf, PathBuf) {
 
 fn assert_one_history(server: &FakeServer, id: &str) {
     let r = server.run(E, P, id).unwrap();
-    assert_eq!(steps(&r), (0..5).collect::<Vec<_>>(), "ops: {:?}", server.ops());
+    assert_eq!(
+        steps(&r),
+        (0..5).collect::<Vec<_>>(),
+        "ops: {:?}",
+        server.ops()
+    );
     for (i, row) in history(&r).iter().enumerate() {
         assert_eq!(row["x"], json!(i));
     }

@@ -46,7 +46,10 @@ impl Mock {
                     break p.trim().to_string();
                 }
             }
-            assert!(t.elapsed() < Duration::from_secs(20), "the mock did not start");
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "the mock did not start"
+            );
             std::thread::sleep(Duration::from_millis(50));
         };
         Mock {
@@ -134,7 +137,11 @@ fn op_vars<'a>(reqs: &'a [J], op: &str) -> Vec<&'a J> {
 /// `(offset, lines)` of every file_stream chunk of `file`.
 fn chunks(reqs: &[J], file: &str) -> Vec<(u64, Vec<J>)> {
     reqs.iter()
-        .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/file_stream")))
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("/file_stream"))
+        })
         .filter_map(|r| r["body"]["files"].get(file))
         .map(|c| {
             let lines = c["content"]
@@ -197,7 +204,10 @@ fn allow_sends_what_the_official_client_sends() {
         json!([{"project": "p", "entity": "mock-entity", "name": "resA"}])
     );
     assert_eq!(py["upsert"]["id"], json!("UnVuOm1vY2s="));
-    assert_eq!(py["upsert"]["config"], json!({"lr": {"value": 0.2}, "bs": {"value": 32}}));
+    assert_eq!(
+        py["upsert"]["config"],
+        json!({"lr": {"value": 0.2}, "bs": {"value": 32}})
+    );
     assert_eq!(py["first_history_offset"], json!(3));
     assert_eq!(py["steps"], json!([3, 4]));
     assert_eq!(py["summary_best"], json!(7));
@@ -212,9 +222,9 @@ fn refused(reqs: &[J]) {
     assert!(names.contains(&"RunResumeStatus".to_string()), "{names:?}");
     assert!(!names.contains(&"UpsertBucket".to_string()), "{names:?}");
     assert!(
-        !reqs
-            .iter()
-            .any(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/file_stream"))),
+        !reqs.iter().any(|r| r["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("/file_stream"))),
         "{names:?}"
     );
 }
@@ -231,7 +241,12 @@ fn must_and_never_are_refused_like_the_official_client() {
     let scratch = ScratchDir::new("resume-official-refuse");
     for (mode, theirs, existing, expected) in [
         ("must", Resume::Must, None, ResumeConflict::MustButMissing),
-        ("never", Resume::Never, Some(("resA", 3)), ResumeConflict::NeverButExists),
+        (
+            "never",
+            Resume::Never,
+            Some(("resA", 3)),
+            ResumeConflict::NeverButExists,
+        ),
     ] {
         let base = scratch.path().join(mode);
         let mock_py = Mock::start(&base.join("mock-py"), existing);

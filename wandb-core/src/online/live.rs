@@ -18,9 +18,9 @@ use super::error::{OnlineError, Result};
 use super::graphql as gql;
 use super::http::{Client, RetryPolicy};
 use super::report::SyncReport;
+use super::resume::ServerRun;
 use super::tail::Tail;
 use crate::proto;
-use super::resume::ServerRun;
 use crate::settings::Settings;
 
 /// Tuning of [`LiveSync`] beyond [`Settings`].
@@ -281,7 +281,6 @@ impl LivePrepared {
 }
 
 impl LiveSync {
-
     /// The run the server already had (`resume` set and the run found).
     pub fn resumed(&self) -> Option<&ServerRun> {
         self.resumed.as_ref()

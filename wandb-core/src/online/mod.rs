@@ -47,8 +47,10 @@ pub use auth::{
 };
 pub use error::{OnlineError, Result};
 pub use http::{Client, Deadline, RetryPolicy};
-pub use live::{FlushNotifier, LiveOptions, LiveProgress, LivePrepared, LiveSync};
+pub use live::{FlushNotifier, LiveOptions, LivePrepared, LiveProgress, LiveSync};
 pub use report::{SyncReport, Unsent};
 pub use resume::ServerRun;
-pub use sync::{find_wandb_file, sync_run_dir, synced_marker, SyncOptions, SyncProgress};
+pub use sync::{
+    find_wandb_file, sync_order, sync_run_dir, synced_marker, SyncOptions, SyncProgress,
+};
 pub use tail::{Polled, Tail};

@@ -219,10 +219,18 @@ mod tests {
             Err(OnlineError::Resume { conflict, .. }) => Some(conflict),
             _ => None,
         };
-        assert_eq!(err(Some(Resume::Must), None), Some(ResumeConflict::MustButMissing));
-        assert_eq!(err(Some(Resume::Never), run()), Some(ResumeConflict::NeverButExists));
+        assert_eq!(
+            err(Some(Resume::Must), None),
+            Some(ResumeConflict::MustButMissing)
+        );
+        assert_eq!(
+            err(Some(Resume::Never), run()),
+            Some(ResumeConflict::NeverButExists)
+        );
         assert_eq!(err(None, run()), Some(ResumeConflict::ExistsWithoutResume));
-        assert!(check(Some(Resume::Allow), "r", "", run()).unwrap().is_some());
+        assert!(check(Some(Resume::Allow), "r", "", run())
+            .unwrap()
+            .is_some());
         assert!(check(Some(Resume::Auto), "r", "", None).unwrap().is_none());
         assert!(check(Some(Resume::Never), "r", "", None).unwrap().is_none());
         assert!(check(Some(Resume::Must), "r", "", run()).unwrap().is_some());

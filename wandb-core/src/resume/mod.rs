@@ -162,7 +162,9 @@ pub fn remove_auto_file(wandb_dir: &Path) {
     match std::fs::remove_file(&path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot remove the resume file"),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "cannot remove the resume file")
+        }
     }
 }
 

@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{next_step, number, summary_runtime, ResumeState};
 use super::ResumeConflict;
+use super::{next_step, number, summary_runtime, ResumeState};
 use crate::error::{Error, Result};
-use crate::settings::Resume;
 use crate::proto::{self, record::RecordType};
+use crate::settings::Resume;
 use crate::tree::{remove_path, set_path};
 use crate::value::{Map, Value};
 
@@ -23,9 +23,10 @@ pub(crate) fn latest_run_dir(wandb_dir: &Path, run_id: &str) -> Option<PathBuf> 
             let rest = name.strip_prefix("offline-run-")?;
             let (stamp, rest) = (rest.get(..15)?, rest.get(15..)?);
             // YYYYMMDD_HHMMSS exactly, so `x-ab` never matches the id `ab`
-            let stamp_ok = stamp
-                .char_indices()
-                .all(|(i, c)| if i == 8 { c == '_' } else { c.is_ascii_digit() });
+            let stamp_ok =
+                stamp
+                    .char_indices()
+                    .all(|(i, c)| if i == 8 { c == '_' } else { c.is_ascii_digit() });
             let rest = rest.strip_prefix('-')?.strip_prefix(run_id)?;
             let suffix = match rest {
                 "" => 0,
@@ -75,7 +76,10 @@ pub(crate) fn check(
     match (mode, earlier) {
         (Some(Resume::Must), None) => Err(conflict(
             ResumeConflict::MustButMissing,
-            format!("(offline: no earlier offline-run-*-{run_id} directory in {})", wandb_dir.display()),
+            format!(
+                "(offline: no earlier offline-run-*-{run_id} directory in {})",
+                wandb_dir.display()
+            ),
         )),
         (Some(Resume::Never), Some(d)) => Err(conflict(
             ResumeConflict::NeverButExists,

@@ -258,7 +258,10 @@ pub fn init(options: InitOptions) -> Result<Run> {
     #[cfg(not(feature = "online"))]
     let on_flush: Option<Box<dyn Fn() + Send>> = None;
     let summary = Arc::new(Mutex::new(
-        resumed.as_ref().map(|r| r.summary.clone()).unwrap_or_default(),
+        resumed
+            .as_ref()
+            .map(|r| r.summary.clone())
+            .unwrap_or_default(),
     ));
     let queue = Arc::new(Queue::new(settings.queue_capacity));
     let handle = worker::spawn(

@@ -330,12 +330,8 @@ impl Engine {
                 }
             }
             Mode::Sync if self.cfg.resume || run.resumed || run.resume => {
-                let found = super::resume::query(
-                    &self.client,
-                    &self.entity,
-                    &self.project,
-                    &self.run_id,
-                )?;
+                let found =
+                    super::resume::query(&self.client, &self.entity, &self.project, &self.run_id)?;
                 if let Some(r) = found {
                     self.continue_run(r);
                 }
