@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use wandb_core::online::{
-    resolve_base_url, sync_run_dir, write_netrc, ApiKey, SyncOptions, SyncProgress,
+    resolve_base_url, sync_order, sync_run_dir, write_netrc, ApiKey, SyncOptions, SyncProgress,
 };
 
 #[derive(Parser, Debug)]
@@ -108,6 +108,8 @@ fn sync(
             .map(Duration::from_secs_f64),
         ..SyncOptions::default()
     };
+    // parts of a resumed run in start order, as `wandb sync` does
+    let paths = sync_order(&paths);
     let mut failed = 0;
     for path in &paths {
         let bar = ProgressBar::new(0);

@@ -187,3 +187,50 @@ fn errors_are_clear() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+#[test]
+fn sync_uploads_the_parts_of_a_resumed_run_in_start_order() {
+    let server = FakeServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let part = |n: i64| {
+        let opts = wandb_core::InitOptions::new()
+            .dir(tmp.path())
+            .mode(wandb_core::Mode::Offline)
+            .project("p")
+            .entity("e")
+            .id("parts1")
+            .resume(wandb_core::Resume::Allow)
+            .console(wandb_core::Console::Off)
+            .system_metrics(false)
+            .environment([("HOME", tmp.path().join("home").display().to_string())]);
+        let run = wandb_core::init(opts).unwrap();
+        for _ in 0..n {
+            run.log(serde_json::json!({"x": 1})).unwrap();
+        }
+        run.finish().unwrap();
+        run.dir().to_path_buf()
+    };
+    let (first, second) = (part(3), part(2));
+    // given in reverse order: sync sorts them by start time
+    let out = hermetic(tmp.path())
+        .env("WANDB_API_KEY", server.api_key())
+        .env("WANDB_BASE_URL", server.url())
+        .arg("sync")
+        .arg(&second)
+        .arg(&first)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = server.run("e", "p", "parts1").unwrap();
+    let steps: Vec<i64> = run
+        .history()
+        .iter()
+        .map(|r| r["_step"].as_i64().unwrap())
+        .collect();
+    assert_eq!(steps, vec![0, 1, 2, 3, 4]);
+    assert_eq!(run.state(), "finished");
+}

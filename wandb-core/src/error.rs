@@ -74,6 +74,16 @@ pub enum Error {
     /// The feature is not available in this build or mode.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// The `resume` setting refuses to start this run (nothing was written).
+    #[error("run {run_id} {location} {}", .conflict.explain())]
+    Resume {
+        /// The run id.
+        run_id: String,
+        /// Where the run was looked up, e.g. "(mock-entity/proj on http://...)".
+        location: String,
+        /// What the setting forbids.
+        conflict: crate::resume::ResumeConflict,
+    },
     /// `finish()` did not complete within its timeout.
     #[error("finish timed out after {0:?}; the run directory is kept and can be synced later")]
     FinishTimeout(std::time::Duration),

@@ -51,7 +51,14 @@ pub(crate) fn create(root: &Path, mode: Mode, run_id: &str) -> Result<RunDir> {
     } else {
         "offline-run"
     };
-    let name = format!("{prefix}-{stamp}-{run_id}");
+    // as the official client: `-1`, `-2`, ... when a run of the same id
+    // started in the same second (a resumed run must not reuse the directory)
+    let mut name = format!("{prefix}-{stamp}-{run_id}");
+    let mut index = 1u32;
+    while wandb_dir.join(&name).exists() && index < 10_000 {
+        name = format!("{prefix}-{stamp}-{run_id}-{index}");
+        index += 1;
+    }
     let dir = wandb_dir.join(&name);
     let files = dir.join("files");
     for d in [&files, &dir.join("logs"), &dir.join("tmp/code")] {
@@ -131,5 +138,17 @@ mod tests {
         let latest = std::fs::read_link(tmp.path().join("wandb/latest-run")).unwrap();
         assert_eq!(latest, Path::new(&name));
         assert_eq!(rd.wandb_file, rd.dir.join("run-abcd1234.wandb"));
+    }
+
+    #[test]
+    fn a_second_run_in_the_same_second_gets_a_suffix() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = create(tmp.path(), Mode::Offline, "same").unwrap();
+        let b = create(tmp.path(), Mode::Offline, "same").unwrap();
+        assert_ne!(a.dir, b.dir);
+        let (na, nb) = (a.dir.to_string_lossy(), b.dir.to_string_lossy());
+        if na[..na.len() - 5] == nb[..na.len() - 5] {
+            assert_eq!(nb, format!("{na}-1"));
+        }
     }
 }

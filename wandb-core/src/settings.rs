@@ -103,10 +103,11 @@ impl FromStr for Resume {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "allow" | "true" => Ok(Resume::Allow),
+            "allow" => Ok(Resume::Allow),
             "must" => Ok(Resume::Must),
             "never" | "false" => Ok(Resume::Never),
-            "auto" => Ok(Resume::Auto),
+            // `true` is `auto`, as the official `resume=True`
+            "auto" | "true" => Ok(Resume::Auto),
             other => Err(Error::InvalidSetting {
                 name: "resume".into(),
                 reason: format!("{other:?} is not one of allow, must, never, auto"),

@@ -396,10 +396,24 @@ fn resume_status(inner: &mut Inner, v: &Value) -> Value {
             "eventsTail": "[]",
             "config": run.config.to_string(),
             "tags": run.tags,
+            "notes": run.notes,
+            // `wandbConfig(keys: ["t"])`: only a run that started (upserted or
+            // streamed) has telemetry; one a test merely created (stop_run)
+            // is a run created ahead of time, not resumable
+            "wandbConfig": started(run),
         })
     });
     json!({"data": {"model": {"id": "UHJvamVjdDox", "name": p,
         "entity": {"id": "RW50aXR5OjE=", "name": e}, "bucket": bucket}}})
+}
+
+fn started(run: &RunData) -> String {
+    let t = run.config.pointer("/_wandb/value/t").cloned();
+    match t {
+        Some(t) => json!({ "t": t }).to_string(),
+        None if !run.upserts.is_empty() || !run.streams.is_empty() => json!({"t": {}}).to_string(),
+        None => "{}".to_string(),
+    }
 }
 
 pub(crate) fn new_artifact_id(inner: &mut Inner, kind: &str) -> String {

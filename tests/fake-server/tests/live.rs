@@ -294,9 +294,9 @@ fn resume_continues_offsets() {
     s.run_id = Some("again".into());
     let live = LiveSync::start_with(&s, &dir, &log.path, fast()).unwrap();
     let info = live.resumed().expect("the server has the run");
-    assert_eq!(info.history_lines, 100);
-    assert_eq!(info.last_step, Some(99));
-    assert!(info.summary.contains_key("loss"));
+    assert_eq!(info.offsets[0], 100);
+    assert_eq!(info.state.starting_step, 100);
+    assert!(info.state.summary.contains_key("loss"));
     log.run(E, P, "again");
     for i in 100..150 {
         log.row(i, 0.5);

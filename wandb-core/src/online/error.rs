@@ -90,6 +90,16 @@ pub enum OnlineError {
         /// What is wrong.
         reason: String,
     },
+    /// The `resume` setting refuses to start this run.
+    #[error("run {run_id} {location} {}", .conflict.explain())]
+    Resume {
+        /// The run id.
+        run_id: String,
+        /// Where the run was looked up.
+        location: String,
+        /// What the setting forbids.
+        conflict: crate::resume::ResumeConflict,
+    },
     /// The background uploader stopped unexpectedly.
     #[error("the upload thread failed: {0}")]
     Thread(String),
@@ -130,6 +140,15 @@ impl From<OnlineError> for crate::Error {
             OnlineError::InvalidBaseUrl { .. } => crate::Error::InvalidSetting {
                 name: "base_url".into(),
                 reason: e.to_string(),
+            },
+            OnlineError::Resume {
+                run_id,
+                location,
+                conflict,
+            } => crate::Error::Resume {
+                run_id,
+                location,
+                conflict,
             },
             other => crate::Error::Writer(format!("online mode: {other}")),
         }

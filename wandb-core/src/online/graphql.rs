@@ -27,7 +27,7 @@ pub const RUN_RESUME_STATUS: &str = "query RunResumeStatus($project: String, $en
   model(name: $project, entityName: $entity) {
     id name entity { id name }
     bucket(name: $name, missingOk: true) {
-      id name summaryMetrics displayName logLineCount historyLineCount eventsLineCount historyTail eventsTail config tags
+      id name summaryMetrics displayName logLineCount historyLineCount eventsLineCount historyTail eventsTail config tags notes wandbConfig(keys: [\"t\"])
     }
   }
 }";

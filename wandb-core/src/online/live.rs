@@ -18,9 +18,10 @@ use super::error::{OnlineError, Result};
 use super::graphql as gql;
 use super::http::{Client, RetryPolicy};
 use super::report::SyncReport;
+use super::resume::ServerRun;
 use super::tail::Tail;
 use crate::proto;
-use crate::settings::{Resume, Settings};
+use crate::settings::Settings;
 
 /// Tuning of [`LiveSync`] beyond [`Settings`].
 #[derive(Debug, Clone)]
@@ -119,15 +120,23 @@ impl std::fmt::Debug for FlushNotifier {
 
 type Outcome = (Result<()>, SyncReport);
 
-/// What the server already has of a run being resumed.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ResumeInfo {
-    /// History rows stored (the next row goes at this offset).
-    pub history_lines: u64,
-    /// `_step` of the last stored row: a resumed run logs from `last_step + 1`.
-    pub last_step: Option<i64>,
-    /// The stored summary.
-    pub summary: crate::Map,
+/// A connection to the server made at init before the run directory
+/// exists ([`LiveSync::prepare`]): the key is validated and the `resume`
+/// setting applied, so a refused resume leaves nothing behind.
+/// [`LivePrepared::start`] then tails the run's log.
+pub struct LivePrepared {
+    client: Arc<Client>,
+    viewer_entity: Option<String>,
+    resumed: Option<ServerRun>,
+    opts: LiveOptions,
+}
+
+impl std::fmt::Debug for LivePrepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LivePrepared")
+            .field("resumed", &self.resumed)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Streams a live run to the server. Created by the run at init (online
@@ -138,7 +147,7 @@ pub struct LiveSync {
     client: Arc<Client>,
     done: mpsc::Receiver<Outcome>,
     thread: Option<JoinHandle<()>>,
-    resumed: Option<ResumeInfo>,
+    resumed: Option<ServerRun>,
 }
 
 impl std::fmt::Debug for LiveSync {
@@ -149,38 +158,86 @@ impl std::fmt::Debug for LiveSync {
 
 impl LiveSync {
     /// Validates the API key against the server (a clear error, not a hang,
-    /// when it is missing or rejected), then tails `wandb_file` on a
-    /// background thread. Tuning from [`LiveOptions::from_env`].
+    /// when it is missing or rejected), applies the `resume` setting, then
+    /// tails `wandb_file` on a background thread. Tuning from
+    /// [`LiveOptions::from_env`].
     pub fn start(settings: &Settings, run_dir: &Path, wandb_file: &Path) -> Result<LiveSync> {
         Self::start_with(settings, run_dir, wandb_file, LiveOptions::from_env())
     }
 
-    /// [`LiveSync::start`] with explicit tuning.
+    /// [`LiveSync::start`] with explicit tuning (the run id is `settings.run_id`).
     pub fn start_with(
         settings: &Settings,
         run_dir: &Path,
         wandb_file: &Path,
         opts: LiveOptions,
     ) -> Result<LiveSync> {
+        let run_id = settings.run_id.clone().unwrap_or_default();
+        Self::prepare_with(settings, &run_id, opts)?.start(settings, run_dir, wandb_file)
+    }
+
+    /// Validates the key and applies the `resume` setting for `run_id`
+    /// (crate::resume): `RunResumeStatus` is asked when `resume` is set, or
+    /// when the id was given (`settings.run_id`) without one, so that an
+    /// existing run is never overwritten. Nothing is written.
+    pub fn prepare(settings: &Settings, run_id: &str) -> Result<LivePrepared> {
+        Self::prepare_with(settings, run_id, LiveOptions::from_env())
+    }
+
+    /// [`LiveSync::prepare`] with explicit tuning.
+    pub fn prepare_with(
+        settings: &Settings,
+        run_id: &str,
+        opts: LiveOptions,
+    ) -> Result<LivePrepared> {
         let base_url = settings.base_url.trim_end_matches('/').to_string();
         let key = resolve_api_key(settings.api_key.as_deref(), &base_url)?;
         let client = Arc::new(Client::new(&base_url, &key, opts.retry.clone()));
         client.deadline.set(Instant::now() + opts.start_timeout);
         let viewer = client.graphql("Viewer", gql::VIEWER, None)?;
-        client.deadline.clear();
         let viewer_entity = viewer
             .pointer("/viewer/entity")
             .and_then(serde_json::Value::as_str)
             .filter(|s| !s.is_empty())
             .map(str::to_string);
-        let resume = matches!(
-            settings.resume,
-            Some(Resume::Allow | Resume::Must | Resume::Auto)
-        );
-        let resumed = match (&settings.run_id, resume) {
-            (Some(id), true) => resume_info(&client, settings, viewer_entity.as_deref(), id)?,
-            _ => None,
+        let ask = !run_id.is_empty() && (settings.resume.is_some() || settings.run_id.is_some());
+        let resumed = if ask {
+            let entity = settings
+                .entity
+                .clone()
+                .or_else(|| viewer_entity.clone())
+                .unwrap_or_default();
+            let project = settings.project.as_deref().unwrap_or("uncategorized");
+            let found = super::resume::query(&client, &entity, project, run_id)?;
+            let location = format!("(in {entity}/{project} on {base_url})");
+            super::resume::check(settings.resume, run_id, &location, found)?
+        } else {
+            None
         };
+        client.deadline.clear();
+        Ok(LivePrepared {
+            client,
+            viewer_entity,
+            resumed,
+            opts,
+        })
+    }
+}
+
+impl LivePrepared {
+    /// The run the server already has, to be continued.
+    pub fn resumed(&self) -> Option<&ServerRun> {
+        self.resumed.as_ref()
+    }
+
+    /// Starts tailing `wandb_file` of the run directory `run_dir`.
+    pub fn start(self, settings: &Settings, run_dir: &Path, wandb_file: &Path) -> Result<LiveSync> {
+        let LivePrepared {
+            client,
+            viewer_entity,
+            resumed,
+            opts,
+        } = self;
         let cfg = EngineConfig {
             entity: settings.entity.clone(),
             fallback_entity: viewer_entity,
@@ -190,7 +247,8 @@ impl LiveSync {
             interval: opts.interval,
             max_request_bytes: opts.max_request_bytes,
             heartbeat: opts.heartbeat,
-            resume,
+            resume: false,
+            resumed: resumed.clone(),
         };
         let stopped = Arc::new(AtomicBool::new(false));
         let shared = Arc::new(Shared {
@@ -220,10 +278,11 @@ impl LiveSync {
             resumed,
         })
     }
+}
 
-    /// With `resume` set and the run already on the server: what it has
-    /// (for continuing the step counter).
-    pub fn resumed(&self) -> Option<&ResumeInfo> {
+impl LiveSync {
+    /// The run the server already had (`resume` set and the run found).
+    pub fn resumed(&self) -> Option<&ServerRun> {
         self.resumed.as_ref()
     }
 
@@ -292,50 +351,6 @@ impl Drop for LiveSync {
             self.shared.cv.notify_one();
         }
     }
-}
-
-fn resume_info(
-    client: &Client,
-    settings: &Settings,
-    viewer_entity: Option<&str>,
-    run_id: &str,
-) -> Result<Option<ResumeInfo>> {
-    use serde_json::{json, Value};
-    let entity = settings
-        .entity
-        .as_deref()
-        .or(viewer_entity)
-        .unwrap_or_default();
-    let project = settings.project.as_deref().unwrap_or("uncategorized");
-    let vars = json!({"project": project, "entity": entity, "name": run_id});
-    let data = client.graphql("RunResumeStatus", gql::RUN_RESUME_STATUS, Some(vars))?;
-    let Some(b) = data.pointer("/model/bucket").filter(|b| b.is_object()) else {
-        return Ok(None);
-    };
-    let history_lines = b
-        .get("historyLineCount")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    let last_step = b
-        .get("historyTail")
-        .and_then(Value::as_str)
-        .and_then(|t| serde_json::from_str::<Vec<String>>(t).ok())
-        .and_then(|rows| rows.last().cloned())
-        .and_then(|row| serde_json::from_str::<Value>(&row).ok())
-        .and_then(|row| row.get("_step").and_then(Value::as_i64));
-    let summary = match b
-        .get("summaryMetrics")
-        .and_then(Value::as_str)
-        .and_then(|s| crate::json::parse(s).ok())
-    {
-        Some(crate::Value::Map(m)) => m,
-        _ => crate::Map::new(),
-    };
-    Ok(Some(ResumeInfo {
-        history_lines,
-        last_step,
-        summary,
-    }))
 }
 
 fn run_loop(mut engine: Engine, file: &PathBuf, shared: &Shared, opts: &LiveOptions) -> Outcome {

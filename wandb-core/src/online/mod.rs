@@ -36,6 +36,7 @@ mod http;
 mod lines;
 mod live;
 mod report;
+mod resume;
 mod state;
 mod sync;
 mod tail;
@@ -46,7 +47,10 @@ pub use auth::{
 };
 pub use error::{OnlineError, Result};
 pub use http::{Client, Deadline, RetryPolicy};
-pub use live::{FlushNotifier, LiveOptions, LiveProgress, LiveSync, ResumeInfo};
+pub use live::{FlushNotifier, LiveOptions, LivePrepared, LiveProgress, LiveSync};
 pub use report::{SyncReport, Unsent};
-pub use sync::{find_wandb_file, sync_run_dir, synced_marker, SyncOptions, SyncProgress};
+pub use resume::ServerRun;
+pub use sync::{
+    find_wandb_file, sync_order, sync_run_dir, synced_marker, SyncOptions, SyncProgress,
+};
 pub use tail::{Polled, Tail};

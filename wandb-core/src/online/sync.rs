@@ -87,6 +87,39 @@ pub fn find_wandb_file(dir: &Path) -> Result<PathBuf> {
         .ok_or_else(|| OnlineError::NoWandbFile(dir.to_path_buf()))
 }
 
+/// `paths` in the order to sync them: by the start time in the run
+/// directory names (`[offline-]run-YYYYMMDD_HHMMSS-<id>[-N]`), so the parts
+/// of a resumed run reach the server in order, as `wandb sync` sorts them.
+/// Paths without such a name keep their order, first.
+pub fn sync_order(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let key = |p: &PathBuf| -> (String, u64) {
+        let dir = if p.is_file() {
+            p.parent()
+        } else {
+            Some(p.as_path())
+        };
+        let name = dir
+            .and_then(Path::file_name)
+            .and_then(|n| n.to_str())
+            .unwrap_or("");
+        let rest = name
+            .strip_prefix("offline-run-")
+            .or_else(|| name.strip_prefix("run-"))
+            .unwrap_or("");
+        let stamp = rest.get(..15).unwrap_or("").to_string();
+        // the official same-second suffix: the last `-N` after the id
+        let suffix = rest
+            .get(16..)
+            .and_then(|id| id.rsplit_once('-'))
+            .and_then(|(_, n)| n.parse::<u64>().ok())
+            .unwrap_or(0);
+        (stamp, suffix)
+    };
+    let mut out = paths.to_vec();
+    out.sort_by_key(key);
+    out
+}
+
 /// The marker `wandb sync` leaves: `run-<id>.wandb.synced`.
 pub fn synced_marker(wandb_file: &Path) -> PathBuf {
     let mut s = wandb_file.as_os_str().to_owned();
@@ -129,6 +162,7 @@ pub fn sync_run_dir(
         max_request_bytes: opts.max_request_bytes,
         heartbeat: Duration::from_secs(30),
         resume: false,
+        resumed: None,
         fallback_entity: None,
     };
     let mut engine = Engine::new(
@@ -173,4 +207,31 @@ pub fn sync_run_dir(
     result?;
     std::fs::write(&marker, b"").map_err(|e| OnlineError::io("cannot write", &marker, e))?;
     Ok(engine.report(total.saturating_sub(tail.offset())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_of_a_run_sync_in_start_order() {
+        let p = |s: &str| PathBuf::from(format!("/x/wandb/{s}"));
+        let given = vec![
+            p("offline-run-20240102_000000-ab"),
+            p("offline-run-20240101_000000-ab-1"),
+            p("elsewhere"),
+            p("offline-run-20240101_000000-ab"),
+            p("run-20240101_120000-ab"),
+        ];
+        assert_eq!(
+            sync_order(&given),
+            vec![
+                p("elsewhere"),
+                p("offline-run-20240101_000000-ab"),
+                p("offline-run-20240101_000000-ab-1"),
+                p("run-20240101_120000-ab"),
+                p("offline-run-20240102_000000-ab"),
+            ]
+        );
+    }
 }

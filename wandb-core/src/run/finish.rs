@@ -13,6 +13,10 @@ pub(super) fn finish_shared(shared: &Shared, exit_code: i32) -> Result<()> {
     for hook in hooks {
         hook();
     }
+    // As the official client: a clean finish ends `auto` resuming.
+    if exit_code == 0 && shared.queue.is_some() {
+        crate::resume::remove_auto_file(&super::resume::wandb_dir(&shared.settings));
+    }
     let Some(queue) = &shared.queue else {
         shared.state.lock().finished = true;
         return Ok(());

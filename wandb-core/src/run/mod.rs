@@ -24,6 +24,7 @@ use crate::{environment, run_dir};
 mod accessors;
 mod finish;
 mod records;
+mod resume;
 
 use finish::finish_shared;
 
@@ -158,18 +159,23 @@ impl std::fmt::Debug for Run {
 /// # Ok::<(), wandb_core::Error>(())
 /// ```
 pub fn init(options: InitOptions) -> Result<Run> {
-    let settings = options.resolve()?;
-    let config = options.take_config()?;
+    let mut settings = options.resolve()?;
+    let mut config = options.take_config()?;
     for k in config.keys() {
         validate_key(k, false)?;
     }
-    let run_id = match &settings.run_id {
-        Some(id) => {
-            run_dir::validate_run_id(id)?;
-            id.clone()
-        }
-        None => run_dir::generate_run_id(),
-    };
+    if settings.mode == Mode::Online && !cfg!(feature = "online") {
+        return Err(Error::Unsupported(
+            "online mode needs the `online` feature of wandb-core (on by default in the wandb-rs facade); use Mode::Offline and sync later".into(),
+        ));
+    }
+    // The run id and the `resume` setting, before anything is written (resume.rs).
+    let begin = resume::begin(&mut settings)?;
+    let run_id = begin.run_id.clone();
+    let resumed = begin.resumed;
+    if let Some(r) = &resumed {
+        r.merge_config(&mut config);
+    }
     let info = RunInfo {
         run_id: run_id.clone(),
         entity: settings.entity.clone().unwrap_or_default(),
@@ -179,11 +185,13 @@ pub fn init(options: InitOptions) -> Result<Run> {
             .unwrap_or_else(|| "uncategorized".into()),
         data_dir: settings.data_dir.clone(),
     };
-    let start = Instant::now();
+    // A resumed run's clock starts its earlier runtime ago (resume.rs).
+    let (start, shift) = resume::shifted_start(resumed.as_ref());
     let start_time = SystemTime::now();
     let since_epoch = start_time
         .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .saturating_sub(shift);
     let start_unix_ns = u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX);
 
     if settings.mode == Mode::Disabled {
@@ -212,12 +220,6 @@ pub fn init(options: InitOptions) -> Result<Run> {
             live: Default::default(),
         }));
     }
-    if settings.mode == Mode::Online && !cfg!(feature = "online") {
-        return Err(Error::Unsupported(
-            "online mode needs the `online` feature of wandb-core (on by default in the wandb-rs facade); use Mode::Offline and sync later".into(),
-        ));
-    }
-
     let rd = run_dir::create(&settings.root_dir, settings.mode, &run_id)?;
     let file = File::create(&rd.wandb_file)
         .map_err(|e| Error::io("cannot create the transaction log", &rd.wandb_file, e))?;
@@ -225,7 +227,11 @@ pub fn init(options: InitOptions) -> Result<Run> {
         .map_err(|e| Error::io("cannot write the transaction log", &rd.wandb_file, e))?;
 
     let writer_id = random_writer_id();
-    let initial = vec![
+    let run_rec = run_record(&settings, &info, &config, start_time, resumed.as_ref())?;
+    // A resumed run's stored summary is also written as a summary record:
+    // the official tools read the summary from those, not from the run record.
+    let resumed_summary = run_rec.summary.clone();
+    let mut initial = vec![
         RecordType::Header(proto::HeaderRecord {
             version_info: Some(proto::VersionInfo {
                 producer: format!("wandb-rs {VERSION}"),
@@ -234,20 +240,16 @@ pub fn init(options: InitOptions) -> Result<Run> {
             }),
             info: None,
         }),
-        RecordType::Run(run_record(&settings, &info, &config, start_time)?),
+        RecordType::Run(run_rec),
         RecordType::Environment(environment::collect(&settings, start_time, &writer_id)),
-        RecordType::Telemetry(telemetry(&settings)),
+        RecordType::Telemetry(telemetry(&settings, resumed.is_some())),
     ];
+    initial.extend(resumed_summary.map(RecordType::Summary));
     // Online mode: validate the key and start tailing the log (crate::online).
     #[cfg(feature = "online")]
-    let live = if settings.mode == Mode::Online {
-        Some(crate::online::LiveSync::start(
-            &settings,
-            &rd.dir,
-            &rd.wandb_file,
-        )?)
-    } else {
-        None
+    let live = match begin.live {
+        Some(prepared) => Some(prepared.start(&settings, &rd.dir, &rd.wandb_file)?),
+        None => None,
     };
     #[cfg(feature = "online")]
     let on_flush: Option<Box<dyn Fn() + Send>> = live.as_ref().map(|l| {
@@ -256,7 +258,12 @@ pub fn init(options: InitOptions) -> Result<Run> {
     });
     #[cfg(not(feature = "online"))]
     let on_flush: Option<Box<dyn Fn() + Send>> = None;
-    let summary = Arc::new(Mutex::new(Map::new()));
+    let summary = Arc::new(Mutex::new(
+        resumed
+            .as_ref()
+            .map(|r| r.summary.clone())
+            .unwrap_or_default(),
+    ));
     let queue = Arc::new(Queue::new(settings.queue_capacity));
     let handle = worker::spawn(
         WorkerSetup {
@@ -282,15 +289,8 @@ pub fn init(options: InitOptions) -> Result<Run> {
         wandb_file: rd.wandb_file,
         queue: Some(queue),
         state: Mutex::new(CallerState {
-            // Online resume: continue after the last step the server has (crate::online).
-            #[cfg(feature = "online")]
-            step: live
-                .as_ref()
-                .and_then(|l| l.resumed())
-                .and_then(|r| r.last_step)
-                .map_or(0, |s| s.max(-1) as u64 + 1),
-            #[cfg(not(feature = "online"))]
-            step: 0,
+            // a resumed run continues after the last stored step
+            step: resumed.as_ref().map_or(0, |r| r.starting_step),
             finished: false,
         }),
         start,
@@ -302,6 +302,11 @@ pub fn init(options: InitOptions) -> Result<Run> {
         #[cfg(feature = "online")]
         live: Mutex::new(live),
     });
+    // As the official client: a run without a resume setting drops a stale
+    // `auto` resume file.
+    if run.settings().resume.is_none() {
+        crate::resume::remove_auto_file(&resume::wandb_dir(run.settings()));
+    }
     // System metrics + requirements.txt (system/), console capture (console/).
     crate::system::attach(&run);
     crate::console::attach(&run);

@@ -6,6 +6,7 @@ use crate::environment;
 use crate::error::Result;
 use crate::media::RunInfo;
 use crate::proto;
+use crate::resume::ResumeState;
 use crate::settings::{Mode, Settings};
 use crate::value::Map;
 
@@ -48,7 +49,25 @@ pub(super) fn run_record(
     info: &RunInfo,
     config: &Map,
     start: SystemTime,
+    resumed: Option<&ResumeState>,
 ) -> Result<proto::RunRecord> {
+    let mut summary = Vec::new();
+    for (k, v) in resumed.map(|r| &r.summary).into_iter().flatten() {
+        summary.push(proto::SummaryItem {
+            key: k.clone(),
+            nested_key: vec![],
+            value_json: crate::json::to_json_string(v)?,
+        });
+    }
+    let tags = match resumed {
+        Some(r) if settings.tags.is_empty() => r.tags.clone(),
+        _ => settings.tags.clone(),
+    };
+    let notes = settings
+        .notes
+        .clone()
+        .or_else(|| resumed.and_then(|r| r.notes.clone()))
+        .unwrap_or_default();
     Ok(proto::RunRecord {
         run_id: info.run_id.clone(),
         entity: info.entity.clone(),
@@ -57,27 +76,35 @@ pub(super) fn run_record(
         run_group: settings.group.clone().unwrap_or_default(),
         job_type: settings.job_type.clone().unwrap_or_default(),
         display_name: settings.name.clone().unwrap_or_default(),
-        notes: settings.notes.clone().unwrap_or_default(),
-        tags: settings.tags.clone(),
+        notes,
+        tags,
         host: environment::host_name(),
         start_time: Some(environment::timestamp(start)),
-        telemetry: Some(telemetry(settings)),
+        telemetry: Some(telemetry(settings, resumed.is_some())),
+        // as the official client: only `allow` and `must` mark the record
+        // (`sync` then asks the server to continue the run)
         resume: matches!(
             settings.resume,
-            Some(
-                crate::settings::Resume::Allow
-                    | crate::settings::Resume::Must
-                    | crate::settings::Resume::Auto
-            )
+            Some(crate::settings::Resume::Allow | crate::settings::Resume::Must)
         ),
+        resumed: resumed.is_some(),
+        starting_step: resumed.map_or(0, |r| i64::try_from(r.starting_step).unwrap_or(i64::MAX)),
+        // saturating float-to-int conversion
+        runtime: resumed.map_or(0, |r| r.runtime_secs as i32),
+        summary: resumed.map(|_| proto::SummaryRecord {
+            update: summary,
+            remove: vec![],
+            info: None,
+        }),
         ..Default::default()
     })
 }
 
-pub(super) fn telemetry(settings: &Settings) -> proto::TelemetryRecord {
+pub(super) fn telemetry(settings: &Settings, resumed: bool) -> proto::TelemetryRecord {
     proto::TelemetryRecord {
         feature: Some(proto::Feature {
             offline: settings.mode == Mode::Offline,
+            resumed,
             set_init_id: settings.run_id.is_some(),
             set_init_name: settings.name.is_some(),
             set_init_tags: !settings.tags.is_empty(),

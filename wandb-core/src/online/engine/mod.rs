@@ -22,7 +22,6 @@ use super::report::{SyncReport, Unsent};
 use super::state::{self, RunState};
 use crate::proto;
 use crate::proto::record::RecordType;
-use crate::value::Value;
 
 /// Whether records come from a finished file or a live run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,8 +49,12 @@ pub struct EngineConfig {
     pub max_request_bytes: usize,
     /// A heartbeat `{}` is sent after this long without a request (official: 30 s).
     pub heartbeat: Duration,
-    /// Continue an existing run (RunResumeStatus).
+    /// Sync mode: ask RunResumeStatus and continue the run if the server has
+    /// it (also done when the run record says `resume`/`resumed`).
     pub resume: bool,
+    /// Live mode: the run the server already has, as asked at init (the
+    /// engine does not ask again).
+    pub resumed: Option<super::resume::ServerRun>,
     /// Entity used when neither the override nor the run record names one.
     pub fallback_entity: Option<String>,
 }
@@ -100,6 +103,8 @@ pub struct Engine {
     dropped_lines: usize,
     sent: [usize; 3],
     artifacts: usize,
+    /// The storage id of a continued run, for the first UpsertBucket.
+    storage_id: Option<String>,
 }
 
 impl Engine {
@@ -131,6 +136,7 @@ impl Engine {
             dropped_lines: 0,
             sent: [0; 3],
             artifacts: 0,
+            storage_id: None,
         }
     }
 
@@ -317,8 +323,20 @@ impl Engine {
         // directory has none (created at the first line)
         self.rebuild_console =
             self.cfg.mode == Mode::Sync && !self.files_dir.join("output.log").exists();
-        if self.cfg.resume || run.resumed || run.resume {
-            self.resume_status()?;
+        match self.cfg.mode {
+            Mode::Live => {
+                if let Some(r) = self.cfg.resumed.take() {
+                    self.continue_run(r);
+                }
+            }
+            Mode::Sync if self.cfg.resume || run.resumed || run.resume => {
+                let found =
+                    super::resume::query(&self.client, &self.entity, &self.project, &self.run_id)?;
+                if let Some(r) = found {
+                    self.continue_run(r);
+                }
+            }
+            Mode::Sync => {}
         }
         let opt = |s: &str| if s.is_empty() { JValue::Null } else { json!(s) };
         let commit = run
@@ -332,7 +350,7 @@ impl Engine {
             .map(|g| opt(&g.remote_url))
             .unwrap_or(JValue::Null);
         let vars = json!({
-            "id": null, "name": self.run_id, "project": self.project, "entity": self.entity,
+            "id": self.storage_id.take(), "name": self.run_id, "project": self.project, "entity": self.entity,
             "groupName": opt(&run.run_group), "description": null,
             "displayName": opt(&run.display_name), "notes": opt(&run.notes),
             "commit": commit, "config": self.state.config_json(), "host": opt(&run.host),
@@ -365,44 +383,19 @@ impl Engine {
             .to_string())
     }
 
-    fn resume_status(&mut self) -> Result<()> {
-        let vars = json!({"project": self.project, "entity": self.entity, "name": self.run_id});
-        let data = self
-            .client
-            .graphql("RunResumeStatus", gql::RUN_RESUME_STATUS, Some(vars))?;
-        let Some(b) = data.pointer("/model/bucket").filter(|b| b.is_object()) else {
-            return Ok(()); // a new run
-        };
-        let count = |k: &str| b.get(k).and_then(JValue::as_u64).unwrap_or(0) as usize;
-        self.streams[HISTORY].offset = count("historyLineCount");
-        self.streams[EVENTS].offset = count("eventsLineCount");
-        self.streams[OUTPUT].offset = count("logLineCount");
-        if let Some(Value::Map(m)) = b
-            .get("summaryMetrics")
-            .and_then(JValue::as_str)
-            .and_then(|s| crate::json::parse(s).ok())
-        {
-            for (k, v) in m {
-                self.state.summary.entry(k).or_insert(v);
-            }
+    /// Continues a run the server has: offsets after its lines, its summary
+    /// and config under what this run sets.
+    fn continue_run(&mut self, r: super::resume::ServerRun) {
+        self.storage_id = r.storage_id;
+        for (stream, offset) in r.offsets.into_iter().enumerate() {
+            self.streams[stream].offset = offset;
         }
-        if let Some(Value::Map(m)) = b
-            .get("config")
-            .and_then(JValue::as_str)
-            .and_then(|s| crate::json::parse(s).ok())
-        {
-            for (k, v) in m {
-                if k == "_wandb" {
-                    continue;
-                }
-                let inner = match v {
-                    Value::Map(mut w) => w.shift_remove("value").unwrap_or(Value::Null),
-                    other => other,
-                };
-                self.state.config.entry(k).or_insert(inner);
-            }
+        for (k, v) in r.state.summary {
+            self.state.summary.entry(k).or_insert(v);
         }
-        Ok(())
+        for (k, v) in r.state.config {
+            self.state.config.entry(k).or_insert(v);
+        }
     }
 
     fn update_run(&mut self, run: &proto::RunRecord) {
