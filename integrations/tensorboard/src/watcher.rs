@@ -229,11 +229,13 @@ pub fn sync_with(
         })?;
     let thread_id = handle.thread().id();
     let hook_ctl = ctl_tx.clone();
-    run.on_finish(move || {
+    run.on_finish_until(move |deadline| {
         // On our own thread (it dropped the last Run handle) we cannot wait
-        // for ourselves: the thread sees the run gone and stops.
-        if std::thread::current().id() != thread_id && stop(&hook_ctl, timeout).is_err() {
-            tracing::warn!("tensorboard: the sync did not finish within {timeout:?}; some events may be missing");
+        // for ourselves: the thread sees the run gone and stops. Waits until
+        // the run's finish deadline at most.
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if std::thread::current().id() != thread_id && stop(&hook_ctl, left).is_err() {
+            tracing::warn!("tensorboard: the sync did not finish within finish_timeout ({timeout:?}); some events may be missing");
         }
     });
     Ok(TensorBoardSync {
