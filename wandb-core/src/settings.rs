@@ -245,7 +245,9 @@ impl Settings {
     /// file and defaults (no explicit options).
     pub fn from_env() -> Result<Self> {
         let env: HashMap<String, String> = std::env::vars().collect();
-        Settings::resolve(&env, Path::new("."))
+        let s = Settings::resolve(&env, Path::new("."))?;
+        s.validate()?;
+        Ok(s)
     }
 
     /// Resolves settings from an environment map and a working directory.
@@ -279,7 +281,6 @@ impl Settings {
                 Mode::Offline
             };
         }
-        s.validate()?;
         Ok(s)
     }
 
