@@ -133,3 +133,27 @@ fn finish_returns_by_its_timeout_when_a_request_hangs() {
     assert_eq!(server.faults_fired(), 1, "the delayed request was not sent");
     finish_cut_short_then_sync(&server, run, 500, || {});
 }
+
+#[test]
+fn a_huge_retry_after_is_capped_and_bounded_by_the_deadline() {
+    // `Retry-After: 18446744073709551615` (u64::MAX seconds) once: the wait
+    // is capped (5 minutes) and ends at the sync's 1 s timeout; no panic.
+    let server = FakeServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = fixture_run("minimal_run", tmp.path());
+    server.inject(Fault::rate_limit(Target::Any, u64::MAX, 1));
+    let o = SyncOptions {
+        base_url: Some(server.url().into()),
+        api_key: Some(server.api_key().into()),
+        timeout: Some(Duration::from_secs(1)),
+        ..SyncOptions::default()
+    };
+    let t = Instant::now();
+    let first = sync_run_dir(&dir, &o, |_| {});
+    assert!(t.elapsed() < Duration::from_secs(1) + SLACK, "{:?}", t.elapsed());
+    assert_eq!(server.faults_fired(), 1);
+    assert!(first.is_err() || !first.unwrap().unsent.is_empty());
+    // without the fault the same sync completes
+    let r = sync_run_dir(&dir, &o, |_| {}).unwrap();
+    assert!(r.unsent.is_empty(), "{r:?}");
+}

@@ -246,6 +246,48 @@ mod tests {
         assert!(t.elapsed() < Duration::from_secs(1));
     }
 
+    struct Slow(Duration);
+    impl MetricSource for Slow {
+        fn name(&self) -> &str {
+            "slow"
+        }
+        fn sample(&mut self, out: &mut Sample) {
+            std::thread::sleep(self.0);
+            out.push("slow", 1.0);
+        }
+    }
+
+    #[test]
+    fn stop_until_does_not_wait_past_its_deadline() {
+        // a round that takes 2 s is running when the run finishes
+        let m = SystemMonitor::spawn(
+            |_r: proto::StatsRecord| true,
+            vec![Box::new(Slow(Duration::from_secs(2)))],
+            Duration::MAX,
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        let t = Instant::now();
+        m.stop_until(t + Duration::from_millis(100));
+        let took = t.elapsed();
+        assert!(
+            took >= Duration::from_millis(90) && took < Duration::from_millis(600),
+            "{took:?}"
+        );
+        // a quick round: joined well before the deadline
+        let m = SystemMonitor::spawn(
+            |_r: proto::StatsRecord| true,
+            vec![Box::new(Counter(0.0))],
+            Duration::MAX,
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        let t = Instant::now();
+        m.stop_until(crate::duration::deadline_after(Duration::MAX));
+        assert!(t.elapsed() < Duration::from_secs(1));
+        assert!(m.thread.lock().is_none(), "joined");
+    }
+
     #[test]
     fn a_closed_sink_ends_the_thread() {
         let m = SystemMonitor::spawn(
