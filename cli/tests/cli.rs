@@ -210,7 +210,10 @@ fn sync_timeout_values_never_panic() {
         assert!(out.status.success(), "--timeout={t}: {err}");
         assert!(!err.contains("panicked"), "--timeout={t}: {err}");
     }
-    assert_eq!(server.run("team", "t", "minrun01").unwrap().state(), "finished");
+    assert_eq!(
+        server.run("team", "t", "minrun01").unwrap().state(),
+        "finished"
+    );
     // negative, NaN, zero, not a number: a clear usage error (exit code 2)
     for t in ["-1", "NaN", "-inf", "0", "abc", ""] {
         let out = sync(t);

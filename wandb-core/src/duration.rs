@@ -85,7 +85,10 @@ mod tests {
     fn deadlines_saturate() {
         let now = Instant::now();
         assert!(deadline_from(now, Duration::MAX) >= now + Duration::from_secs(3600));
-        assert_eq!(deadline_from(now, Duration::from_secs(2)), now + Duration::from_secs(2));
+        assert_eq!(
+            deadline_from(now, Duration::from_secs(2)),
+            now + Duration::from_secs(2)
+        );
         assert!(deadline_after(Duration::MAX) > Instant::now());
     }
 

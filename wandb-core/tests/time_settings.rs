@@ -210,7 +210,11 @@ fn check(c: &Case) {
     check_run(c);
     // give background threads of the finished run a moment to misbehave
     std::thread::sleep(Duration::from_millis(5));
-    assert_eq!(PANICS.load(Ordering::SeqCst), before, "a thread panicked: {c:?}");
+    assert_eq!(
+        PANICS.load(Ordering::SeqCst),
+        before,
+        "a thread panicked: {c:?}"
+    );
 }
 
 fn check_run(c: &Case) {
@@ -289,26 +293,68 @@ fn named_extremes() {
         finish: None,
     };
     let cases = [
-        Case { finish: Some(Duration::MAX), ..none.clone() },
-        Case { finish: Some(Duration::ZERO), ..none.clone() },
-        Case { flush: Some(Duration::MAX), ..none.clone() },
-        Case { flush: Some(Duration::ZERO), ..none.clone() },
-        Case { sampling: Some(Duration::MAX), ..none.clone() },
-        Case { sampling: Some(Duration::ZERO), ..none.clone() },
-        Case { env_x_sampling: Some("1e400".into()), ..none.clone() },
-        Case { env_old_sampling: Some("0".into()), ..none.clone() },
-        Case { env_transmit: Some("1e20".into()), ..none.clone() },
-        Case { env_transmit: Some("-1".into()), ..none.clone() },
-        Case { file_sampling: Some("NaN".into()), ..none.clone() },
-        Case { file_transmit: Some("".into()), ..none.clone() },
-        Case { file_transmit: Some("0".into()), ..none.clone() },
+        Case {
+            finish: Some(Duration::MAX),
+            ..none.clone()
+        },
+        Case {
+            finish: Some(Duration::ZERO),
+            ..none.clone()
+        },
+        Case {
+            flush: Some(Duration::MAX),
+            ..none.clone()
+        },
+        Case {
+            flush: Some(Duration::ZERO),
+            ..none.clone()
+        },
+        Case {
+            sampling: Some(Duration::MAX),
+            ..none.clone()
+        },
+        Case {
+            sampling: Some(Duration::ZERO),
+            ..none.clone()
+        },
+        Case {
+            env_x_sampling: Some("1e400".into()),
+            ..none.clone()
+        },
+        Case {
+            env_old_sampling: Some("0".into()),
+            ..none.clone()
+        },
+        Case {
+            env_transmit: Some("1e20".into()),
+            ..none.clone()
+        },
+        Case {
+            env_transmit: Some("-1".into()),
+            ..none.clone()
+        },
+        Case {
+            file_sampling: Some("NaN".into()),
+            ..none.clone()
+        },
+        Case {
+            file_transmit: Some("".into()),
+            ..none.clone()
+        },
+        Case {
+            file_transmit: Some("0".into()),
+            ..none.clone()
+        },
     ];
     for c in &cases {
         check(c);
     }
     // the reasons name the setting and say what to do
     let tmp = tempfile::tempdir().unwrap();
-    let c = Case { env_old_sampling: Some("0.01".into()), ..none };
+    let c = Case {
+        env_old_sampling: Some("0.01".into()),
+        ..none
+    };
     let err = init(options(&c, tmp.path())).unwrap_err().to_string();
     assert!(err.contains(SAMPLING) && err.contains("100ms"), "{err}");
 }

@@ -59,14 +59,19 @@ fn finish_cut_short_then_sync(server: &FakeServer, run: Run, rows: i64, heal: im
     let wandb_file = run.wandb_file().to_path_buf();
     let dir = run.dir().to_path_buf();
     let t = Instant::now();
-    let report = run.finish_report(0).expect("an upload cut short is not an error");
+    let report = run
+        .finish_report(0)
+        .expect("an upload cut short is not an error");
     let took = t.elapsed();
     assert!(took < TIMEOUT + SLACK, "finish took {took:?}");
     assert!(report.elapsed <= took);
     assert!(!report.is_complete(), "{report:?}");
     let upload = report.upload.as_ref().expect("online report");
     assert!(upload.unsent.completion, "{upload:?}");
-    assert_eq!(report.sync_command(), format!("wandb-rs sync {}", dir.display()));
+    assert_eq!(
+        report.sync_command(),
+        format!("wandb-rs sync {}", dir.display())
+    );
     drop(run);
     assert_ne!(server.run("me", "proj", &id).unwrap().state(), "finished");
 
@@ -150,7 +155,11 @@ fn a_huge_retry_after_is_capped_and_bounded_by_the_deadline() {
     };
     let t = Instant::now();
     let first = sync_run_dir(&dir, &o, |_| {});
-    assert!(t.elapsed() < Duration::from_secs(1) + SLACK, "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(1) + SLACK,
+        "{:?}",
+        t.elapsed()
+    );
     assert_eq!(server.faults_fired(), 1);
     assert!(first.is_err() || !first.unwrap().unsent.is_empty());
     // without the fault the same sync completes

@@ -340,7 +340,7 @@ impl Drop for LiveSync {
             // not finished: stop soon, leaving the rest for `sync`
             self.client
                 .deadline
-                .set(Instant::now() + Duration::from_secs(1));
+                .set(crate::duration::deadline_after(Duration::from_secs(1)));
             let mut s = self.shared.signal.lock();
             s.finishing = true;
             self.shared.cv.notify_one();

@@ -46,9 +46,7 @@ pub use auth::{
 };
 pub use error::{OnlineError, Result};
 pub use http::{Client, Deadline, RetryPolicy};
-pub use live::{
-    FlushNotifier, LiveOptions, LiveProgress, LiveSync, ResumeInfo, FINISH_MARGIN,
-};
+pub use live::{FlushNotifier, LiveOptions, LiveProgress, LiveSync, ResumeInfo, FINISH_MARGIN};
 pub use report::{SyncReport, Unsent};
 pub use sync::{find_wandb_file, sync_run_dir, synced_marker, SyncOptions, SyncProgress};
 pub use tail::{Polled, Tail};

@@ -135,7 +135,10 @@ fn warn_unsent(shared: &Shared, unsent: &crate::online::Unsent) {
         }
     }
     if unsent.unread_bytes > 0 {
-        parts.push(format!("{} bytes of the log not read yet", unsent.unread_bytes));
+        parts.push(format!(
+            "{} bytes of the log not read yet",
+            unsent.unread_bytes
+        ));
     }
     if unsent.summary {
         parts.push("the summary".into());

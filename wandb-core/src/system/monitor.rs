@@ -173,7 +173,9 @@ impl SystemMonitor {
             Some(h) if ended => {
                 let _ = h.join();
             }
-            Some(_) => tracing::warn!("system monitor still sampling at the finish deadline; not waiting"),
+            Some(_) => {
+                tracing::warn!("system monitor still sampling at the finish deadline; not waiting")
+            }
             None => {}
         }
     }
