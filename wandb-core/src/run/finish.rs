@@ -42,6 +42,10 @@ impl FinishReport {
     }
 }
 
+/// How much of the finish time the hooks leave to the writer and the upload
+/// (at most a quarter of `finish_timeout`).
+const HOOKS_RESERVE: Duration = Duration::from_secs(1);
+
 pub(super) fn finish_shared(shared: &Shared, exit_code: i32) -> Result<FinishReport> {
     let started = Instant::now();
     let deadline = crate::duration::deadline_from(started, shared.settings.finish_timeout);
@@ -49,8 +53,12 @@ pub(super) fn finish_shared(shared: &Shared, exit_code: i32) -> Result<FinishRep
     if shared.state.lock().finished {
         return Err(Error::Finished);
     }
+    // Hooks (integrations draining) stop early enough to leave the writer
+    // and the upload a share of the time.
+    let reserve = HOOKS_RESERVE.min(shared.settings.finish_timeout / 4);
+    let hooks_deadline = deadline.checked_sub(reserve).unwrap_or(deadline);
     for hook in hooks {
-        hook(deadline);
+        hook(hooks_deadline);
     }
     let mut out = FinishReport {
         run_dir: shared.dir.clone(),

@@ -533,8 +533,9 @@ impl Run {
     }
 
     /// Like [`Run::on_finish`], for a hook that waits for something: it gets
-    /// the deadline of the whole finish (`finish_timeout` after `finish`
-    /// began) and should return by then.
+    /// a deadline and should return by then (`finish_timeout` after `finish`
+    /// began, less up to 1 s, a quarter at most, left for the writer and the
+    /// upload).
     pub fn on_finish_until(&self, hook: impl FnOnce(Instant) + Send + 'static) {
         self.shared().hooks.lock().push(Box::new(hook));
     }
