@@ -45,9 +45,10 @@ enum Command {
         /// Sync directories already marked as synced again.
         #[arg(long)]
         include_synced: bool,
-        /// Give up on a run after this many seconds without success.
-        #[arg(long)]
-        timeout: Option<f64>,
+        /// Give up on a run after this many seconds without success (a
+        /// number > 0; `inf` or a huge value means no limit).
+        #[arg(long, value_parser = parse_timeout)]
+        timeout: Option<Duration>,
         /// Server URL (default: WANDB_BASE_URL, the settings files, or the W&B default).
         #[arg(long)]
         host: Option<String>,
@@ -91,7 +92,7 @@ fn sync(
     project: Option<String>,
     id: Option<String>,
     include_synced: bool,
-    timeout: Option<f64>,
+    timeout: Option<Duration>,
     host: Option<String>,
 ) -> Result<(), String> {
     if id.is_some() && paths.len() > 1 {
@@ -103,9 +104,7 @@ fn sync(
         run_id: id,
         include_synced,
         base_url: host.map(|h| h.trim_end_matches('/').to_string()),
-        timeout: timeout
-            .filter(|t| t.is_finite() && *t > 0.0)
-            .map(Duration::from_secs_f64),
+        timeout,
         ..SyncOptions::default()
     };
     // parts of a resumed run in start order, as `wandb sync` does
@@ -173,6 +172,16 @@ fn sync(
     } else {
         Ok(())
     }
+}
+
+/// `--timeout SECS`: NaN, negative and zero are refused; huge values and
+/// `inf` saturate (no limit).
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let d = wandb_core::duration::parse_secs("--timeout", text).map_err(|e| e.to_string())?;
+    if d.is_zero() {
+        return Err("--timeout must be more than 0 seconds (omit it for no limit)".into());
+    }
+    Ok(d)
 }
 
 fn login(key: Option<String>, host: Option<String>) -> Result<(), String> {

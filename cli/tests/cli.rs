@@ -234,3 +234,39 @@ fn sync_uploads_the_parts_of_a_resumed_run_in_start_order() {
     assert_eq!(steps, vec![0, 1, 2, 3, 4]);
     assert_eq!(run.state(), "finished");
 }
+
+#[test]
+fn sync_timeout_values_never_panic() {
+    let server = FakeServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = minimal_run(tmp.path());
+    let sync = |timeout: &str| {
+        hermetic(tmp.path())
+            .env("WANDB_API_KEY", server.api_key())
+            .env("WANDB_BASE_URL", server.url())
+            .args(["sync", "--include-synced", "-e", "team", "-p", "t"])
+            .arg(format!("--timeout={timeout}"))
+            .arg(&dir)
+            .output()
+            .unwrap()
+    };
+    // huge and infinite: no limit
+    for t in ["1e20", "inf", "1e400", "18446744073709551615", "30"] {
+        let out = sync(t);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "--timeout={t}: {err}");
+        assert!(!err.contains("panicked"), "--timeout={t}: {err}");
+    }
+    assert_eq!(
+        server.run("team", "t", "minrun01").unwrap().state(),
+        "finished"
+    );
+    // negative, NaN, zero, not a number: a clear usage error (exit code 2)
+    for t in ["-1", "NaN", "-inf", "0", "abc", ""] {
+        let out = sync(t);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--timeout={t}: {err}");
+        assert!(err.contains("--timeout"), "--timeout={t}: {err}");
+        assert!(!err.contains("panicked"), "--timeout={t}: {err}");
+    }
+}

@@ -122,7 +122,9 @@ impl InitOptions {
         self.with(move |s| s.sync_tensorboard = Some(dir.clone()))
     }
 
-    /// How often the transaction log is flushed to disk at least (default 1 s).
+    /// How often the transaction log is flushed to disk at least (default
+    /// 1 s; shorter than [`crate::settings::MIN_FLUSH_INTERVAL`] makes `init`
+    /// fail with [`Error::InvalidSetting`]).
     pub fn flush_interval(self, interval: Duration) -> Self {
         self.with(move |s| s.flush_interval = interval)
     }
@@ -142,7 +144,9 @@ impl InitOptions {
         self.with(move |s| s.step_decrease = policy)
     }
 
-    /// Upper bound on the time `finish()` waits.
+    /// Upper bound on the whole of `finish()` (default 60 s): hooks, the
+    /// writer's last rows and, online, the upload. Zero makes `init` fail
+    /// with [`Error::InvalidSetting`]; `Duration::MAX` means no limit.
     pub fn finish_timeout(self, timeout: Duration) -> Self {
         self.with(move |s| s.finish_timeout = timeout)
     }
@@ -179,6 +183,7 @@ impl InitOptions {
         for f in &self.overrides {
             f(&mut settings);
         }
+        settings.validate()?;
         Ok(settings)
     }
 

@@ -13,6 +13,9 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+mod limits;
+pub use limits::{MIN_FLUSH_INTERVAL, MIN_STATS_SAMPLING_INTERVAL};
+
 /// Where a run's data goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -156,11 +159,17 @@ pub struct Settings {
     /// `$WANDB_DATA_DIR`: where artifact staging copies go (default: the
     /// run directory's `tmp/artifacts/staging`).
     pub data_dir: Option<PathBuf>,
-    /// System metrics sampling interval (`x_stats_sampling_interval`).
+    /// System metrics sampling interval (`x_stats_sampling_interval`; at
+    /// least [`MIN_STATS_SAMPLING_INTERVAL`], as the official client).
     pub stats_sampling_interval: Duration,
+    /// Online mode: interval between file_stream requests
+    /// (`x_file_stream_transmit_interval`); `None` is the default 15 s. Zero
+    /// sends as soon as there is data.
+    pub file_stream_transmit_interval: Option<Duration>,
     /// Console capture.
     pub console: Console,
-    /// How often the writer thread flushes the transaction log to disk at least.
+    /// How often the writer thread flushes the transaction log to disk at
+    /// least (at least [`MIN_FLUSH_INTERVAL`]).
     pub flush_interval: Duration,
     /// Capacity of the queue between `log()` and the writer thread.
     pub queue_capacity: usize,
@@ -168,7 +177,9 @@ pub struct Settings {
     pub overflow: OverflowPolicy,
     /// What `log()` does with a decreasing explicit step.
     pub step_decrease: StepPolicy,
-    /// Upper bound on the time `finish()` waits for the writer (and uploads).
+    /// Upper bound on the whole of `finish()`: integrations' hooks, the
+    /// writer's last rows, uploads (must be positive; `Duration::MAX` means
+    /// no limit).
     pub finish_timeout: Duration,
     /// A TensorBoard log directory to mirror into the run.
     pub sync_tensorboard: Option<PathBuf>,
@@ -211,6 +222,7 @@ impl Default for Settings {
             base_url: DEFAULT_BASE_URL.to_owned(),
             data_dir: None,
             stats_sampling_interval: Duration::from_secs(15),
+            file_stream_transmit_interval: None,
             console: Console::Auto,
             flush_interval: Duration::from_secs(1),
             queue_capacity: 1 << 16,
@@ -238,7 +250,9 @@ impl Settings {
     /// file and defaults (no explicit options).
     pub fn from_env() -> Result<Self> {
         let env: HashMap<String, String> = std::env::vars().collect();
-        Settings::resolve(&env, Path::new("."))
+        let s = Settings::resolve(&env, Path::new("."))?;
+        s.validate()?;
+        Ok(s)
     }
 
     /// Resolves settings from an environment map and a working directory.
@@ -314,7 +328,10 @@ impl Settings {
                 "base_url" => self.base_url = v.trim_end_matches('/').to_owned(),
                 "console" => self.console = v.parse()?,
                 "x_stats_sampling_interval" => {
-                    self.stats_sampling_interval = parse_secs(k, v)?;
+                    self.stats_sampling_interval = limits::parse_secs(k, v)?;
+                }
+                "x_file_stream_transmit_interval" => {
+                    self.file_stream_transmit_interval = Some(limits::parse_secs(k, v)?);
                 }
                 "sync_tensorboard" if !v.is_empty() && !matches!(v, "false" | "0") => {
                     self.sync_tensorboard = Some(PathBuf::from(v));
@@ -350,6 +367,10 @@ fn env_layer(env: &HashMap<String, String>) -> Layer {
             "WANDB__STATS_SAMPLING_INTERVAL",
             "x_stats_sampling_interval",
         ),
+        (
+            "WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL",
+            "x_file_stream_transmit_interval",
+        ),
     ];
     MAP.iter()
         .filter_map(|(var, key)| {
@@ -369,17 +390,6 @@ fn parse_bool(name: &str, v: &str) -> Result<bool> {
             reason: format!("{other:?} is not a boolean (use true or false)"),
         }),
     }
-}
-
-fn parse_secs(name: &str, v: &str) -> Result<Duration> {
-    v.parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| Error::InvalidSetting {
-            name: name.into(),
-            reason: format!("{v:?} is not a positive number of seconds"),
-        })
 }
 
 /// Reads the `[default]` section of an INI settings file; a missing file is empty.
@@ -536,7 +546,7 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("positive"), "{err}");
+        assert!(err.contains("x_stats_sampling_interval"), "{err}");
     }
 
     #[test]

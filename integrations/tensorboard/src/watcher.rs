@@ -22,9 +22,10 @@ use crate::reader::{is_event_file_name, EventFileReader};
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
     /// Rescan interval when file-system notifications work (they can miss
-    /// events on network file systems): default 2 s.
+    /// events on network file systems): default 2 s (at least 1 ms).
     pub poll_interval: Duration,
-    /// Rescan interval when notifications are unavailable: default 500 ms.
+    /// Rescan interval when notifications are unavailable: default 500 ms
+    /// (at least 1 ms).
     pub fallback_poll_interval: Duration,
     /// Save the event files with the run (copied to `files/<relative path>`
     /// at the end, with a `files` record of policy END): default true.
@@ -199,11 +200,13 @@ pub fn sync_with(
             }
         }
     }
+    // at least 1 ms: a zero interval would rescan in a busy loop
     let poll = if watcher.is_some() {
         opts.poll_interval
     } else {
         opts.fallback_poll_interval
-    };
+    }
+    .max(Duration::from_millis(1));
     let (ctl_tx, ctl_rx) = bounded::<Ctl>(4);
     let counters = Arc::new(Counters::default());
     let state = State {
@@ -229,11 +232,13 @@ pub fn sync_with(
         })?;
     let thread_id = handle.thread().id();
     let hook_ctl = ctl_tx.clone();
-    run.on_finish(move || {
+    run.on_finish_until(move |deadline| {
         // On our own thread (it dropped the last Run handle) we cannot wait
-        // for ourselves: the thread sees the run gone and stops.
-        if std::thread::current().id() != thread_id && stop(&hook_ctl, timeout).is_err() {
-            tracing::warn!("tensorboard: the sync did not finish within {timeout:?}; some events may be missing");
+        // for ourselves: the thread sees the run gone and stops. Waits until
+        // the run's finish deadline at most.
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if std::thread::current().id() != thread_id && stop(&hook_ctl, left).is_err() {
+            tracing::warn!("tensorboard: the sync did not finish within finish_timeout ({timeout:?}); some events may be missing");
         }
     });
     Ok(TensorBoardSync {

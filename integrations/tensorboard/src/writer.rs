@@ -29,7 +29,7 @@ pub struct WriterOptions {
     pub flush_bytes: usize,
     /// How often a background thread writes the buffer to the file
     /// (default 2 s, so `tensorboard --logdir` shows data while training
-    /// runs); `None` disables the thread.
+    /// runs; at least 1 ms); `None` disables the thread.
     pub flush_interval: Option<Duration>,
     /// Appended to the file name (like `filename_suffix` in PyTorch).
     pub filename_suffix: String,
@@ -205,7 +205,8 @@ impl SummaryWriter {
                 let weak = Arc::downgrade(&inner);
                 let handle = std::thread::Builder::new()
                     .name("wandb-tb-flush".into())
-                    .spawn(move || flush_loop(weak, rx, every))
+                    // at least 1 ms: zero would flush in a busy loop
+                    .spawn(move || flush_loop(weak, rx, every.max(Duration::from_millis(1))))
                     .map_err(|e| Error::io("cannot start the flush thread for", &path, e))?;
                 (Some(tx), Some(handle))
             }

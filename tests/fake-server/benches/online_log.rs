@@ -9,7 +9,6 @@ use wandb_core::{init, row, Console, InitOptions, Mode, Run};
 use wandb_fake_server::FakeServer;
 
 fn start(server: &FakeServer, dir: &std::path::Path, mode: Mode, id: &str) -> Run {
-    std::env::set_var("WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL", "1");
     init(
         InitOptions::new()
             .dir(dir)
@@ -23,6 +22,8 @@ fn start(server: &FakeServer, dir: &std::path::Path, mode: Mode, id: &str) -> Ru
                 ("HOME", dir.join("home").display().to_string()),
                 ("WANDB_API_KEY", server.api_key().to_string()),
                 ("WANDB_BASE_URL", server.url().to_string()),
+                // file_stream requests every 1 s instead of 15 s
+                ("WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL", "1".to_string()),
             ]),
     )
     .unwrap()

@@ -149,7 +149,12 @@ impl FaultQueue {
     }
 
     pub fn outage(&mut self, length: Duration) {
-        self.outage_until = Some(Instant::now() + length);
+        // saturating: a huge length is an outage for good
+        let now = Instant::now();
+        self.outage_until = Some(
+            now.checked_add(length)
+                .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600)),
+        );
     }
 
     /// The action for this request, consuming one use of the first matching fault.

@@ -259,7 +259,7 @@ fn finish_gives_up_at_its_timeout_and_sync_sends_the_rest_later() {
     let t = Instant::now();
     let report = live.finish(Duration::from_secs(1)).unwrap();
     assert!(
-        t.elapsed() < Duration::from_secs(4),
+        t.elapsed() < Duration::from_millis(1500),
         "finish took {:?}",
         t.elapsed()
     );

@@ -28,12 +28,12 @@ fn base(dir: &Path) -> InitOptions {
 }
 
 fn online(server: &FakeServer, dir: &Path) -> InitOptions {
-    // batch file_stream requests every 50 ms instead of 15 s
-    std::env::set_var("WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL", "0.05");
     base(dir).mode(Mode::Online).environment([
         ("HOME", dir.join("home").display().to_string()),
         ("WANDB_API_KEY", server.api_key().to_string()),
         ("WANDB_BASE_URL", server.url().to_string()),
+        // file_stream requests every 0.05 s instead of 15 s
+        ("WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL", "0.05".to_string()),
     ])
 }
 

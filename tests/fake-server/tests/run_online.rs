@@ -16,8 +16,6 @@ fn opts(server: &FakeServer, dir: &Path, id: &str) -> InitOptions {
 }
 
 fn opts_with_key(server: &FakeServer, dir: &Path, id: &str, key: &str) -> InitOptions {
-    // batch file_stream requests every 50 ms instead of 15 s
-    std::env::set_var("WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL", "0.05");
     InitOptions::new()
         .dir(dir)
         .mode(Mode::Online)
@@ -30,6 +28,8 @@ fn opts_with_key(server: &FakeServer, dir: &Path, id: &str, key: &str) -> InitOp
             ("HOME", dir.join("home").display().to_string()),
             ("WANDB_API_KEY", key.to_string()),
             ("WANDB_BASE_URL", server.url().to_string()),
+            // file_stream requests every 0.05 s instead of 15 s
+            ("WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL", "0.05".to_string()),
         ])
 }
 

@@ -128,9 +128,15 @@ impl ConsoleCapture {
         }
     }
 
-    /// Restores stdout and stderr, drains what is left and records the last
-    /// unfinished lines. Idempotent.
+    /// Restores stdout and stderr, drains what is left (waiting at most 2 s)
+    /// and records the last unfinished lines. Idempotent.
     pub fn stop(&self) {
+        self.stop_until(crate::duration::deadline_after(RESTORE_TIMEOUT));
+    }
+
+    /// [`ConsoleCapture::stop`], draining until `deadline` at most (and at
+    /// most 2 s): a run's finish deadline.
+    pub fn stop_until(&self, deadline: std::time::Instant) {
         {
             let mut active = ACTIVE.lock();
             if active.as_ref().is_some_and(|a| Arc::ptr_eq(a, &self.inner)) {
@@ -141,7 +147,8 @@ impl ConsoleCapture {
         {
             let taken = self.inner.redirect.lock().take();
             if let Some(mut r) = taken {
-                r.restore(RESTORE_TIMEOUT);
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                r.restore(left.min(RESTORE_TIMEOUT));
                 self.inner.log.finish();
             }
         }
@@ -234,7 +241,7 @@ impl ConsoleCapture {
         }
         let cap = Arc::new(ConsoleCapture::start_to(strong.files_dir(), run)?);
         let c = Arc::clone(&cap);
-        strong.on_finish(move || c.stop());
+        strong.on_finish_until(move |deadline| c.stop_until(deadline));
         Some(cap)
     }
 }

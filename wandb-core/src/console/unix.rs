@@ -207,7 +207,7 @@ impl Redirect {
         let _ = std::io::stdout().flush();
         let _ = std::io::stderr().flush();
         let me = std::thread::current().id();
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::duration::deadline_after(timeout);
         for s in &self.streams {
             if s.thread == me {
                 continue; // a panic on the reader thread itself
@@ -234,7 +234,7 @@ impl Redirect {
             // SAFETY: dup2 back onto the standard fd.
             let _ = unsafe { libc::dup2(s.orig.as_raw_fd(), s.fd) };
         }
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::duration::deadline_after(timeout);
         let me = std::thread::current().id();
         for s in self.streams.drain(..) {
             if s.thread == me {

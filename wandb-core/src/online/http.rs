@@ -1,6 +1,8 @@
 //! The HTTP client: GraphQL, file_stream and uploads, each retried on 429,
 //! 5xx, timeouts and connection errors with exponential backoff and jitter,
-//! honouring `Retry-After`, until a deadline that `finish` can shorten.
+//! honouring `Retry-After` (capped at 5 minutes,
+//! [`crate::duration::RETRY_AFTER_CAP`]), until a deadline that `finish` can
+//! shorten.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -85,7 +87,9 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// A client for `base_url` authenticating with `key`.
-    pub fn new(base_url: &str, key: &ApiKey, policy: RetryPolicy) -> Self {
+    pub fn new(base_url: &str, key: &ApiKey, mut policy: RetryPolicy) -> Self {
+        // a huge timeout means none, without overflowing the deadline arithmetic
+        policy.request_timeout = policy.request_timeout.min(crate::duration::FAR_FUTURE);
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .user_agent(concat!("wandb-rs/", env!("CARGO_PKG_VERSION")))
@@ -257,8 +261,7 @@ impl Client {
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(crate::duration::retry_after);
         let text = match resp.into_body().read_to_string() {
             Ok(t) => t,
             Err(e) => return classify_transport(e),
@@ -295,7 +298,7 @@ impl Client {
     /// Sleeps `d`, in slices so a shortened deadline is noticed; false if the
     /// deadline passes first.
     fn sleep(&self, d: Duration) -> bool {
-        let end = Instant::now() + d;
+        let end = crate::duration::deadline_after(d);
         loop {
             if self.deadline.passed() {
                 return false;

@@ -27,7 +27,7 @@ use crate::settings::Settings;
 #[derive(Debug, Clone)]
 pub struct LiveOptions {
     /// Batch interval of file_stream requests (official default 15 s;
-    /// `WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL` in seconds overrides it).
+    /// the `x_file_stream_transmit_interval` setting overrides it).
     pub interval: Duration,
     /// Heartbeat after this long without a request (30 s).
     pub heartbeat: Duration,
@@ -55,15 +55,13 @@ impl Default for LiveOptions {
 }
 
 impl LiveOptions {
-    /// Defaults with the interval from `WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL`.
-    pub fn from_env() -> Self {
+    /// Defaults with the settings' transmit interval
+    /// (`x_file_stream_transmit_interval`), if set. The process environment
+    /// is not read here: `init` resolves settings from its environment map.
+    pub fn from_settings(settings: &Settings) -> Self {
         let mut o = LiveOptions::default();
-        if let Some(secs) = std::env::var("WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL")
-            .ok()
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-        {
-            o.interval = Duration::from_secs_f64(secs);
+        if let Some(d) = settings.file_stream_transmit_interval {
+            o.interval = d;
         }
         o
     }
@@ -148,6 +146,7 @@ pub struct LiveSync {
     done: mpsc::Receiver<Outcome>,
     thread: Option<JoinHandle<()>>,
     resumed: Option<ServerRun>,
+    wandb_file: PathBuf,
 }
 
 impl std::fmt::Debug for LiveSync {
@@ -160,9 +159,14 @@ impl LiveSync {
     /// Validates the API key against the server (a clear error, not a hang,
     /// when it is missing or rejected), applies the `resume` setting, then
     /// tails `wandb_file` on a background thread. Tuning from
-    /// [`LiveOptions::from_env`].
+    /// [`LiveOptions::from_settings`].
     pub fn start(settings: &Settings, run_dir: &Path, wandb_file: &Path) -> Result<LiveSync> {
-        Self::start_with(settings, run_dir, wandb_file, LiveOptions::from_env())
+        Self::start_with(
+            settings,
+            run_dir,
+            wandb_file,
+            LiveOptions::from_settings(settings),
+        )
     }
 
     /// [`LiveSync::start`] with explicit tuning (the run id is `settings.run_id`).
@@ -181,7 +185,7 @@ impl LiveSync {
     /// when the id was given (`settings.run_id`) without one, so that an
     /// existing run is never overwritten. Nothing is written.
     pub fn prepare(settings: &Settings, run_id: &str) -> Result<LivePrepared> {
-        Self::prepare_with(settings, run_id, LiveOptions::from_env())
+        Self::prepare_with(settings, run_id, LiveOptions::from_settings(settings))
     }
 
     /// [`LiveSync::prepare`] with explicit tuning.
@@ -193,7 +197,9 @@ impl LiveSync {
         let base_url = settings.base_url.trim_end_matches('/').to_string();
         let key = resolve_api_key(settings.api_key.as_deref(), &base_url)?;
         let client = Arc::new(Client::new(&base_url, &key, opts.retry.clone()));
-        client.deadline.set(Instant::now() + opts.start_timeout);
+        client
+            .deadline
+            .set(crate::duration::deadline_after(opts.start_timeout));
         let viewer = client.graphql("Viewer", gql::VIEWER, None)?;
         let viewer_entity = viewer
             .pointer("/viewer/entity")
@@ -276,6 +282,7 @@ impl LivePrepared {
             done: rx,
             thread: Some(thread),
             resumed,
+            wandb_file: wandb_file.to_path_buf(),
         })
     }
 }
@@ -310,17 +317,33 @@ impl LiveSync {
     }
 
     /// Uploads the rest (the exit record must be on disk) and completes the
-    /// run, giving up after `timeout`: the report says what is unsent; the
-    /// run directory keeps everything for `wandb-rs sync`.
-    pub fn finish(mut self, timeout: Duration) -> Result<SyncReport> {
-        self.client.deadline.set(Instant::now() + timeout);
+    /// run, giving up after `timeout` (saturating: `Duration::MAX` waits as
+    /// long as it takes): see [`LiveSync::finish_by`].
+    pub fn finish(self, timeout: Duration) -> Result<SyncReport> {
+        self.finish_by(crate::duration::deadline_after(timeout))
+    }
+
+    /// Uploads the rest (the exit record must be on disk) and completes the
+    /// run, returning by `deadline` at the latest: the report says what is
+    /// unsent; the run directory keeps everything for `wandb-rs sync`.
+    /// Requests stop [`FINISH_MARGIN`] before the deadline so the upload
+    /// thread can report in time; if it still has not, the report counts
+    /// the unacknowledged part of the file as unsent and the thread is left
+    /// to stop on its own.
+    pub fn finish_by(mut self, deadline: Instant) -> Result<SyncReport> {
+        let now = Instant::now();
+        let margin = FINISH_MARGIN.min(deadline.saturating_duration_since(now) / 4);
+        let requests_until = deadline.checked_sub(margin).unwrap_or(deadline).max(now);
+        self.client.deadline.set(requests_until);
         {
             let mut s = self.shared.signal.lock();
             s.finishing = true;
             self.shared.cv.notify_one();
         }
-        let grace = Duration::from_secs(2);
-        match self.done.recv_timeout(timeout + grace) {
+        match self
+            .done
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
             Ok((result, report)) => {
                 if let Some(t) = self.thread.take() {
                     let _ = t.join();
@@ -330,14 +353,32 @@ impl LiveSync {
                     Err(e) => Err(e),
                 }
             }
-            Err(_) => Err(OnlineError::Unreachable {
-                what: "finishing the online run".into(),
-                attempts: 0,
-                last: format!("the upload thread did not stop within {timeout:?}"),
-            }),
+            Err(_) => {
+                // Detached: it stops at its next request (the deadline passed).
+                drop(self.thread.take());
+                Ok(self.cut_short_report())
+            }
         }
     }
+
+    /// What is unsent when the upload thread did not report by the deadline:
+    /// the unread part of the file, the summary and the completion (lines
+    /// read but unacknowledged are not counted: the thread still has them).
+    fn cut_short_report(&self) -> SyncReport {
+        let read = self.progress().bytes_read;
+        let file_len = std::fs::metadata(&self.wandb_file).map_or(0, |m| m.len());
+        let mut report = SyncReport::default();
+        report.unsent.unread_bytes = file_len.saturating_sub(read);
+        report.unsent.summary = true;
+        report.unsent.completion = true;
+        report
+    }
 }
+
+/// How long before its deadline [`LiveSync::finish_by`] stops sending
+/// requests (at most a quarter of the time left), so the upload thread has
+/// time to answer with its report.
+pub const FINISH_MARGIN: Duration = Duration::from_millis(150);
 
 impl Drop for LiveSync {
     fn drop(&mut self) {
@@ -345,7 +386,7 @@ impl Drop for LiveSync {
             // not finished: stop soon, leaving the rest for `sync`
             self.client
                 .deadline
-                .set(Instant::now() + Duration::from_secs(1));
+                .set(crate::duration::deadline_after(Duration::from_secs(1)));
             let mut s = self.shared.signal.lock();
             s.finishing = true;
             self.shared.cv.notify_one();

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use prost::Message as _;
 
@@ -151,7 +151,7 @@ pub fn sync_run_dir(
     let key = resolve_api_key(opts.api_key.as_deref(), &base_url)?;
     let client = Arc::new(Client::new(&base_url, &key, opts.retry.clone()));
     if let Some(t) = opts.timeout {
-        client.deadline.set(Instant::now() + t);
+        client.deadline.set(crate::duration::deadline_after(t));
     }
     let cfg = EngineConfig {
         entity: opts.entity.clone(),

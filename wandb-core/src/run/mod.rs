@@ -27,6 +27,7 @@ mod records;
 mod resume;
 
 use finish::finish_shared;
+pub use finish::FinishReport;
 
 pub use accessors::{Config, Summary};
 use records::{random_writer_id, run_record, telemetry};
@@ -61,7 +62,8 @@ impl LogOptions {
     }
 }
 
-type Hook = Box<dyn FnOnce() + Send>;
+/// A finish hook; it gets the deadline of the whole finish.
+type Hook = Box<dyn FnOnce(Instant) + Send>;
 
 struct CallerState {
     step: u64,
@@ -533,6 +535,14 @@ impl Run {
     /// on any thread, including one of yours holding an upgraded
     /// [`WeakRun`]: do not join your own thread from a hook.
     pub fn on_finish(&self, hook: impl FnOnce() + Send + 'static) {
+        self.on_finish_until(move |_| hook());
+    }
+
+    /// Like [`Run::on_finish`], for a hook that waits for something: it gets
+    /// a deadline and should return by then (`finish_timeout` after `finish`
+    /// began, less up to 1 s, a quarter at most, left for the writer and the
+    /// upload).
+    pub fn on_finish_until(&self, hook: impl FnOnce(Instant) + Send + 'static) {
         self.shared().hooks.lock().push(Box::new(hook));
     }
 
@@ -549,13 +559,24 @@ impl Run {
     }
 
     /// Finishes the run with exit code 0: writes the final summary and the
-    /// exit record, flushes and waits (at most `finish_timeout`).
+    /// exit record, flushes and, online, uploads the rest; all of it within
+    /// `finish_timeout`. An upload cut short by the timeout is not an error
+    /// (a warning on stderr says what is unsent and how to send it; see
+    /// [`Run::finish_report`]); the last rows not reaching the disk in time
+    /// is [`Error::FinishTimeout`].
     pub fn finish(&self) -> Result<()> {
         self.finish_with_exit_code(0)
     }
 
     /// Finishes the run with the given exit code (non-zero marks it failed).
     pub fn finish_with_exit_code(&self, exit_code: i32) -> Result<()> {
+        finish_shared(self.shared(), exit_code).map(|_| ())
+    }
+
+    /// [`Run::finish_with_exit_code`], returning what was done: how long it
+    /// took and, online, what the upload left unsent
+    /// ([`FinishReport::is_complete`], [`FinishReport::sync_command`]).
+    pub fn finish_report(&self, exit_code: i32) -> Result<FinishReport> {
         finish_shared(self.shared(), exit_code)
     }
 }

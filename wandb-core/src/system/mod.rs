@@ -109,7 +109,7 @@ impl SystemMonitor {
             settings.stats_sampling_interval,
         )?);
         let m = Arc::clone(&monitor);
-        strong.on_finish(move || m.stop());
+        strong.on_finish_until(move |deadline| m.stop_until(deadline));
         Some(monitor)
     }
 }

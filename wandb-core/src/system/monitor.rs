@@ -31,6 +31,19 @@ where
 struct StopSignal {
     stopped: Mutex<bool>,
     cv: Condvar,
+    /// Set by the thread as it ends (see [`Ended`]).
+    ended: Mutex<bool>,
+    ended_cv: Condvar,
+}
+
+/// Marks the monitor thread as ended when dropped (on every return path).
+struct Ended(Arc<StopSignal>);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        *self.0.ended.lock() = true;
+        self.0.ended_cv.notify_all();
+    }
 }
 
 /// Samples a set of [`MetricSource`]s on a background thread at a fixed
@@ -71,6 +84,7 @@ impl SystemMonitor {
         let handle = std::thread::Builder::new()
             .name("wandb-system-monitor".into())
             .spawn(move || {
+                let _ended = Ended(Arc::clone(&sig));
                 crate::background::lower_priority();
                 let mut sources = make_sources();
                 if sources.is_empty() {
@@ -89,12 +103,13 @@ impl SystemMonitor {
                     if !sample.is_empty() && !sink.emit(sample.to_record(at)) {
                         return;
                     }
-                    next += interval;
+                    // saturating: a huge interval is a far-future deadline
+                    next = crate::duration::deadline_from(next, interval);
                     let now = Instant::now();
                     if next < now {
                         // We fell behind (suspended laptop, overloaded box):
                         // resume the cadence from now instead of bursting.
-                        next = now + interval;
+                        next = crate::duration::deadline_from(now, interval);
                     }
                     let mut stopped = sig.stopped.lock();
                     while !*stopped {
@@ -128,6 +143,40 @@ impl SystemMonitor {
         }
         if let Some(h) = self.thread.lock().take() {
             let _ = h.join();
+        }
+    }
+
+    /// Like [`SystemMonitor::stop`], but waits for the thread only until
+    /// `deadline` (a run's finish deadline): a sampling round still running
+    /// then is left to end on its own (its record, if any, arrives after the
+    /// run's exit record and is refused).
+    pub fn stop_until(&self, deadline: Instant) {
+        *self.signal.stopped.lock() = true;
+        self.signal.cv.notify_all();
+        if Some(std::thread::current().id()) == self.thread_id {
+            return;
+        }
+        let mut ended = self.signal.ended.lock();
+        while !*ended {
+            if self
+                .signal
+                .ended_cv
+                .wait_until(&mut ended, deadline)
+                .timed_out()
+            {
+                break;
+            }
+        }
+        let ended = *ended;
+        let handle = self.thread.lock().take();
+        match handle {
+            Some(h) if ended => {
+                let _ = h.join();
+            }
+            Some(_) => {
+                tracing::warn!("system monitor still sampling at the finish deadline; not waiting")
+            }
+            None => {}
         }
     }
 }
@@ -197,6 +246,48 @@ mod tests {
         let t = Instant::now();
         drop(m);
         assert!(t.elapsed() < Duration::from_secs(1));
+    }
+
+    struct Slow(Duration);
+    impl MetricSource for Slow {
+        fn name(&self) -> &str {
+            "slow"
+        }
+        fn sample(&mut self, out: &mut Sample) {
+            std::thread::sleep(self.0);
+            out.push("slow", 1.0);
+        }
+    }
+
+    #[test]
+    fn stop_until_does_not_wait_past_its_deadline() {
+        // a round that takes 2 s is running when the run finishes
+        let m = SystemMonitor::spawn(
+            |_r: proto::StatsRecord| true,
+            vec![Box::new(Slow(Duration::from_secs(2)))],
+            Duration::MAX,
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        let t = Instant::now();
+        m.stop_until(t + Duration::from_millis(100));
+        let took = t.elapsed();
+        assert!(
+            took >= Duration::from_millis(90) && took < Duration::from_millis(600),
+            "{took:?}"
+        );
+        // a quick round: joined well before the deadline
+        let m = SystemMonitor::spawn(
+            |_r: proto::StatsRecord| true,
+            vec![Box::new(Counter(0.0))],
+            Duration::MAX,
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        let t = Instant::now();
+        m.stop_until(crate::duration::deadline_after(Duration::MAX));
+        assert!(t.elapsed() < Duration::from_secs(1));
+        assert!(m.thread.lock().is_none(), "joined");
     }
 
     #[test]
