@@ -19,6 +19,7 @@
 
 mod background;
 pub mod console;
+pub mod credentials;
 mod environment;
 pub mod error;
 mod history_encode;

@@ -402,37 +402,11 @@ pub(crate) fn read_ini(path: &Path) -> Result<Layer> {
     Ok(out)
 }
 
-/// The API key stored in netrc (`$NETRC` or `~/.netrc`) for the host of `base_url`.
+/// The API key stored in netrc (`$NETRC` or `~/.netrc`) for `base_url`
+/// (see [`crate::credentials`]: the same lookup as online mode and `login`).
 pub fn netrc_key(env: &HashMap<String, String>, base_url: &str) -> Option<String> {
-    let path = env
-        .get("NETRC")
-        .map(PathBuf::from)
-        .or_else(|| env.get("HOME").map(|h| PathBuf::from(h).join(".netrc")))?;
-    let text = std::fs::read_to_string(path).ok()?;
-    netrc_password(&text, url_host(base_url)?)
-}
-
-/// The host part of a URL (`https://api.wandb.ai:443/x` -> `api.wandb.ai`).
-pub fn url_host(url: &str) -> Option<&str> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let host_port = rest.split('/').next()?;
-    let host = host_port.rsplit_once(':').map_or(host_port, |(h, _)| h);
-    (!host.is_empty()).then_some(host)
-}
-
-/// The `password` of the `machine <host>` entry of a netrc text.
-pub fn netrc_password(text: &str, host: &str) -> Option<String> {
-    let mut tokens = text.split_whitespace();
-    let mut in_machine = false;
-    while let Some(tok) = tokens.next() {
-        match tok {
-            "machine" => in_machine = tokens.next() == Some(host),
-            "default" => in_machine = false,
-            "password" if in_machine => return tokens.next().map(str::to_owned),
-            _ => {}
-        }
-    }
-    None
+    let path = crate::credentials::netrc_path(|k| env.get(k).cloned())?;
+    crate::credentials::find_api_key(&path, base_url)
 }
 
 #[cfg(test)]
@@ -525,13 +499,26 @@ mod tests {
     }
 
     #[test]
-    fn netrc_lookup_by_host() {
-        let text = "machine other login u password nope\nmachine api.example.com\n  login user\n  password secret123\n";
-        assert_eq!(
-            netrc_password(text, "api.example.com").as_deref(),
-            Some("secret123")
-        );
-        assert_eq!(url_host("http://127.0.0.1:8080/graphql"), Some("127.0.0.1"));
-        assert_eq!(netrc_password(text, "missing"), None);
+    fn netrc_entry_with_a_port_makes_the_mode_online() {
+        let tmp = tempfile::tempdir().unwrap();
+        let netrc = tmp.path().join("netrc");
+        std::fs::write(
+            &netrc,
+            "machine h:8080\n  login user\n  password secret123\n",
+        )
+        .unwrap();
+        let vars = |url: &str| {
+            env(&[
+                ("HOME", tmp.path().to_str().unwrap()),
+                ("NETRC", netrc.to_str().unwrap()),
+                ("WANDB_BASE_URL", url),
+            ])
+        };
+        let s = Settings::resolve(&vars("http://h:8080/"), tmp.path()).unwrap();
+        assert_eq!(s.api_key.as_deref(), Some("secret123"));
+        assert_eq!(s.mode, Mode::Online);
+        let s = Settings::resolve(&vars("http://h"), tmp.path()).unwrap();
+        assert_eq!(s.api_key, None);
+        assert_eq!(s.mode, Mode::Offline);
     }
 }
