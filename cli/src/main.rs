@@ -104,8 +104,8 @@ fn sync(
         include_synced,
         base_url: host.map(|h| h.trim_end_matches('/').to_string()),
         timeout: timeout
-            .filter(|t| t.is_finite() && *t > 0.0)
-            .map(Duration::from_secs_f64),
+            .filter(|t| *t > 0.0)
+            .and_then(|t| Duration::try_from_secs_f64(t).ok()),
         ..SyncOptions::default()
     };
     let mut failed = 0;

@@ -52,7 +52,9 @@ fn login_with_a_port_then_init_goes_online() {
     run.log(row! {"loss" => 0.5}).unwrap();
     run.finish().unwrap();
 
-    let r = server.run("me", "proj", "loginrun").expect("the run reached the server");
+    let r = server
+        .run("me", "proj", "loginrun")
+        .expect("the run reached the server");
     assert_eq!(r.state(), "finished");
     assert_eq!(r.history().len(), 1);
     assert_eq!(r.history()[0]["loss"], json!(0.5));

@@ -270,6 +270,15 @@ impl Settings {
         Ok(s)
     }
 
+    /// The defaults overridden by the text of one INI settings file (what a
+    /// `wandb/settings` file alone gives); a bad value is an error naming
+    /// the setting.
+    pub fn from_ini_text(text: &str) -> Result<Self> {
+        let mut s = Settings::default();
+        s.apply(&parse_ini(text))?;
+        Ok(s)
+    }
+
     /// Applies one layer of `name = value` settings (official setting names).
     pub(crate) fn apply(&mut self, layer: &Layer) -> Result<()> {
         for (k, v) in layer {
@@ -359,11 +368,13 @@ fn parse_bool(name: &str, v: &str) -> Result<bool> {
 fn parse_secs(name: &str, v: &str) -> Result<Duration> {
     v.parse::<f64>()
         .ok()
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map(Duration::from_secs_f64)
+        .filter(|s| *s > 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
         .ok_or_else(|| Error::InvalidSetting {
             name: name.into(),
-            reason: format!("{v:?} is not a positive number of seconds"),
+            reason: format!(
+                "{v:?} is not a positive number of seconds (a finite one that fits a duration)"
+            ),
         })
 }
 
@@ -381,6 +392,13 @@ pub(crate) fn read_ini(path: &Path) -> Result<Layer> {
         }
         Err(e) => return Err(Error::io("cannot read settings file", path, e)),
     };
+    Ok(parse_ini(&text))
+}
+
+/// The `name = value` (or `name: value`) pairs of the `[default]` section of
+/// an INI settings file's text; other sections, comments and lines without
+/// a separator are ignored.
+pub fn parse_ini(text: &str) -> HashMap<String, String> {
     let mut out = Layer::new();
     let mut in_default = false;
     for line in text.lines() {
@@ -399,7 +417,7 @@ pub(crate) fn read_ini(path: &Path) -> Result<Layer> {
             out.insert(k.trim().to_owned(), v.trim().to_owned());
         }
     }
-    Ok(out)
+    out
 }
 
 /// The API key stored in netrc (`$NETRC` or `~/.netrc`) for `base_url`
@@ -496,6 +514,18 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("positive"), "{err}");
+    }
+
+    #[test]
+    fn huge_intervals_are_errors_not_panics() {
+        // found by the fuzzer (tests/fixtures/fuzz/settings/regress-huge-interval.ini)
+        for v in ["1e300", "inf", "NaN", "-1", "0"] {
+            let text = format!("[default]\nx_stats_sampling_interval = {v}\n");
+            let err = Settings::from_ini_text(&text).unwrap_err().to_string();
+            assert!(err.contains("x_stats_sampling_interval"), "{err}");
+        }
+        let s = Settings::from_ini_text("[default]\nx_stats_sampling_interval = 2.5\n").unwrap();
+        assert_eq!(s.stats_sampling_interval, Duration::from_millis(2500));
     }
 
     #[test]

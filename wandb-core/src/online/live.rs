@@ -60,9 +60,9 @@ impl LiveOptions {
         if let Some(secs) = std::env::var("WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL")
             .ok()
             .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
         {
-            o.interval = Duration::from_secs_f64(secs);
+            o.interval = secs;
         }
         o
     }
