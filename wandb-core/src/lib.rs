@@ -19,6 +19,7 @@
 
 mod background;
 pub mod console;
+pub mod credentials;
 pub mod duration;
 mod environment;
 pub mod error;

@@ -299,6 +299,15 @@ impl Settings {
         Ok(s)
     }
 
+    /// The defaults overridden by the text of one INI settings file (what a
+    /// `wandb/settings` file alone gives); a bad value is an error naming
+    /// the setting.
+    pub fn from_ini_text(text: &str) -> Result<Self> {
+        let mut s = Settings::default();
+        s.apply(&parse_ini(text))?;
+        Ok(s)
+    }
+
     /// Applies one layer of `name = value` settings (official setting names).
     pub(crate) fn apply(&mut self, layer: &Layer) -> Result<()> {
         for (k, v) in layer {
@@ -406,6 +415,13 @@ pub(crate) fn read_ini(path: &Path) -> Result<Layer> {
         }
         Err(e) => return Err(Error::io("cannot read settings file", path, e)),
     };
+    Ok(parse_ini(&text))
+}
+
+/// The `name = value` (or `name: value`) pairs of the `[default]` section of
+/// an INI settings file's text; other sections, comments and lines without
+/// a separator are ignored.
+pub fn parse_ini(text: &str) -> HashMap<String, String> {
     let mut out = Layer::new();
     let mut in_default = false;
     for line in text.lines() {
@@ -424,40 +440,14 @@ pub(crate) fn read_ini(path: &Path) -> Result<Layer> {
             out.insert(k.trim().to_owned(), v.trim().to_owned());
         }
     }
-    Ok(out)
+    out
 }
 
-/// The API key stored in netrc (`$NETRC` or `~/.netrc`) for the host of `base_url`.
+/// The API key stored in netrc (`$NETRC` or `~/.netrc`) for `base_url`
+/// (see [`crate::credentials`]: the same lookup as online mode and `login`).
 pub fn netrc_key(env: &HashMap<String, String>, base_url: &str) -> Option<String> {
-    let path = env
-        .get("NETRC")
-        .map(PathBuf::from)
-        .or_else(|| env.get("HOME").map(|h| PathBuf::from(h).join(".netrc")))?;
-    let text = std::fs::read_to_string(path).ok()?;
-    netrc_password(&text, url_host(base_url)?)
-}
-
-/// The host part of a URL (`https://api.wandb.ai:443/x` -> `api.wandb.ai`).
-pub fn url_host(url: &str) -> Option<&str> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let host_port = rest.split('/').next()?;
-    let host = host_port.rsplit_once(':').map_or(host_port, |(h, _)| h);
-    (!host.is_empty()).then_some(host)
-}
-
-/// The `password` of the `machine <host>` entry of a netrc text.
-pub fn netrc_password(text: &str, host: &str) -> Option<String> {
-    let mut tokens = text.split_whitespace();
-    let mut in_machine = false;
-    while let Some(tok) = tokens.next() {
-        match tok {
-            "machine" => in_machine = tokens.next() == Some(host),
-            "default" => in_machine = false,
-            "password" if in_machine => return tokens.next().map(str::to_owned),
-            _ => {}
-        }
-    }
-    None
+    let path = crate::credentials::netrc_path(|k| env.get(k).cloned())?;
+    crate::credentials::find_api_key(&path, base_url)
 }
 
 #[cfg(test)]
@@ -550,13 +540,38 @@ mod tests {
     }
 
     #[test]
-    fn netrc_lookup_by_host() {
-        let text = "machine other login u password nope\nmachine api.example.com\n  login user\n  password secret123\n";
-        assert_eq!(
-            netrc_password(text, "api.example.com").as_deref(),
-            Some("secret123")
-        );
-        assert_eq!(url_host("http://127.0.0.1:8080/graphql"), Some("127.0.0.1"));
-        assert_eq!(netrc_password(text, "missing"), None);
+    fn huge_intervals_are_errors_not_panics() {
+        // found by the fuzzer (tests/fixtures/fuzz/settings/regress-huge-interval.ini)
+        for v in ["1e300", "inf", "NaN", "-1", "0"] {
+            let text = format!("[default]\nx_stats_sampling_interval = {v}\n");
+            let err = Settings::from_ini_text(&text).unwrap_err().to_string();
+            assert!(err.contains("x_stats_sampling_interval"), "{err}");
+        }
+        let s = Settings::from_ini_text("[default]\nx_stats_sampling_interval = 2.5\n").unwrap();
+        assert_eq!(s.stats_sampling_interval, Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn netrc_entry_with_a_port_makes_the_mode_online() {
+        let tmp = tempfile::tempdir().unwrap();
+        let netrc = tmp.path().join("netrc");
+        std::fs::write(
+            &netrc,
+            "machine h:8080\n  login user\n  password secret123\n",
+        )
+        .unwrap();
+        let vars = |url: &str| {
+            env(&[
+                ("HOME", tmp.path().to_str().unwrap()),
+                ("NETRC", netrc.to_str().unwrap()),
+                ("WANDB_BASE_URL", url),
+            ])
+        };
+        let s = Settings::resolve(&vars("http://h:8080/"), tmp.path()).unwrap();
+        assert_eq!(s.api_key.as_deref(), Some("secret123"));
+        assert_eq!(s.mode, Mode::Online);
+        let s = Settings::resolve(&vars("http://h"), tmp.path()).unwrap();
+        assert_eq!(s.api_key, None);
+        assert_eq!(s.mode, Mode::Offline);
     }
 }

@@ -226,10 +226,11 @@ fn pr_curve_of(t: &TensorProto) -> Option<TbValue> {
     let dims = tensor::shape(t);
     let v = tensor::values_f64(t)?;
     let (rows, cols) = match dims.as_slice() {
-        [r, c] if *r >= 2 && *c >= 0 => (*r as usize, *c as usize),
+        [r, c] if *r >= 2 && *c >= 0 => (usize::try_from(*r).ok()?, usize::try_from(*c).ok()?),
         _ => return None,
     };
-    if v.len() != rows * cols {
+    // a shape whose size overflows cannot match the values (fuzzer-found)
+    if rows.checked_mul(cols) != Some(v.len()) {
         return None;
     }
     let precision = v[(rows - 2) * cols..(rows - 1) * cols].to_vec();
@@ -429,5 +430,44 @@ impl Media for TbPrCurveMedia {
         m.insert("sha256".into(), Value::Str(f.sha256));
         m.insert("size".into(), Value::Int(f.size as i64));
         Ok(Value::Map(m))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::{tensor_shape_proto::Dim, TensorShapeProto};
+
+    fn pr_tensor(rows: i64, cols: i64, values: Vec<f32>) -> TensorProto {
+        TensorProto {
+            dtype: DataType::DtFloat as i32,
+            tensor_shape: Some(TensorShapeProto {
+                dim: [rows, cols]
+                    .iter()
+                    .map(|&size| Dim {
+                        size,
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            }),
+            float_val: values,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn pr_curve_shape_that_overflows_is_rejected() {
+        // 2^33 * 2^31 wraps to 0 = the number of values
+        assert!(pr_curve_of(&pr_tensor(1 << 33, 1 << 31, Vec::new())).is_none());
+        assert!(pr_curve_of(&pr_tensor(i64::MAX, 2, vec![0.0; 2])).is_none());
+        let ok = pr_curve_of(&pr_tensor(2, 2, vec![0.1, 0.2, 0.3, 0.4]));
+        match ok {
+            Some(TbValue::PrCurve { recall, precision }) => {
+                assert_eq!(precision, vec![f64::from(0.1f32), f64::from(0.2f32)]);
+                assert_eq!(recall, vec![f64::from(0.3f32), f64::from(0.4f32)]);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

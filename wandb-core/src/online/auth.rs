@@ -76,24 +76,15 @@ fn is_jwt(key: &str) -> bool {
         })
 }
 
-/// `host[:port]` of a base URL (the netrc machine name).
+/// The netrc machine name of a base URL (`host[:port]`, see
+/// [`crate::credentials::netrc_machine`]).
 pub fn url_host(base_url: &str) -> Result<String> {
-    let rest = base_url
-        .strip_prefix("https://")
-        .or_else(|| base_url.strip_prefix("http://"))
-        .ok_or(OnlineError::InvalidBaseUrl {
-            url: base_url.to_string(),
-            reason: "it must start with http:// or https://",
-        })?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit('@').next().unwrap_or(host);
-    if host.is_empty() {
-        return Err(OnlineError::InvalidBaseUrl {
-            url: base_url.to_string(),
-            reason: "it has no host",
-        });
-    }
-    Ok(host.to_string())
+    crate::credentials::netrc_machine(base_url)
+        .map(str::to_owned)
+        .map_err(|e| OnlineError::InvalidBaseUrl {
+            url: e.url,
+            reason: e.reason,
+        })
 }
 
 /// The base URL with the official precedence (lowest to highest): the
@@ -148,51 +139,12 @@ pub fn read_settings_value(file: &Path, key: &str) -> Option<String> {
 
 /// The netrc file: `$NETRC`, else `~/.netrc`.
 pub fn netrc_path() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("NETRC") {
-        return Some(PathBuf::from(p));
-    }
-    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".netrc"))
-}
-
-/// The password of `machine` in a netrc text.
-pub fn netrc_lookup(text: &str, machine: &str) -> Option<String> {
-    let tokens: Vec<&str> = text.split_whitespace().collect();
-    let mut i = 0;
-    let mut current: Option<&str> = None;
-    let mut default_pw = None;
-    let mut in_default = false;
-    while i < tokens.len() {
-        match tokens[i] {
-            "machine" => {
-                current = tokens.get(i + 1).copied();
-                in_default = false;
-                i += 2;
-            }
-            "default" => {
-                current = None;
-                in_default = true;
-                i += 1;
-            }
-            "password" => {
-                let pw = tokens.get(i + 1).map(|s| s.to_string());
-                if current == Some(machine) {
-                    return pw;
-                }
-                if in_default {
-                    default_pw = pw;
-                }
-                i += 2;
-            }
-            "login" | "account" => i += 2,
-            "macdef" => break,
-            _ => i += 1,
-        }
-    }
-    default_pw
+    crate::credentials::netrc_path(|k| std::env::var(k).ok())
 }
 
 /// Resolves the API key for `base_url`: `explicit` (the `api_key` setting),
-/// then `WANDB_API_KEY`, then the netrc entry for the URL's host.
+/// then `WANDB_API_KEY`, then the netrc entry for the URL
+/// ([`crate::credentials::find_api_key`]).
 pub fn resolve_api_key(explicit: Option<&str>, base_url: &str) -> Result<ApiKey> {
     if let Some(k) = explicit.filter(|k| !k.trim().is_empty()) {
         return ApiKey::new(k);
@@ -203,13 +155,8 @@ pub fn resolve_api_key(explicit: Option<&str>, base_url: &str) -> Result<ApiKey>
         }
     }
     let host = url_host(base_url)?;
-    if let Some(path) = netrc_path() {
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            let bare = host.split(':').next().unwrap_or(&host).to_string();
-            if let Some(k) = netrc_lookup(&text, &host).or_else(|| netrc_lookup(&text, &bare)) {
-                return ApiKey::new(&k);
-            }
-        }
+    if let Some(k) = netrc_path().and_then(|p| crate::credentials::find_api_key(&p, base_url)) {
+        return ApiKey::new(&k);
     }
     Err(OnlineError::MissingApiKey { host })
 }
@@ -308,11 +255,8 @@ mod tests {
     }
 
     #[test]
-    fn netrc_parsing() {
+    fn netrc_entry_removal() {
         let text = "machine a.example login user password k1\nmachine 127.0.0.1:8080\n login user\n password k2\ndefault login x password k3\n";
-        assert_eq!(netrc_lookup(text, "a.example").as_deref(), Some("k1"));
-        assert_eq!(netrc_lookup(text, "127.0.0.1:8080").as_deref(), Some("k2"));
-        assert_eq!(netrc_lookup(text, "other").as_deref(), Some("k3"));
         let removed = remove_machine(text, "127.0.0.1:8080");
         assert!(!removed.contains("k2") && removed.contains("k1") && removed.contains("k3"));
     }
