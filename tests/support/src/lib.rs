@@ -8,6 +8,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod mock_server;
+pub mod sync_capture;
+
+pub use mock_server::{official_and_our_sync, official_sync, MockServer, MOCK_API_KEY};
+pub use sync_capture::{parse_wandb_json, ArtifactCapture, SyncCapture};
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
