@@ -12,7 +12,7 @@ pub mod mock_server;
 pub mod sync_capture;
 
 pub use mock_server::{official_and_our_sync, official_sync, MockServer, MOCK_API_KEY};
-pub use sync_capture::{parse_wandb_json, ArtifactCapture, SyncCapture};
+pub use sync_capture::{assert_same_sync, parse_wandb_json, ArtifactCapture, SyncCapture};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {

@@ -9,12 +9,24 @@
 //!   keyed by file name, artifacts by collection name;
 //! - host names and ports: the mock's URLs are never compared, only names;
 //! - console lines lose their time stamp (`<ISO time> `, the time of the sync);
-//! - mock ids (`Artifact:<n>`, manifest ids) are replaced by the artifact's name;
+//! - mock ids (`Artifact:<n>`, manifest ids, a manifest entry's
+//!   `birthArtifactID`) are replaced by the artifact's name;
+//! - a manifest entry's `local_path` (the staging file on the machine that
+//!   wrote the run) is dropped;
 //! - debug/version fields of the client itself: the upserted config's
 //!   `_wandb.value` loses `cli_version`, `python_version`, telemetry `t` and
 //!   environment `e` (what each client says about itself), as are dropped `clientID`/`sequenceClientID` of
 //!   `CreateArtifact` (random per sync) and the manifest's `storagePolicyConfig`
 //!   (storage region of the client);
+//! - `CreateArtifact` variables that are `null` are dropped (the same as
+//!   absent), and an empty `entityName` is read as the run's entity: the
+//!   official sync sends the entity of the offline artifact record (empty),
+//!   wandb-rs the entity the run is synced to (what the official client
+//!   sends online);
+//! - `_wandb.m` (metric definitions): the official sender lists them in Go
+//!   map order (random), so each entry's step reference `"5"` (a 1-based
+//!   index) is replaced by the referenced metric's name and entries are
+//!   sorted by name;
 //! - bare `NaN`/`Infinity` tokens are read as the strings `"NaN"`, `"Infinity"`.
 
 use std::collections::BTreeMap;
@@ -68,6 +80,27 @@ pub fn parse_wandb_json(s: &str) -> Value {
             .replace("NaN", "\"NaN\"");
         serde_json::from_str(&fixed).unwrap_or_else(|e| panic!("bad JSON {s:?}: {e}"))
     })
+}
+
+fn normalize_metrics(metrics: &mut [Value]) {
+    let name = |e: &Value| {
+        e["1"]
+            .as_str()
+            .or(e["2"].as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let names: Vec<String> = metrics.iter().map(name).collect();
+    for e in metrics.iter_mut() {
+        if let Some(i) = e["5"].as_u64() {
+            let target = (i as usize)
+                .checked_sub(1)
+                .and_then(|j| names.get(j).cloned())
+                .unwrap_or_default();
+            e["5"] = Value::String(target);
+        }
+    }
+    metrics.sort_by_key(name);
 }
 
 fn place(lines: &mut Vec<Option<String>>, offset: usize, content: &[Value]) {
@@ -138,6 +171,9 @@ impl SyncCapture {
                             for k in ["cli_version", "python_version", "t", "e"] {
                                 m.remove(k);
                             }
+                            if let Some(Value::Array(metrics)) = m.get_mut("m") {
+                                normalize_metrics(metrics);
+                            }
                         }
                         cap.config = config;
                     }
@@ -158,6 +194,7 @@ impl SyncCapture {
                     if let Some(m) = input.as_object_mut() {
                         m.remove("clientID");
                         m.remove("sequenceClientID");
+                        m.retain(|_, v| !v.is_null());
                     }
                     let id = r["response"]["data"]["createArtifact"]["artifact"]["id"]
                         .as_str()
@@ -193,6 +230,12 @@ impl SyncCapture {
                 _ => {}
             }
         }
+        let entity = cap.run_fields.get("entity").cloned().unwrap_or(Value::Null);
+        for a in cap.artifacts.values_mut() {
+            if a.input["entityName"] == "" {
+                a.input["entityName"] = entity.clone();
+            }
+        }
         for (path, bytes) in uploads {
             if let Some(rest) = path.strip_prefix("artifact-manifests/") {
                 let mid = rest.split('/').next().unwrap_or("");
@@ -200,6 +243,18 @@ impl SyncCapture {
                 let mut manifest = parse_wandb_json(&String::from_utf8_lossy(bytes));
                 if let Some(m) = manifest.as_object_mut() {
                     m.remove("storagePolicyConfig");
+                }
+                if let Some(entries) = manifest["contents"].as_object_mut() {
+                    for e in entries.values_mut() {
+                        if let Some(e) = e.as_object_mut() {
+                            e.remove("local_path");
+                            if let Some(Value::String(id)) = e.get_mut("birthArtifactID") {
+                                if let Some(name) = artifact_names.get(id.as_str()) {
+                                    *id = name.clone();
+                                }
+                            }
+                        }
+                    }
                 }
                 cap.artifacts.entry(key).or_default().manifest = manifest;
             } else if let Some(rest) = path.strip_prefix("artifacts/") {
@@ -241,3 +296,56 @@ impl SyncCapture {
         cap
     }
 }
+
+/// Asserts that `ours` carries the same as `official` (after the
+/// normalisation above). Files in [`DIFFERING_FILES`] are compared by name
+/// only; `.json` files as parsed JSON (the official writer's key order is
+/// Go map order).
+pub fn assert_same_sync(official: &SyncCapture, ours: &SyncCapture) {
+    assert_eq!(ours.history, official.history, "history");
+    assert_eq!(ours.events, official.events, "events");
+    assert_eq!(ours.summary, official.summary, "summary");
+    assert_eq!(ours.output, official.output, "output.log");
+    assert_eq!(ours.config, official.config, "config");
+    assert_eq!(ours.run_fields, official.run_fields, "run fields");
+    assert_eq!(
+        ours.files.keys().collect::<Vec<_>>(),
+        official.files.keys().collect::<Vec<_>>(),
+        "uploaded file names"
+    );
+    for (name, bytes) in &official.files {
+        if DIFFERING_FILES.contains(&name.as_str()) {
+            continue;
+        }
+        let same = if name.ends_with(".json") {
+            parse_wandb_json(&String::from_utf8_lossy(&ours.files[name]))
+                == parse_wandb_json(&String::from_utf8_lossy(bytes))
+        } else {
+            &ours.files[name] == bytes
+        };
+        assert!(
+            same,
+            "{name} differs:\nofficial: {}\nours: {}",
+            String::from_utf8_lossy(bytes),
+            String::from_utf8_lossy(&ours.files[name])
+        );
+    }
+    assert_eq!(
+        ours.artifacts.keys().collect::<Vec<_>>(),
+        official.artifacts.keys().collect::<Vec<_>>(),
+        "artifacts"
+    );
+    for (key, theirs) in &official.artifacts {
+        let mine = &ours.artifacts[key];
+        assert_eq!(mine.input, theirs.input, "{key}: CreateArtifact");
+        assert_eq!(mine.manifest, theirs.manifest, "{key}: manifest");
+        assert_eq!(mine.files, theirs.files, "{key}: files");
+        assert_eq!(mine.committed, theirs.committed, "{key}: commit");
+    }
+    assert_eq!(ours.exitcode, official.exitcode, "exit code");
+}
+
+/// Files whose bytes are generated by each client at sync time and say
+/// what the client is: `wandb-metadata.json` (sync host, program),
+/// `config.yaml` (`_wandb.cli_version`, telemetry), `requirements.txt`.
+pub const DIFFERING_FILES: &[&str] = &["wandb-metadata.json", "config.yaml", "requirements.txt"];

@@ -1,0 +1,196 @@
+//! The official `wandb sync` accepts everything wandb-rs writes, and
+//! `wandb-rs sync` sends the server the same: each run directory written
+//! here is synced twice, to two instances of the loopback reference mock
+//! (tests/fixtures/oracle/mock_wandb_server.py), and the captured requests
+//! are compared after the normalisation listed in
+//! `tests/support/src/sync_capture.rs`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use wandb::online::{sync_run_dir, SyncOptions};
+use wandb::{
+    init, row, Audio, Console, Histogram, Html, Image, InitOptions, LogOptions, MetricDefinition,
+    MetricSummary, Mode, Run, Table, Video,
+};
+use wandb_test_support::{assert_same_sync, official_and_our_sync, ScratchDir, SyncCapture};
+
+fn opts(root: &Path, id: &str) -> InitOptions {
+    InitOptions::new()
+        .dir(root)
+        .mode(Mode::Offline)
+        .project("interop")
+        .id(id)
+        .console(Console::Off)
+        .system_metrics(false)
+        .environment([("HOME", root.join("home").display().to_string())])
+}
+
+/// wandb-rs sync of `dir` to the mock at `url`.
+fn our_sync(dir: &Path, url: &str, key: &str) {
+    let o = SyncOptions {
+        entity: Some("mock-entity".into()),
+        base_url: Some(url.into()),
+        api_key: Some(key.into()),
+        timeout: Some(Duration::from_secs(60)),
+        ..SyncOptions::default()
+    };
+    let report = sync_run_dir(dir, &o, |_| {}).expect("wandb-rs sync");
+    assert!(report.unsent.is_empty(), "{report:?}");
+}
+
+/// Finishes `run`, syncs its directory both ways and asserts the captures
+/// are equal; returns the official one for further checks.
+fn finish_and_compare(run: Run) -> SyncCapture {
+    let dir: PathBuf = run.dir().to_path_buf();
+    run.finish().expect("finish");
+    let (official, ours) = official_and_our_sync(&dir, our_sync);
+    assert_same_sync(&official, &ours);
+    official
+}
+
+#[test]
+fn scalars_config_summary_and_metrics_sync_like_wandb_sync() {
+    let scratch = ScratchDir::new("interop-scalars");
+    let run = init(
+        opts(scratch.path(), "scalars1")
+            .config(&serde_json::json!({"lr": 0.01, "layers": [8, 4], "opt": {"name": "adam"}}))
+            .tags(["a", "b"])
+            .notes("interop"),
+    )
+    .unwrap();
+    run.define_metric(MetricDefinition::new("loss").summary(MetricSummary::Min))
+        .unwrap();
+    run.define_metric(MetricDefinition::new("val/*").step_metric("epoch"))
+        .unwrap();
+    for i in 0..30u32 {
+        let loss = 1.0 / (f64::from(i) + 1.0);
+        run.log(row! {"loss" => loss, "acc" => f64::from(i) / 30.0, "nested" => serde_json::json!({"a": i})})
+            .unwrap();
+        if i % 10 == 9 {
+            run.log(row! {"epoch" => i / 10, "val/loss" => loss * 2.0})
+                .unwrap();
+        }
+    }
+    run.log(row! {"nan" => f64::NAN, "inf" => f64::INFINITY})
+        .unwrap();
+    run.summary().set("best", 0.98).unwrap();
+    let official = finish_and_compare(run);
+    assert_eq!(official.history.len(), 34);
+    assert_eq!(official.summary["loss"]["min"], serde_json::json!(1.0 / 30.0));
+    assert_eq!(official.config["lr"]["value"], serde_json::json!(0.01));
+}
+
+#[test]
+fn console_output_and_system_metrics_sync_like_wandb_sync() {
+    let scratch = ScratchDir::new("interop-console");
+    let root = scratch.path();
+    let run = init(
+        opts(root, "console1")
+            .console(Console::Redirect)
+            .system_metrics(true)
+            .environment([
+                ("HOME", root.join("home").display().to_string()),
+                ("WANDB_X_STATS_SAMPLING_INTERVAL", "0.1".to_string()),
+            ]),
+    )
+    .unwrap();
+    println!("hello from stdout");
+    eprintln!("warning on stderr");
+    for i in 0..5 {
+        println!("step {i}");
+        run.log(row! {"x" => i}).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(350));
+    let official = finish_and_compare(run);
+    assert!(!official.events.is_empty(), "no system metrics were synced");
+    for want in ["hello from stdout", "step 4"] {
+        assert!(
+            official.output.iter().any(|(err, l)| !err && l == want),
+            "{want:?} not in {:?}",
+            official.output
+        );
+    }
+    assert!(official
+        .output
+        .iter()
+        .any(|(err, l)| *err && l == "warning on stderr"));
+}
+
+fn red_dot() -> Vec<u8> {
+    let mut px = vec![0u8; 4 * 6 * 3];
+    px[(6 + 2) * 3] = 255;
+    px
+}
+
+#[test]
+fn media_and_tables_sync_like_wandb_sync() {
+    let scratch = ScratchDir::new("interop-media");
+    let run = init(opts(scratch.path(), "media1")).unwrap();
+    let sine: Vec<f32> = (0..800).map(|i| (i as f32 / 20.0).sin()).collect();
+    let frames: Vec<u8> = (0..3 * 8 * 8 * 3).map(|i| (i * 37 % 255) as u8).collect();
+    let table = Table::from_rows(
+        ["a", "b", "c"],
+        [
+            wandb::data_types::cells![1, 2.5, "x"],
+            wandb::data_types::cells![3, 4.5, "y"],
+        ],
+    )
+    .unwrap();
+    let img = Image::from_rgb8(6, 4, &red_dot()).unwrap();
+    let log = |step: u64, r: wandb::Row| run.log_with(r, LogOptions::new().step(step)).unwrap();
+    log(0, row! {"img" => img.clone().caption("red dot")});
+    log(1, row! {"tbl" => table.clone()});
+    log(
+        2,
+        row! {"hist" => Histogram::from_i64(&[1, 2, 2, 3, 3, 3, 10]).unwrap()},
+    );
+    log(3, row! {"html" => Html::new("<b>hello</b>")});
+    log(4, row! {"audio" => Audio::mono(&sine, 8000).unwrap().caption("sine")});
+    log(5, row! {"video" => Video::from_rgb8_frames(8, 8, &frames, 4).unwrap()});
+    log(6, row! {"tbl" => table});
+    run.summary().set("final_img", img).unwrap();
+    let official = finish_and_compare(run);
+    assert_eq!(official.history.len(), 7);
+    assert!(
+        official.artifacts.keys().any(|k| k.starts_with("run_table/")),
+        "{:?}",
+        official.artifacts.keys()
+    );
+    assert!(official.files.keys().any(|f| f.starts_with("media/images/")));
+}
+
+#[test]
+fn plots_sync_like_wandb_sync() {
+    use wandb::plot::ChartRowExt as _;
+    let scratch = ScratchDir::new("interop-plots");
+    let run = init(opts(scratch.path(), "plots1")).unwrap();
+    let t = Table::from_rows(
+        ["x", "y"],
+        (0..5i64).map(|x| wandb::data_types::cells![x, x * x]),
+    )
+    .unwrap();
+    let y_true = [0, 1, 1, 0];
+    let probas = [[0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.9, 0.1]];
+    let curve = wandb::plot::CurveOptions::new().labels(["neg", "pos"]);
+    run.log(wandb::plot::line(&t, "x", "y").unwrap().title("Line").into_row("line"))
+        .unwrap();
+    run.log(row! {"acc" => 0.5}.with_chart(
+        "cm",
+        wandb::plot::confusion_matrix(&y_true, &[0, 1, 0, 0], Some(&["neg", "pos"])).unwrap(),
+    ))
+    .unwrap();
+    run.log(
+        wandb::plot::roc_curve(&y_true, &probas, &curve)
+            .unwrap()
+            .into_row("roc"),
+    )
+    .unwrap();
+    let official = finish_and_compare(run);
+    assert!(
+        official.config["_wandb"]["value"]["visualize"].is_object(),
+        "{}",
+        official.config
+    );
+    assert_eq!(official.artifacts.len(), 3, "{:?}", official.artifacts.keys());
+}
