@@ -194,3 +194,53 @@ fn plots_sync_like_wandb_sync() {
     );
     assert_eq!(official.artifacts.len(), 3, "{:?}", official.artifacts.keys());
 }
+
+/// TensorBoard event files mirrored into the run (scalars, a histogram, an
+/// image). Known limitation of the official client: `wandb sync` (0.31.0)
+/// re-reads the `tbrecord` log directories when they still exist and its
+/// sender panics on the resulting partial-history requests (asserted below,
+/// so a fixed version shows up); with the log directories gone it syncs the
+/// mirrored rows, which are compared.
+#[cfg(feature = "tensorboard")]
+#[test]
+fn tensorboard_runs_sync_like_wandb_sync() {
+    use wandb::tensorboard::{sync, SummaryWriter};
+    let scratch = ScratchDir::new("interop-tb");
+    let logs = scratch.path().join("tblogs");
+    let run = init(opts(scratch.path(), "tb1")).unwrap();
+    let tb = sync(&run, &logs).unwrap();
+    let w = SummaryWriter::new(logs.join("train")).unwrap();
+    for step in 0..5i64 {
+        w.add_scalar("loss", 1.0 / (step as f32 + 1.0), step).unwrap();
+        w.add_histogram("weights", &[0.1, 0.2, 0.2, 0.9, step as f64], step)
+            .unwrap();
+    }
+    w.add_image_png("sample", red_dot_png(), 4).unwrap();
+    w.close().unwrap();
+    tb.drain().unwrap();
+    let dir = run.dir().to_path_buf();
+    run.finish().unwrap();
+
+    let server = wandb_test_support::MockServer::start();
+    let copy = ScratchDir::new("interop-tb-copy");
+    let copied = copy.path().join(dir.file_name().unwrap());
+    wandb_test_support::mock_server::copy_tree(&dir, &copied);
+    let out = wandb_test_support::official_sync_output(&server, &[copied], copy.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("unexpected type *service_go_proto.Request_PartialHistory"),
+        "the official wandb sync no longer fails on tbrecords with existing log dirs: {stderr}"
+    );
+
+    std::fs::remove_dir_all(&logs).unwrap();
+    let (official, ours) = official_and_our_sync(&dir, our_sync);
+    assert_same_sync(&official, &ours);
+    assert!(official.history.len() >= 5, "{:?}", official.history);
+    assert!(official.history.iter().any(|h| h["train/loss"].is_number()));
+}
+
+#[cfg(feature = "tensorboard")]
+fn red_dot_png() -> Vec<u8> {
+    let p = wandb_test_support::fixtures_dir().join("media/files/img_0_90d0a290aedfc1bda5f4.png");
+    std::fs::read(p).unwrap()
+}

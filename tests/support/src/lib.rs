@@ -11,7 +11,9 @@ use std::process::{Command, Output};
 pub mod mock_server;
 pub mod sync_capture;
 
-pub use mock_server::{official_and_our_sync, official_sync, MockServer, MOCK_API_KEY};
+pub use mock_server::{
+    official_and_our_sync, official_sync, official_sync_output, MockServer, MOCK_API_KEY,
+};
 pub use sync_capture::{assert_same_sync, parse_wandb_json, ArtifactCapture, SyncCapture};
 
 /// The repository root.

@@ -113,6 +113,23 @@ fn collect_files(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
 /// Runs the official `wandb sync -e mock-entity <paths>` (oracle venv,
 /// hermetic, online against `server`); panics if it fails. Returns its stdout.
 pub fn official_sync(server: &MockServer, paths: &[PathBuf], scratch: &Path) -> String {
+    let out = official_sync_output(server, paths, scratch);
+    assert!(
+        out.status.success(),
+        "wandb sync failed ({:?}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// [`official_sync`] without the success check.
+pub fn official_sync_output(
+    server: &MockServer,
+    paths: &[PathBuf],
+    scratch: &Path,
+) -> std::process::Output {
     let mut cmd = Command::new(oracle_wandb());
     crate::hermetic(&mut cmd, scratch)
         .env("WANDB_MODE", "online")
@@ -128,15 +145,7 @@ pub fn official_sync(server: &MockServer, paths: &[PathBuf], scratch: &Path) -> 
         .env_remove("all_proxy")
         .args(["sync", "-e", "mock-entity"])
         .args(paths);
-    let out = cmd.output().expect("run wandb sync");
-    assert!(
-        out.status.success(),
-        "wandb sync failed ({:?}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    cmd.output().expect("run wandb sync")
 }
 
 /// Copies a directory tree.
