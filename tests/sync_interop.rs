@@ -244,3 +244,66 @@ fn red_dot_png() -> Vec<u8> {
     let p = wandb_test_support::fixtures_dir().join("media/files/img_0_90d0a290aedfc1bda5f4.png");
     std::fs::read(p).unwrap()
 }
+
+/// A burn loop with `WandbCallback` and `watch` (gradient and parameter
+/// histograms).
+#[cfg(feature = "burn")]
+mod burn_watch {
+    use super::*;
+    use wandb::burn::burn;
+    use wandb::burn::{WandbCallback, WatchLog, WatchOptions};
+
+    use burn::module::Module;
+    use burn::nn::{Linear, LinearConfig};
+    use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
+    use burn::tensor::{Device, Tensor, TensorData};
+
+    #[derive(Module, Debug)]
+    struct Net {
+        layers: Vec<Linear>,
+    }
+
+    #[test]
+    fn a_burn_run_with_watch_syncs_like_wandb_sync() {
+        let scratch = ScratchDir::new("interop-burn");
+        let run = init(opts(scratch.path(), "burn1")).unwrap();
+        let device = Device::flex().autodiff();
+        let mut model = Net {
+            layers: vec![
+                LinearConfig::new(2, 4).init(&device),
+                LinearConfig::new(4, 1).init(&device),
+            ],
+        };
+        let mut optim: ModuleOptimizer = SgdConfig::new().init();
+        let x = Tensor::<2>::from_data(
+            TensorData::new(vec![0.5f32, -1.0, 1.5, 2.0], [2, 2]),
+            &device,
+        );
+        let y = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, -1.0], [2, 1]), &device);
+        let mut cb = WandbCallback::new(&run).watch(WatchOptions::new().log(WatchLog::All).log_freq(2));
+        cb.train_begin(Some(2)).unwrap();
+        for _epoch in 0..2 {
+            cb.epoch_begin().unwrap();
+            for _batch in 0..3 {
+                let out = model.layers[1].forward(model.layers[0].forward(x.clone()));
+                let loss = (out - y.clone()).powi_scalar(2).mean();
+                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                cb.observe(&model, &grads).unwrap();
+                model = optim.step(0.05, model, grads);
+                cb.batch_end_loss(loss, Some(0.05)).unwrap();
+            }
+            cb.validation_end(&[("loss", 0.5)]).unwrap();
+            cb.epoch_end().unwrap();
+        }
+        cb.train_end().unwrap();
+        let official = finish_and_compare(run);
+        assert!(
+            official
+                .history
+                .iter()
+                .any(|h| h["gradients/layers.0.weight"]["_type"] == "histogram"),
+            "{:?}",
+            official.history
+        );
+    }
+}
