@@ -77,7 +77,10 @@ fn scalars_config_summary_and_metrics_sync_like_wandb_sync() {
     run.summary().set("best", 0.98).unwrap();
     let official = finish_and_compare(run);
     assert_eq!(official.history.len(), 34);
-    assert_eq!(official.summary["loss"]["min"], serde_json::json!(1.0 / 30.0));
+    assert_eq!(
+        official.summary["loss"]["min"],
+        serde_json::json!(1.0 / 30.0)
+    );
     assert_eq!(official.config["lr"]["value"], serde_json::json!(0.01));
 }
 
@@ -146,18 +149,30 @@ fn media_and_tables_sync_like_wandb_sync() {
         row! {"hist" => Histogram::from_i64(&[1, 2, 2, 3, 3, 3, 10]).unwrap()},
     );
     log(3, row! {"html" => Html::new("<b>hello</b>")});
-    log(4, row! {"audio" => Audio::mono(&sine, 8000).unwrap().caption("sine")});
-    log(5, row! {"video" => Video::from_rgb8_frames(8, 8, &frames, 4).unwrap()});
+    log(
+        4,
+        row! {"audio" => Audio::mono(&sine, 8000).unwrap().caption("sine")},
+    );
+    log(
+        5,
+        row! {"video" => Video::from_rgb8_frames(8, 8, &frames, 4).unwrap()},
+    );
     log(6, row! {"tbl" => table});
     run.summary().set("final_img", img).unwrap();
     let official = finish_and_compare(run);
     assert_eq!(official.history.len(), 7);
     assert!(
-        official.artifacts.keys().any(|k| k.starts_with("run_table/")),
+        official
+            .artifacts
+            .keys()
+            .any(|k| k.starts_with("run_table/")),
         "{:?}",
         official.artifacts.keys()
     );
-    assert!(official.files.keys().any(|f| f.starts_with("media/images/")));
+    assert!(official
+        .files
+        .keys()
+        .any(|f| f.starts_with("media/images/")));
 }
 
 #[test]
@@ -173,8 +188,13 @@ fn plots_sync_like_wandb_sync() {
     let y_true = [0, 1, 1, 0];
     let probas = [[0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.9, 0.1]];
     let curve = wandb::plot::CurveOptions::new().labels(["neg", "pos"]);
-    run.log(wandb::plot::line(&t, "x", "y").unwrap().title("Line").into_row("line"))
-        .unwrap();
+    run.log(
+        wandb::plot::line(&t, "x", "y")
+            .unwrap()
+            .title("Line")
+            .into_row("line"),
+    )
+    .unwrap();
     run.log(row! {"acc" => 0.5}.with_chart(
         "cm",
         wandb::plot::confusion_matrix(&y_true, &[0, 1, 0, 0], Some(&["neg", "pos"])).unwrap(),
@@ -192,7 +212,12 @@ fn plots_sync_like_wandb_sync() {
         "{}",
         official.config
     );
-    assert_eq!(official.artifacts.len(), 3, "{:?}", official.artifacts.keys());
+    assert_eq!(
+        official.artifacts.len(),
+        3,
+        "{:?}",
+        official.artifacts.keys()
+    );
 }
 
 /// TensorBoard event files mirrored into the run (scalars, a histogram, an
@@ -211,7 +236,8 @@ fn tensorboard_runs_sync_like_wandb_sync() {
     let tb = sync(&run, &logs).unwrap();
     let w = SummaryWriter::new(logs.join("train")).unwrap();
     for step in 0..5i64 {
-        w.add_scalar("loss", 1.0 / (step as f32 + 1.0), step).unwrap();
+        w.add_scalar("loss", 1.0 / (step as f32 + 1.0), step)
+            .unwrap();
         w.add_histogram("weights", &[0.1, 0.2, 0.2, 0.9, step as f64], step)
             .unwrap();
     }
@@ -228,7 +254,8 @@ fn tensorboard_runs_sync_like_wandb_sync() {
     let out = wandb_test_support::official_sync_output(&server, &[copied], copy.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        !out.status.success() && stderr.contains("unexpected type *service_go_proto.Request_PartialHistory"),
+        !out.status.success()
+            && stderr.contains("unexpected type *service_go_proto.Request_PartialHistory"),
         "the official wandb sync no longer fails on tbrecords with existing log dirs: {stderr}"
     );
 
@@ -280,7 +307,8 @@ mod burn_watch {
             &device,
         );
         let y = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, -1.0], [2, 1]), &device);
-        let mut cb = WandbCallback::new(&run).watch(WatchOptions::new().log(WatchLog::All).log_freq(2));
+        let mut cb =
+            WandbCallback::new(&run).watch(WatchOptions::new().log(WatchLog::All).log_freq(2));
         cb.train_begin(Some(2)).unwrap();
         for _epoch in 0..2 {
             cb.epoch_begin().unwrap();
@@ -306,4 +334,54 @@ mod burn_watch {
             official.history
         );
     }
+}
+
+/// Two run directories with the same id (a run continued in a second
+/// process), synced one after the other to the same server.
+#[test]
+fn two_directories_of_the_same_run_id_sync_like_wandb_sync() {
+    use wandb_test_support::mock_server::copy_tree;
+    use wandb_test_support::{official_sync, MockServer};
+    let scratch = ScratchDir::new("interop-same-id");
+    let mut dirs = Vec::new();
+    for (part, root) in ["first", "second"].iter().enumerate() {
+        let run = init(opts(&scratch.path().join(root), "sameid1")).unwrap();
+        for i in 0..5 {
+            run.log(row! {"part" => part as i64, "i" => i}).unwrap();
+        }
+        dirs.push(run.dir().to_path_buf());
+        run.finish().unwrap();
+    }
+    let copies = |name: &str| -> Vec<PathBuf> {
+        dirs.iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let to = scratch
+                    .path()
+                    .join(name)
+                    .join(i.to_string())
+                    .join(d.file_name().unwrap());
+                copy_tree(d, &to);
+                to
+            })
+            .collect()
+    };
+    let official = {
+        let server = MockServer::start();
+        official_sync(&server, &copies("official"), scratch.path());
+        SyncCapture::from_requests(&server.requests(), &server.uploads())
+    };
+    let ours = {
+        let server = MockServer::start();
+        for d in copies("ours") {
+            our_sync(&d, &server.url(), wandb_test_support::MOCK_API_KEY);
+        }
+        SyncCapture::from_requests(&server.requests(), &server.uploads())
+    };
+    assert_same_sync(&official, &ours);
+    // the mock reports no earlier history (`RunResumeStatus` without a
+    // bucket), so both clients start the second directory at offset 0 and
+    // its rows replace the first directory's
+    let parts: Vec<_> = official.history.iter().map(|h| h["part"].clone()).collect();
+    assert_eq!(parts, vec![serde_json::json!(1); 5]);
 }

@@ -259,7 +259,10 @@ impl SyncCapture {
                 cap.artifacts.entry(key).or_default().manifest = manifest;
             } else if let Some(rest) = path.strip_prefix("artifacts/") {
                 let (aid, name) = rest.split_once('/').unwrap_or((rest, ""));
-                let key = artifact_names.get(aid).cloned().unwrap_or_else(|| aid.into());
+                let key = artifact_names
+                    .get(aid)
+                    .cloned()
+                    .unwrap_or_else(|| aid.into());
                 cap.artifacts
                     .entry(key)
                     .or_default()

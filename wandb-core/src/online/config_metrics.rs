@@ -38,7 +38,13 @@ impl Def {
             if s.none {
                 self.summary.push(none);
             }
-            for (n, on) in [(1, s.min), (2, s.max), (3, s.mean), (5, s.last), (8, s.first)] {
+            for (n, on) in [
+                (1, s.min),
+                (2, s.max),
+                (3, s.mean),
+                (5, s.last),
+                (8, s.first),
+            ] {
                 if on && !self.summary.contains(&n) {
                     self.summary.push(n);
                 }

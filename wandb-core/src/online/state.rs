@@ -278,7 +278,10 @@ impl RunState {
             w.insert("python_version".into(), Value::from(v));
         }
         w.insert("t".into(), Value::from(JValue::Object(t)));
-        w.insert("m".into(), Value::from(JValue::Array(self.metrics.to_json())));
+        w.insert(
+            "m".into(),
+            Value::from(JValue::Array(self.metrics.to_json())),
+        );
         if !self.env.is_empty() {
             let key = self.env_writer.clone().unwrap_or_else(|| "wandb-rs".into());
             let mut e = Map::new();
