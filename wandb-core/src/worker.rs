@@ -3,7 +3,6 @@
 //! at least every `flush_interval`.
 
 use std::fs::File;
-use std::io::BufWriter;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,7 +19,7 @@ use crate::proto::{self, record::RecordType};
 use crate::queue::Queue;
 use crate::row::{Row, RowKey};
 use crate::row_pool::{self, Items};
-use crate::store::LogWriter;
+use crate::store::{LogWriter, RecordBuffer};
 use crate::summary_dirty::{join_path, DirtySummary, PATH_SEP};
 use crate::summary_stash::SummaryStash;
 use crate::tree::{remove_path, set_path};
@@ -66,7 +65,7 @@ pub(crate) struct WorkerReport {
 
 /// Everything the writer thread needs.
 pub(crate) struct WorkerSetup {
-    pub(crate) writer: LogWriter<BufWriter<File>>,
+    pub(crate) writer: LogWriter<RecordBuffer<File>>,
     pub(crate) wandb_file: PathBuf,
     pub(crate) files_dir: PathBuf,
     pub(crate) info: RunInfo,
@@ -85,7 +84,7 @@ struct Pending {
 }
 
 struct Worker {
-    writer: Option<LogWriter<BufWriter<File>>>,
+    writer: Option<LogWriter<RecordBuffer<File>>>,
     wandb_file: PathBuf,
     files_dir: PathBuf,
     info: RunInfo,
@@ -505,7 +504,7 @@ impl Worker {
         let Some(w) = self.writer.as_mut() else {
             return;
         };
-        match w.append(payload) {
+        match w.append(payload).and_then(|()| w.get_mut().spill_if_full()) {
             Ok(()) => {
                 self.report.records += 1;
                 self.report.bytes = w.bytes_written();

@@ -8,6 +8,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod mock_server;
+pub mod sync_capture;
+
+pub use mock_server::{
+    official_and_our_sync, official_sync, official_sync_output, MockServer, MOCK_API_KEY,
+};
+pub use sync_capture::{assert_same_sync, parse_wandb_json, ArtifactCapture, SyncCapture};
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -97,6 +105,24 @@ pub fn leet_inspect(path: &Path) -> Vec<serde_json::Value> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
         .collect()
+}
+
+/// `wandb leet inspect --json <path>` without the strict check: the records
+/// it printed and its stderr (panics only if it cannot run or exits non-zero).
+pub fn leet_inspect_lenient(path: &Path) -> (Vec<serde_json::Value>, String) {
+    let scratch = ScratchDir::new("leet");
+    let mut cmd = Command::new(oracle_wandb());
+    hermetic(&mut cmd, scratch.path())
+        .args(["leet", "inspect", "--json"])
+        .arg(path);
+    let out = cmd.output().expect("run wandb leet inspect");
+    assert!(out.status.success(), "wandb leet inspect failed: {out:?}");
+    let records = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect();
+    (records, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// `wandb leet inspect --summary --json <path>` (after the strict record

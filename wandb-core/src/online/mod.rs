@@ -29,6 +29,7 @@
 
 mod artifacts;
 mod auth;
+mod config_metrics;
 mod engine;
 mod error;
 mod graphql;

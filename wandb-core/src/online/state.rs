@@ -26,8 +26,7 @@ pub struct RunState {
     pub summary_dirty: bool,
     features: IndexSet<u32>,
     telemetry: IndexMap<&'static str, JValue>,
-    metrics: Vec<JValue>,
-    metric_names: Vec<String>,
+    metrics: super::config_metrics::ConfigMetrics,
     env: JMap<String, JValue>,
     env_writer: Option<String>,
     /// Files named by `files` records (relative to `files/`).
@@ -219,52 +218,7 @@ impl RunState {
         if m.expanded_from_glob {
             return;
         }
-        let mut e = JMap::new();
-        if !m.name.is_empty() {
-            e.insert("1".into(), json!(m.name));
-        }
-        if !m.glob_name.is_empty() {
-            e.insert("2".into(), json!(m.glob_name));
-        }
-        if !m.step_metric.is_empty() {
-            let idx = match self.metric_names.iter().position(|n| *n == m.step_metric) {
-                Some(i) => i,
-                None => {
-                    // the step metric gets its own entry first
-                    self.metric_names.push(m.step_metric.clone());
-                    self.metrics
-                        .push(json!({"1": m.step_metric, "6": [3], "7": []}));
-                    self.metrics.len() - 1
-                }
-            };
-            e.insert("5".into(), json!(idx + 1));
-        }
-        let o = m.options.unwrap_or_default();
-        let opts: Vec<u32> = [(1, o.step_sync), (2, o.hidden), (3, o.defined)]
-            .iter()
-            .filter(|(_, b)| *b)
-            .map(|(n, _)| *n)
-            .collect();
-        e.insert("6".into(), json!(opts));
-        let s = m.summary.unwrap_or_default();
-        let sums: Vec<u32> = [
-            (1, s.min),
-            (2, s.max),
-            (3, s.mean),
-            (4, s.best),
-            (5, s.last),
-            (6, s.none),
-            (7, s.copy),
-            (8, s.first),
-        ]
-        .iter()
-        .filter(|(_, b)| *b)
-        .map(|(n, _)| *n)
-        .collect();
-        e.insert("7".into(), json!(sums));
-        if m.goal != 0 {
-            e.insert("8".into(), json!(m.goal));
-        }
+        self.metrics.apply(m);
         let name = if m.name.is_empty() {
             m.glob_name.clone()
         } else {
@@ -273,14 +227,7 @@ impl RunState {
         if let Some(sum) = m.summary.filter(|s| *s != proto::MetricSummary::default()) {
             self.summary_defs.retain(|d| d.0 != name);
             self.summary_defs
-                .push((name.clone(), m.name.is_empty(), sum, m.goal));
-        }
-        match self.metric_names.iter().position(|n| *n == name) {
-            Some(i) => self.metrics[i] = JValue::Object(e),
-            None => {
-                self.metric_names.push(name);
-                self.metrics.push(JValue::Object(e));
-            }
+                .push((name, m.name.is_empty(), sum, m.goal));
         }
         self.config_dirty = true;
     }
@@ -331,7 +278,10 @@ impl RunState {
             w.insert("python_version".into(), Value::from(v));
         }
         w.insert("t".into(), Value::from(JValue::Object(t)));
-        w.insert("m".into(), Value::from(JValue::Array(self.metrics.clone())));
+        w.insert(
+            "m".into(),
+            Value::from(JValue::Array(self.metrics.to_json())),
+        );
         if !self.env.is_empty() {
             let key = self.env_writer.clone().unwrap_or_else(|| "wandb-rs".into());
             let mut e = Map::new();

@@ -1,7 +1,6 @@
 //! [`Run`]: the handle users log through, and [`init`].
 
 use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant, SystemTime};
@@ -16,7 +15,7 @@ use crate::proto::{self, record::RecordType};
 use crate::queue::{PushError, Queue};
 use crate::row::{validate_key, IntoRow};
 use crate::settings::{Mode, OverflowPolicy, Settings, StepPolicy};
-use crate::store::LogWriter;
+use crate::store::{LogWriter, RecordBuffer};
 use crate::value::Map;
 use crate::worker::{self, Msg, WorkerSetup};
 use crate::{environment, run_dir};
@@ -225,7 +224,7 @@ pub fn init(options: InitOptions) -> Result<Run> {
     let rd = run_dir::create(&settings.root_dir, settings.mode, &run_id)?;
     let file = File::create(&rd.wandb_file)
         .map_err(|e| Error::io("cannot create the transaction log", &rd.wandb_file, e))?;
-    let writer = LogWriter::new(BufWriter::with_capacity(256 * 1024, file))
+    let writer = LogWriter::new(RecordBuffer::new(file, 256 * 1024))
         .map_err(|e| Error::io("cannot write the transaction log", &rd.wandb_file, e))?;
 
     let writer_id = random_writer_id();

@@ -3,9 +3,11 @@
 //! [`LogReader`] validates and recovers like the official reader.
 
 mod reader;
+mod record_buffer;
 mod writer;
 
 pub use reader::{read_file, LogReader, ReadError, ReadOutcome};
+pub use record_buffer::RecordBuffer;
 pub use writer::LogWriter;
 
 /// The file header: ident `:W&B`, magic 0xBEE1 (little-endian), version 0.
