@@ -191,7 +191,9 @@ fn check_with_official_reader(k: &Killed) -> bool {
     let checked = if torn {
         assert_eq!(stderr.trim(), TORN_TAIL, "{}", k.id);
         let bytes = std::fs::read(&wandb_file).unwrap();
-        let prefix = k.dir.join("prefix.wandb");
+        // outside the run directory: `wandb sync` of the run must see the
+        // torn file itself
+        let prefix = k.dir.with_extension("prefix.wandb");
         std::fs::write(&prefix, &bytes[..last_record_end(&bytes)]).unwrap();
         prefix
     } else {

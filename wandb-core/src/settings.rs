@@ -305,6 +305,7 @@ impl Settings {
     pub fn from_ini_text(text: &str) -> Result<Self> {
         let mut s = Settings::default();
         s.apply(&parse_ini(text))?;
+        s.validate()?;
         Ok(s)
     }
 
@@ -540,12 +541,18 @@ mod tests {
     }
 
     #[test]
-    fn huge_intervals_are_errors_not_panics() {
+    fn huge_intervals_saturate_and_bad_ones_are_errors() {
         // found by the fuzzer (tests/fixtures/fuzz/settings/regress-huge-interval.ini)
-        for v in ["1e300", "inf", "NaN", "-1", "0"] {
+        for v in ["NaN", "-1", "0", "0.05", "abc"] {
             let text = format!("[default]\nx_stats_sampling_interval = {v}\n");
             let err = Settings::from_ini_text(&text).unwrap_err().to_string();
             assert!(err.contains("x_stats_sampling_interval"), "{err}");
+        }
+        // huge values saturate: no limit
+        for v in ["1e300", "inf"] {
+            let text = format!("[default]\nx_stats_sampling_interval = {v}\n");
+            let s = Settings::from_ini_text(&text).unwrap();
+            assert_eq!(s.stats_sampling_interval, Duration::MAX);
         }
         let s = Settings::from_ini_text("[default]\nx_stats_sampling_interval = 2.5\n").unwrap();
         assert_eq!(s.stats_sampling_interval, Duration::from_millis(2500));
