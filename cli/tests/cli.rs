@@ -12,11 +12,11 @@ fn bin() -> Command {
 /// A command with HOME, NETRC and the W&B variables pointed into `home`.
 fn hermetic(home: &Path) -> Command {
     let mut c = bin();
-    c.env("HOME", home)
+    wandb_test_support::clear_wandb_env(&mut c)
+        .env("HOME", home)
+        .env("TMPDIR", home)
         .env("NETRC", home.join(".netrc"))
         .env("WANDB_CONFIG_DIR", home.join(".config/wandb"))
-        .env_remove("WANDB_API_KEY")
-        .env_remove("WANDB_BASE_URL")
         .current_dir(home);
     c
 }

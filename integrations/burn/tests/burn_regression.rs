@@ -48,7 +48,9 @@ fn supervised_training_run_has_metrics_histograms_and_summary() {
         wandb_core::InitOptions::new()
             .project("burn-e2e")
             .dir(tmp.path())
-            .mode(wandb_core::Mode::Offline),
+            .mode(wandb_core::Mode::Offline)
+            // no WANDB_* variable or settings file of the machine
+            .environment([("HOME", tmp.path().join("home").display().to_string())]),
     )
     .unwrap();
     let cfg = example::RegressionConfig {

@@ -48,7 +48,9 @@ fn hand_written_loop_logs_metrics_and_vec_module_histograms() {
         wandb_core::InitOptions::new()
             .project("burn-hand")
             .dir(tmp.path())
-            .mode(wandb_core::Mode::Offline),
+            .mode(wandb_core::Mode::Offline)
+            // no WANDB_* variable or settings file of the machine
+            .environment([("HOME", tmp.path().join("home").display().to_string())]),
     )
     .unwrap();
     let device = Device::flex().autodiff();

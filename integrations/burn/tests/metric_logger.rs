@@ -70,7 +70,9 @@ fn batches_epochs_test_values_and_read_numeric() {
         wandb_core::InitOptions::new()
             .project("burn-logger")
             .dir(tmp.path())
-            .mode(wandb_core::Mode::Offline),
+            .mode(wandb_core::Mode::Offline)
+            // no WANDB_* variable or settings file of the machine
+            .environment([("HOME", tmp.path().join("home").display().to_string())]),
     )
     .unwrap();
     let mut logger = WandbMetricLogger::new(&run);

@@ -56,13 +56,20 @@ pub fn oracle_wandb() -> PathBuf {
     oracle_venv().join("bin/wandb")
 }
 
-/// Points every W&B and home directory of `cmd` into `scratch`, forces
-/// offline mode and removes credentials, so the official tools touch
-/// nothing outside the test's temp dir.
+/// Points every W&B, home and temp directory of `cmd` into `scratch`,
+/// removes every `WANDB_*` variable of this process (but `WANDB_RS_*`, the
+/// suite's own), forces offline mode and removes credentials, so the
+/// official tools read nothing of the developer's and write nothing
+/// outside the test's temp dir.
 pub fn hermetic<'a>(cmd: &'a mut Command, scratch: &Path) -> &'a mut Command {
     let home = scratch.join("home");
+    let tmp = scratch.join("tmp");
     std::fs::create_dir_all(&home).expect("create scratch home");
-    cmd.env("HOME", &home)
+    std::fs::create_dir_all(&tmp).expect("create scratch tmp");
+    clear_wandb_env(cmd)
+        .env("HOME", &home)
+        .env("TMPDIR", &tmp)
+        .env("WANDB_DIR", scratch)
         .env("WANDB_CONFIG_DIR", home.join(".config/wandb"))
         .env("WANDB_CACHE_DIR", home.join(".cache/wandb"))
         .env("WANDB_DATA_DIR", home.join(".local/share/wandb"))
@@ -71,9 +78,19 @@ pub fn hermetic<'a>(cmd: &'a mut Command, scratch: &Path) -> &'a mut Command {
         .env("WANDB_SILENT", "true")
         .env("WANDB_ERROR_REPORTING", "false")
         .env("NETRC", home.join(".netrc"))
-        .env_remove("WANDB_API_KEY")
-        .env_remove("WANDB_BASE_URL")
         .current_dir(scratch)
+}
+
+/// Removes from `cmd`'s environment every `WANDB_*` variable this process
+/// has (but `WANDB_RS_*`, the suite's own settings) and `NETRC`.
+pub fn clear_wandb_env(cmd: &mut Command) -> &mut Command {
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy();
+        if (k.starts_with("WANDB_") && !k.starts_with("WANDB_RS_")) || k == "NETRC" {
+            cmd.env_remove(&*k);
+        }
+    }
+    cmd
 }
 
 fn run_checked(cmd: &mut Command, what: &str) -> Output {

@@ -12,7 +12,9 @@ pub fn offline_run(dir: &Path, project: &str) -> wandb_core::Run {
         wandb_core::InitOptions::new()
             .project(project)
             .dir(dir)
-            .mode(wandb_core::Mode::Offline),
+            .mode(wandb_core::Mode::Offline)
+            // no WANDB_* variable or settings file of the machine
+            .environment([("HOME", dir.join("home").display().to_string())]),
     )
     .expect("init")
 }
