@@ -82,7 +82,12 @@ fn python_spec(t: &Table) -> String {
     let rows: Vec<String> = t
         .rows()
         .iter()
-        .map(|r| format!("[{}]", r.iter().map(py_token).collect::<Vec<_>>().join(", ")))
+        .map(|r| {
+            format!(
+                "[{}]",
+                r.iter().map(py_token).collect::<Vec<_>>().join(", ")
+            )
+        })
         .collect();
     format!(
         r#"{{"columns": {}, "data": [{}]}}"#,
@@ -127,8 +132,16 @@ fn nan_is_null_only_in_the_artifact_copy() {
     let t = Table::from_rows(
         ["a", "b", "c"],
         [
-            vec![Cell::Float(f64::NAN), Cell::Float(f64::INFINITY), Cell::Float(-0.0)],
-            vec![Cell::Float(1.5), Cell::Float(f64::NEG_INFINITY), Cell::Float(0.0)],
+            vec![
+                Cell::Float(f64::NAN),
+                Cell::Float(f64::INFINITY),
+                Cell::Float(-0.0),
+            ],
+            vec![
+                Cell::Float(1.5),
+                Cell::Float(f64::NEG_INFINITY),
+                Cell::Float(0.0),
+            ],
         ],
     )
     .expect("table");

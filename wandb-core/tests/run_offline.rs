@@ -425,8 +425,16 @@ fn drop_and_count_never_drops_silently() {
             Err(e) => panic!("{e}"),
         }
     }
-    assert_eq!(kept, vec![0], "one row fits the queue while the writer is held");
-    assert_eq!(dropped.len(), 999, "every other row is dropped, and reported");
+    assert_eq!(
+        kept,
+        vec![0],
+        "one row fits the queue while the writer is held"
+    );
+    assert_eq!(
+        dropped.len(),
+        999,
+        "every other row is dropped, and reported"
+    );
     assert_eq!(run.dropped_rows(), 999);
     gate.release();
     let dir = run.dir().to_path_buf();

@@ -14,6 +14,7 @@
 mod callback;
 mod error;
 mod logger;
+mod step_join;
 mod watch;
 
 /// The burn version this integration is built against (0.22.1), re-exported so

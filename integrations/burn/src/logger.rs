@@ -9,6 +9,8 @@ use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
 use burn::train::metric::{MetricAttributes, MetricDefinition, MetricId, NumericEntry};
 use wandb_core::{Goal, MetricSummary, Row, Run};
 
+use crate::step_join::{self, StepJoin};
+
 /// Sends burn's train and valid metrics to a run.
 ///
 /// Register it with `SupervisedTraining::with_metric_logger`:
@@ -23,7 +25,10 @@ use wandb_core::{Goal, MetricSummary, Row, Run};
 ///   `valid/*` and `train_epoch/*` with `epoch`; each `valid/<Metric>` gets
 ///   the summary `min` or `max` and the goal from burn's `higher_is_better`;
 /// - test-split epoch values go to the summary as `test/<Metric>` (or
-///   `test/<tag>/<Metric>`).
+///   `test/<tag>/<Metric>`);
+/// - the histograms of a [`crate::Watcher`] of the same run join the row of
+///   their training batch (watch step `n` = `global_step` `n`), although
+///   burn hands the metrics to this logger later, on another thread.
 ///
 /// Registering a metric logger removes burn's default file logger, which
 /// checkpointing and early stopping read from; this logger keeps them
@@ -48,6 +53,8 @@ pub struct WandbMetricLogger {
     global_step: u64,
     pending: Option<(usize, Row)>,
     warned: bool,
+    /// Where the run's watchers leave histograms for the batch rows.
+    join: Arc<StepJoin>,
 }
 
 struct Metric {
@@ -75,6 +82,7 @@ impl WandbMetricLogger {
             global_step: 0,
             pending: None,
             warned: false,
+            join: StepJoin::register(run),
         }
     }
 
@@ -178,9 +186,12 @@ impl MetricLogger for WandbMetricLogger {
                 self.flush_pending();
             }
             self.global_step += 1;
-            let row = batch
+            let mut row = batch
                 .with("global_step", self.global_step)
                 .with("epoch", epoch);
+            for histograms in self.join.take_through(self.global_step) {
+                step_join::merge(&mut row, histograms);
+            }
             let r = self.run.log(row);
             self.report(r);
         }
@@ -231,5 +242,10 @@ impl MetricLogger for WandbMetricLogger {
 impl Drop for WandbMetricLogger {
     fn drop(&mut self) {
         self.flush_pending();
+        // watch steps after the last batch row: one row each
+        for histograms in self.join.take_all() {
+            let r = self.run.log(histograms);
+            self.report(r);
+        }
     }
 }

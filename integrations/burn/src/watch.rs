@@ -39,8 +39,10 @@ impl Watcher {
     }
 
     /// Counts one step; on every `log_freq`-th step logs the histograms of
-    /// `model`'s float parameters and of their gradients in `grads` (joined to
-    /// the next committed row). Returns how many histograms were logged.
+    /// `model`'s float parameters and of their gradients in `grads`. They
+    /// join the row of that training batch when a [`crate::WandbMetricLogger`]
+    /// of the run is live (the `n`-th call joins `global_step` `n`), else the
+    /// next committed row. Returns how many histograms were logged.
     pub fn observe<M: Module>(
         &self,
         model: &M,
@@ -145,7 +147,7 @@ fn fill_and_commit<M: Module>(
     if let Some(e) = visitor.error {
         return Err(e);
     }
-    Ok(visitor.step.commit()?)
+    Ok(crate::step_join::deliver(visitor.step)?)
 }
 
 /// Walks a module, keeping the dotted path of the current parameter.

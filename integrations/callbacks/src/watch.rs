@@ -254,6 +254,7 @@ impl Watcher {
         let freq = self.inner.options.log_freq.max(1);
         n.is_multiple_of(freq).then(|| WatchStep {
             watcher: self.clone(),
+            number: n,
             row: Row::new(),
             added: 0,
             skipped: 0,
@@ -268,6 +269,7 @@ impl Watcher {
         let freq = self.inner.options.log_freq.max(1);
         (step + 1).is_multiple_of(freq).then(|| WatchStep {
             watcher: self.clone(),
+            number: step.saturating_add(1),
             row: Row::new(),
             added: 0,
             skipped: 0,
@@ -291,6 +293,7 @@ impl Watcher {
 /// with [`WatchStep::commit`] (dropping it sends nothing).
 pub struct WatchStep {
     watcher: Watcher,
+    number: u64,
     row: Row,
     added: usize,
     skipped: usize,
@@ -299,6 +302,7 @@ pub struct WatchStep {
 impl fmt::Debug for WatchStep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WatchStep")
+            .field("number", &self.number)
             .field("added", &self.added)
             .field("skipped", &self.skipped)
             .finish()
@@ -368,9 +372,34 @@ impl WatchStep {
         self.added == 0
     }
 
+    /// Which training step this is, counted from 1 (the `n`-th call of
+    /// [`Watcher::step`], or `step + 1` for [`Watcher::step_at`]).
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+
+    /// The watched run, unless it was dropped.
+    pub fn run(&self) -> Option<wandb_core::Run> {
+        self.watcher.inner.run.upgrade()
+    }
+
     /// Logs the histograms with `commit = false`, so they join the next
     /// committed row; returns how many were logged.
     pub fn commit(self) -> Result<usize, wandb_core::Error> {
+        let Some(run) = self.run() else {
+            return Ok(0);
+        };
+        let (row, added) = self.into_row();
+        if added > 0 {
+            run.log_with(row, LogOptions::new().commit(false))?;
+        }
+        Ok(added)
+    }
+
+    /// Ends the step without logging: the histograms as a row and how many
+    /// there are, for an adapter that joins them to a row itself (e.g. the
+    /// row of the same training step logged from another thread).
+    pub fn into_row(self) -> (Row, usize) {
         if self.skipped > 0 && !self.watcher.inner.warned_cap.swap(true, Ordering::Relaxed) {
             tracing::warn!(
                 skipped = self.skipped,
@@ -378,16 +407,7 @@ impl WatchStep {
                 "watch: more tensors than max_tensors_per_step; the rest are not logged"
             );
         }
-        if self.added == 0 {
-            return Ok(0);
-        }
-        match self.watcher.inner.run.upgrade() {
-            Some(run) => {
-                run.log_with(self.row, LogOptions::new().commit(false))?;
-                Ok(self.added)
-            }
-            None => Ok(0),
-        }
+        (self.row, self.added)
     }
 
     fn accepts_counting(&mut self, name: &str) -> bool {

@@ -48,9 +48,7 @@ pub use auth::{
 };
 pub use error::{OnlineError, Result};
 pub use http::{Client, Deadline, RetryPolicy};
-pub use live::{
-    FlushNotifier, LiveOptions, LivePrepared, LiveProgress, LiveSync, FINISH_MARGIN,
-};
+pub use live::{FlushNotifier, LiveOptions, LivePrepared, LiveProgress, LiveSync, FINISH_MARGIN};
 pub use report::{SyncReport, Unsent};
 pub use resume::ServerRun;
 pub use sync::{
