@@ -105,19 +105,39 @@ fn console_output_and_system_metrics_sync_like_wandb_sync() {
         run.log(row! {"x" => i}).unwrap();
     }
     std::thread::sleep(Duration::from_millis(350));
+    let wandb_file = run.wandb_file().to_path_buf();
     let official = finish_and_compare(run);
-    assert!(!official.events.is_empty(), "no system metrics were synced");
-    for want in ["hello from stdout", "step 4"] {
-        assert!(
-            official.output.iter().any(|(err, l)| !err && l == want),
-            "{want:?} not in {:?}",
-            official.output
-        );
-    }
-    assert!(official
+    // every system metrics sample of the run was uploaded, once
+    let sampled = wandb_core::store::read_file(&wandb_file)
+        .unwrap()
+        .records
+        .into_iter()
+        .filter(|r| {
+            matches!(
+                r.record_type,
+                Some(wandb_core::proto::record::RecordType::Stats(_))
+            )
+        })
+        .count();
+    assert!(sampled >= 2, "{sampled} samples in 350 ms at 0.1 s");
+    assert_eq!(official.events.len(), sampled);
+    // every console line, in order, on its stream
+    let stdout: Vec<&str> = official
         .output
         .iter()
-        .any(|(err, l)| *err && l == "warning on stderr"));
+        .filter(|(err, _)| !err)
+        .map(|(_, l)| l.as_str())
+        .collect();
+    let mut want = vec!["hello from stdout".to_string()];
+    want.extend((0..5).map(|i| format!("step {i}")));
+    assert_eq!(stdout, want);
+    let stderr: Vec<&str> = official
+        .output
+        .iter()
+        .filter(|(err, _)| *err)
+        .map(|(_, l)| l.as_str())
+        .collect();
+    assert_eq!(stderr, ["warning on stderr"]);
 }
 
 fn red_dot() -> Vec<u8> {
@@ -262,8 +282,23 @@ fn tensorboard_runs_sync_like_wandb_sync() {
     std::fs::remove_dir_all(&logs).unwrap();
     let (official, ours) = official_and_our_sync(&dir, our_sync);
     assert_same_sync(&official, &ours);
-    assert!(official.history.len() >= 5, "{:?}", official.history);
-    assert!(official.history.iter().any(|h| h["train/loss"].is_number()));
+    // one row per TensorBoard step, each with its scalar and histogram
+    assert_eq!(official.history.len(), 5, "{:?}", official.history);
+    for (step, h) in official.history.iter().enumerate() {
+        let loss = 1.0 / (step as f32 + 1.0);
+        // written as the f32's shortest decimal
+        assert_eq!(
+            h["train/loss"].as_f64().map(|v| v as f32),
+            Some(loss),
+            "{h}"
+        );
+        assert_eq!(h["train/weights"]["_type"], "histogram", "{h}");
+    }
+    // TensorBoard images are logged as a list of images, as the official client does
+    assert_eq!(
+        official.history[4]["train/sample"]["_type"],
+        "images/separated"
+    );
 }
 
 #[cfg(feature = "tensorboard")]

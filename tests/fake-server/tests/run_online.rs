@@ -193,11 +193,25 @@ fn system_metrics_stream_as_events() {
         r.events().len() >= 2
     });
     run.log(row! {"loss" => 1}).unwrap();
+    let wandb_file = run.wandb_file().to_path_buf();
     run.finish().unwrap();
     assert!(seen.is_some());
     let r = server.run("me", "proj", "sys1").unwrap();
     let events = r.events();
-    assert!(events.len() >= 2, "{events:?}");
+    // every sample the run recorded arrived, once
+    let sampled = wandb_core::store::read_file(&wandb_file)
+        .unwrap()
+        .records
+        .into_iter()
+        .filter(|r| {
+            matches!(
+                r.record_type,
+                Some(wandb_core::proto::record::RecordType::Stats(_))
+            )
+        })
+        .count();
+    assert!(sampled >= 2, "{sampled} samples");
+    assert_eq!(events.len(), sampled, "{events:?}");
     for e in &events {
         assert_eq!(e["_wandb"], json!(true));
         assert!(
