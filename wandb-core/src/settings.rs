@@ -108,7 +108,7 @@ impl FromStr for Resume {
         match s.trim().to_ascii_lowercase().as_str() {
             "allow" => Ok(Resume::Allow),
             "must" => Ok(Resume::Must),
-            "never" | "false" => Ok(Resume::Never),
+            "never" => Ok(Resume::Never),
             // `true` is `auto`, as the official `resume=True`
             "auto" | "true" => Ok(Resume::Auto),
             other => Err(Error::InvalidSetting {
@@ -333,7 +333,14 @@ impl Settings {
                 "run_job_type" | "job_type" => self.job_type = some(),
                 "root_dir" | "dir" => self.root_dir = PathBuf::from(v),
                 "silent" | "quiet" => self.silent = parse_bool(k, v)?,
-                "resume" => self.resume = Some(v.parse()?),
+                // `false` (or empty) is no resume setting, as the official
+                // `resume=False`
+                "resume" => {
+                    self.resume = match v.to_ascii_lowercase().as_str() {
+                        "false" | "" => None,
+                        _ => Some(v.parse()?),
+                    }
+                }
                 "api_key" => self.api_key = Some(v.to_owned()).filter(|k| !k.is_empty()),
                 "base_url" => self.base_url = v.trim_end_matches('/').to_owned(),
                 "console" => self.console = v.parse()?,
@@ -580,5 +587,24 @@ mod tests {
         let s = Settings::resolve(&vars("http://h"), tmp.path()).unwrap();
         assert_eq!(s.api_key, None);
         assert_eq!(s.mode, Mode::Offline);
+    }
+
+    #[test]
+    fn wandb_resume_values_as_the_official_client() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().to_str().unwrap().to_owned();
+        let resume = |v: &str| {
+            Settings::resolve(&env(&[("HOME", &home), ("WANDB_RESUME", v)]), tmp.path())
+                .map(|s| s.resume)
+        };
+        assert_eq!(resume("allow").unwrap(), Some(Resume::Allow));
+        assert_eq!(resume("MUST").unwrap(), Some(Resume::Must));
+        assert_eq!(resume("never").unwrap(), Some(Resume::Never));
+        assert_eq!(resume("auto").unwrap(), Some(Resume::Auto));
+        assert_eq!(resume("true").unwrap(), Some(Resume::Auto));
+        assert_eq!(resume("false").unwrap(), None);
+        assert_eq!(resume("").unwrap(), None);
+        let err = resume("sometimes").unwrap_err().to_string();
+        assert!(err.contains("resume") && err.contains("sometimes"), "{err}");
     }
 }
