@@ -1,6 +1,6 @@
 //! What the official client (wandb 0.31.0, oracle venv) and wandb-rs send
 //! for the same resume modes, both recorded by the loopback reference mock
-//! (`tests/fixtures/online/mock_wandb_server.py`, extended with
+//! (`tests/fixtures/oracle/mock_wandb_server.py`, extended with
 //! `--existing-run`/`--existing-history` so RunResumeStatus can answer
 //! "this run exists with N history lines").
 
@@ -27,7 +27,7 @@ impl Mock {
         let ready = dir.join("ready");
         let log = dir.join("requests.jsonl");
         let mut cmd = Command::new(oracle_python());
-        cmd.arg(fixtures_dir().join("online/mock_wandb_server.py"))
+        cmd.arg(fixtures_dir().join("oracle/mock_wandb_server.py"))
             .args(["--port", "0", "--log"])
             .arg(&log)
             .arg("--storage")

@@ -1,5 +1,5 @@
 //! The loopback reference mock of the W&B backend
-//! (`tests/fixtures/oracle/mock_wandb_server.py`, a copy of the oracle's)
+//! (`tests/fixtures/oracle/mock_wandb_server.py`, a copy of the oracle's with wandb-rs additions for resume)
 //! started on a free 127.0.0.1 port, and what clients sent to it.
 
 use std::collections::BTreeMap;
