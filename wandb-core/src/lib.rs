@@ -52,7 +52,9 @@ pub use media::{Media, MediaContext, MediaFile, MediaStep, RunInfo};
 pub use metric::{Goal, MetricDefinition, MetricSummary};
 pub use resume::{ResumeConflict, ResumeState};
 pub use row::{IntoRow, Row, RowKey, RESERVED_OVERRIDABLE_KEYS};
-pub use run::{init, Config, FinishReport, LogOptions, Run, Summary, WeakRun, VERSION};
+pub use run::{
+    init, init_with_sink, Config, FinishReport, LogOptions, Run, Summary, WeakRun, VERSION,
+};
 pub use run_dir::generate_run_id;
 pub use settings::{Console, Mode, OverflowPolicy, Resume, Settings, StepPolicy};
 pub use value::{Map, Value};

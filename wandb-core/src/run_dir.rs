@@ -42,21 +42,45 @@ pub(crate) struct RunDir {
     pub(crate) wandb_file: PathBuf,
 }
 
-/// Creates the run directory and its links.
-pub(crate) fn create(root: &Path, mode: Mode, run_id: &str) -> Result<RunDir> {
-    let wandb_dir = root.join("wandb");
+/// The directory name a run gets now: `offline-run-YYYYMMDD_HHMMSS-<id>`
+/// (`run-...` online).
+fn dir_name(mode: Mode, run_id: &str) -> String {
     let stamp = chrono::Local::now().format("%Y%m%d_%H%M%S");
     let prefix = if mode == Mode::Online {
         "run"
     } else {
         "offline-run"
     };
+    format!("{prefix}-{stamp}-{run_id}")
+}
+
+impl RunDir {
+    fn at(dir: PathBuf, run_id: &str) -> RunDir {
+        RunDir {
+            files: dir.join("files"),
+            wandb_file: dir.join(format!("run-{run_id}.wandb")),
+            dir,
+        }
+    }
+}
+
+/// The paths a run directory would have, without touching the disk (runs
+/// writing to a record sink: `files/` is created only by the first file
+/// written into it).
+pub(crate) fn unmade(root: &Path, mode: Mode, run_id: &str) -> RunDir {
+    RunDir::at(root.join("wandb").join(dir_name(mode, run_id)), run_id)
+}
+
+/// Creates the run directory and its links.
+pub(crate) fn create(root: &Path, mode: Mode, run_id: &str) -> Result<RunDir> {
+    let wandb_dir = root.join("wandb");
     // as the official client: `-1`, `-2`, ... when a run of the same id
     // started in the same second (a resumed run must not reuse the directory)
-    let mut name = format!("{prefix}-{stamp}-{run_id}");
+    let base = dir_name(mode, run_id);
+    let mut name = base.clone();
     let mut index = 1u32;
     while wandb_dir.join(&name).exists() && index < 10_000 {
-        name = format!("{prefix}-{stamp}-{run_id}-{index}");
+        name = format!("{base}-{index}");
         index += 1;
     }
     let dir = wandb_dir.join(&name);
@@ -85,11 +109,7 @@ pub(crate) fn create(root: &Path, mode: Mode, run_id: &str) -> Result<RunDir> {
         &wandb_dir.join("debug-internal.log"),
         &Path::new(&name).join("logs/debug-internal.log"),
     );
-    Ok(RunDir {
-        wandb_file: dir.join(format!("run-{run_id}.wandb")),
-        dir,
-        files,
-    })
+    Ok(RunDir::at(dir, run_id))
 }
 
 /// Replaces `at` with a relative symlink to `target`; failures only warn

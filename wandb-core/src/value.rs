@@ -91,6 +91,14 @@ impl Value {
         }
     }
 
+    /// The list if the value is a list.
+    pub fn as_list(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
     /// Whether the value is `null`.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
@@ -154,6 +162,26 @@ impl fmt::Debug for Value {
             Value::List(l) => f.debug_list().entries(l).finish(),
             Value::Map(m) => f.debug_map().entries(m).finish(),
             Value::Media(m) => write!(f, "Media({m:?})"),
+        }
+    }
+}
+
+/// `value["key"]`: the entry of an object, `Null` when the value is no
+/// object or has no such key (as `serde_json::Value`).
+///
+/// ```
+/// let v = wandb_core::Value::from(serde_json::json!({"loss": {"min": 0.25}}));
+/// assert_eq!(v["loss"]["min"].as_f64(), Some(0.25));
+/// assert!(v["nothing"]["here"].is_null());
+/// ```
+impl std::ops::Index<&str> for Value {
+    type Output = Value;
+
+    fn index(&self, key: &str) -> &Value {
+        static NULL: Value = Value::Null;
+        match self {
+            Value::Map(m) => m.get(key).unwrap_or(&NULL),
+            _ => &NULL,
         }
     }
 }

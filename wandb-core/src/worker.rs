@@ -2,7 +2,6 @@
 //! the `.wandb` file with buffered I/O, batches summary updates and flushes
 //! at least every `flush_interval`.
 
-use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +18,7 @@ use crate::proto::{self, record::RecordType};
 use crate::queue::Queue;
 use crate::row::{Row, RowKey};
 use crate::row_pool::{self, Items};
-use crate::store::{LogWriter, RecordBuffer};
+use crate::store::RecordSink;
 use crate::summary_dirty::{join_path, DirtySummary, PATH_SEP};
 use crate::summary_stash::SummaryStash;
 use crate::tree::{remove_path, set_path};
@@ -65,8 +64,9 @@ pub(crate) struct WorkerReport {
 
 /// Everything the writer thread needs.
 pub(crate) struct WorkerSetup {
-    pub(crate) writer: LogWriter<RecordBuffer<File>>,
-    pub(crate) wandb_file: PathBuf,
+    pub(crate) writer: Box<dyn RecordSink>,
+    /// Where the records go, for error messages (the `.wandb` file's path).
+    pub(crate) target: String,
     pub(crate) files_dir: PathBuf,
     pub(crate) info: RunInfo,
     /// Unix time of the run's start, in nanoseconds.
@@ -84,8 +84,8 @@ struct Pending {
 }
 
 struct Worker {
-    writer: Option<LogWriter<RecordBuffer<File>>>,
-    wandb_file: PathBuf,
+    writer: Option<Box<dyn RecordSink>>,
+    target: String,
     files_dir: PathBuf,
     info: RunInfo,
     start_unix_ns: u64,
@@ -123,7 +123,7 @@ pub(crate) fn spawn(
             let initial = std::mem::take(&mut { setup.initial });
             let mut w = Worker {
                 writer: Some(setup.writer),
-                wandb_file: setup.wandb_file,
+                target: setup.target,
                 files_dir: setup.files_dir,
                 info: setup.info,
                 start_unix_ns: setup.start_unix_ns,
@@ -267,8 +267,8 @@ impl Worker {
                 }));
                 self.flush();
                 if let Some(w) = self.writer.as_mut() {
-                    if let Err(e) = w.get_mut().get_mut().sync_all() {
-                        self.fail(format!("cannot sync {}: {e}", self.wandb_file.display()));
+                    if let Err(e) = w.sync() {
+                        self.fail(format!("cannot sync {}: {e}", self.target));
                     }
                 }
                 let _ = reply.send(self.report.clone());
@@ -476,7 +476,7 @@ impl Worker {
         self.write_summary();
         if let Some(w) = self.writer.as_mut() {
             if let Err(e) = w.flush() {
-                self.fail(format!("cannot write {}: {e}", self.wandb_file.display()));
+                self.fail(format!("cannot write {}: {e}", self.target));
             }
         }
         self.last_flush = Instant::now();
@@ -504,13 +504,13 @@ impl Worker {
         let Some(w) = self.writer.as_mut() else {
             return;
         };
-        match w.append(payload).and_then(|()| w.get_mut().spill_if_full()) {
+        match w.append(payload) {
             Ok(()) => {
                 self.report.records += 1;
                 self.report.bytes = w.bytes_written();
             }
             Err(e) => {
-                let msg = format!("cannot write {}: {e}", self.wandb_file.display());
+                let msg = format!("cannot write {}: {e}", self.target);
                 self.fail(msg);
             }
         }

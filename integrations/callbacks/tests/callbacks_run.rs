@@ -155,10 +155,12 @@ fn fit_logs_batches_epochs_best_checkpoints_and_stops_early() {
     assert_eq!(s["epoch"], 3);
 }
 
+/// Read back with `wandb-testkit`'s in-memory capture: no run directory.
 #[test]
 fn wandb_callback_monitors_max_metrics_and_falls_back_to_loss() {
-    let tmp = tempfile::tempdir().unwrap();
-    let run = offline_run(tmp.path(), "callbacks-monitor");
+    let (run, capture) =
+        wandb_testkit::capture_run(wandb_core::InitOptions::new().project("callbacks-monitor"))
+            .unwrap();
     struct NoVal(usize);
     impl TrainTask for NoVal {
         type Batch = ();
@@ -188,13 +190,17 @@ fn wandb_callback_monitors_max_metrics_and_falls_back_to_loss() {
     assert_eq!(acc.best(), Some((0.7, 1)));
     run.finish().unwrap();
 
-    let file = run.wandb_file().to_path_buf();
-    let rows = history_rows(&file);
-    assert!(
-        rows.iter().all(|r| !r.contains_key("batch/loss")),
-        "log_freq 0: no batch rows"
-    );
-    let metrics = metric_records(&file);
+    let rows = capture.history();
+    // 3 epochs of each fit, one row each; log_freq 0: no batch rows.
+    assert_eq!(rows.len(), 6, "{rows:?}");
+    assert!(rows.iter().all(|r| !r.contains_key("batch/loss")));
+    let losses: Vec<f64> = capture
+        .scalars("epoch/loss")
+        .iter()
+        .map(|(_, v)| *v)
+        .collect();
+    assert_eq!(losses, [0.9, 0.3, 0.5, 0.9, 0.3, 0.5]);
+    let metrics = capture.metric_definitions();
     let acc_def = metrics.iter().find(|m| m.name == "epoch/accuracy").unwrap();
     assert!(acc_def.summary.as_ref().unwrap().max);
     assert_eq!(

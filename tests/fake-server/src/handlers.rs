@@ -46,16 +46,55 @@ pub(crate) struct Inner {
 impl Inner {
     pub fn run_mut(&mut self, entity: &str, project: &str, name: &str) -> &mut RunData {
         let key = (entity.to_string(), project.to_string(), name.to_string());
-        self.runs.entry(key).or_insert_with(|| RunData {
-            entity: entity.to_string(),
-            project: project.to_string(),
-            name: name.to_string(),
-            config: json!({}),
-            summary: json!({}),
-            ..RunData::default()
-        })
+        if !self.runs.contains_key(&key) {
+            let storage_id = self.new_id("Run");
+            let run = RunData {
+                entity: entity.to_string(),
+                project: project.to_string(),
+                name: name.to_string(),
+                storage_id,
+                config: json!({}),
+                summary: json!({}),
+                ..RunData::default()
+            };
+            self.runs.insert(key.clone(), run);
+        }
+        self.runs.entry(key).or_default()
     }
 
+    /// Gives a run inserted by a test a storage id if it has none.
+    pub fn insert_run(&mut self, mut run: RunData) {
+        if run.storage_id.is_empty() {
+            run.storage_id = self.new_id("Run");
+        }
+        let key = (run.entity.clone(), run.project.clone(), run.name.clone());
+        self.runs.insert(key, run);
+    }
+
+    /// Removes the run with this storage id (and, if asked, the artifacts it
+    /// created); false when there is none.
+    pub fn delete_run(&mut self, storage_id: &str, with_artifacts: bool) -> bool {
+        let Some(key) = self
+            .runs
+            .iter()
+            .find(|(_, r)| r.storage_id == storage_id)
+            .map(|(k, _)| k.clone())
+        else {
+            return false;
+        };
+        self.runs.remove(&key);
+        if with_artifacts {
+            let (e, p, r) = &key;
+            self.artifacts.retain(|a| {
+                let field = |k: &str| a.input.get(k).and_then(Value::as_str).unwrap_or("");
+                !(field("entityName") == e && field("projectName") == p && field("runName") == r)
+            });
+        }
+        true
+    }
+}
+
+impl Inner {
     fn new_id(&mut self, kind: &str) -> String {
         self.next_id += 1;
         base64::engine::general_purpose::STANDARD.encode(format!("{kind}:{}", self.next_id))
@@ -328,7 +367,7 @@ fn graphql(inner: &mut Inner, url: &str, op: &str, v: &Value) -> Value {
             let inserted = run.upserts.is_empty();
             run.apply_upsert(v);
             json!({"data": {"upsertBucket": {"bucket": {
-                "id": "UnVuOm1vY2s=", "name": name,
+                "id": run.storage_id, "name": name,
                 "displayName": run.display_name.clone().unwrap_or_else(|| "mock-display-name".into()),
                 "description": "", "config": run.config.to_string(), "sweepName": null,
                 "project": {"id": "UHJvamVjdDox", "name": project,
@@ -351,7 +390,9 @@ fn graphql(inner: &mut Inner, url: &str, op: &str, v: &Value) -> Value {
                     json!({"name": f, "uploadUrl": u})
                 })
                 .collect();
-            json!({"data": {"createRunFiles": {"runID": "UnVuOm1vY2s=", "uploadHeaders": [], "files": files}}})
+            let key = (e.to_string(), p.to_string(), r.to_string());
+            let run_id = inner.runs.get(&key).map(|run| run.storage_id.clone()).unwrap_or_default();
+            json!({"data": {"createRunFiles": {"runID": run_id, "uploadHeaders": [], "files": files}}})
         }
         "MarkRunFilesUploaded" => json!({"data": {"markRunFilesUploaded": {"success": true}}}),
         "RunStoppedStatus" => {
@@ -363,6 +404,29 @@ fn graphql(inner: &mut Inner, url: &str, op: &str, v: &Value) -> Value {
             json!({"data": {"project": {"run": {"stopped": stopped}}}})
         }
         "RunResumeStatus" => resume_status(inner, v),
+        // The official public API's run lookup (`project { run(name:) }`).
+        "Run" => {
+            let e = str_var(v, "entity").unwrap_or(DEFAULT_ENTITY);
+            let p = str_var(v, "project").unwrap_or("uncategorized");
+            let r = str_var(v, "name").unwrap_or("");
+            let key = (e.to_string(), p.to_string(), r.to_string());
+            match inner.runs.get(&key) {
+                Some(run) => json!({"data": {"project": {"run": {
+                    "id": run.storage_id, "name": run.name}}}}),
+                None => json!({"data": {"project": {"run": null}}}),
+            }
+        }
+        // The official `Run.delete` mutation: `deleteRun(input: {id, deleteArtifacts})`.
+        "DeleteRun" => {
+            let id = str_var(v, "id").unwrap_or("");
+            let with_artifacts = v.get("deleteArtifacts").and_then(Value::as_bool) == Some(true);
+            if inner.delete_run(id, with_artifacts) {
+                json!({"data": {"deleteRun": {"clientMutationId": null}}})
+            } else {
+                json!({"data": {"deleteRun": null},
+                       "errors": [{"message": format!("run {id} not found")}]})
+            }
+        }
         "OrgFeatureFlags" | "OrganizationCoreWeaveOrganizationID" => json!({"data": {"entity": null}}),
         "NotifyScriptableRunAlert" => {
             let e = str_var(v, "entityName").unwrap_or(DEFAULT_ENTITY).to_string();
@@ -386,7 +450,7 @@ fn resume_status(inner: &mut Inner, v: &Value) -> Value {
         let history = run.stream("wandb-history.jsonl");
         let tail: Vec<String> = history.text_lines().into_iter().rev().take(1).collect();
         json!({
-            "id": "UnVuOm1vY2s=", "name": run.name,
+            "id": run.storage_id, "name": run.name,
             "summaryMetrics": run.summary.to_string(),
             "displayName": run.display_name,
             "logLineCount": run.stream("output.log").lines.len(),

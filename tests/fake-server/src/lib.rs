@@ -58,20 +58,26 @@ impl FakeServer {
     /// # Panics
     /// If the runtime or the listening socket cannot be created (test helper).
     pub fn with_api_key(api_key: &str) -> Self {
+        match Self::try_with_api_key(api_key) {
+            Ok(server) => server,
+            Err(e) => panic!("fake server: cannot start on 127.0.0.1:0: {e}"),
+        }
+    }
+
+    /// Starts a server that accepts only `api_key`; an error when the
+    /// runtime or the listening socket cannot be created.
+    pub fn try_with_api_key(api_key: &str) -> std::io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
-            .build()
-            .expect("fake server: tokio runtime");
+            .build()?;
         let shared = Arc::new(Shared {
             api_key: api_key.to_string(),
             url: Mutex::new(String::new()),
             inner: Mutex::new(Inner::default()),
         });
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("fake server: bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("fake server: local addr");
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        let addr = listener.local_addr()?;
         let url = format!("http://{addr}");
         *shared.url.lock() = url.clone();
         let app = axum::Router::new()
@@ -81,11 +87,11 @@ impl FakeServer {
         runtime.spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        FakeServer {
+        Ok(FakeServer {
             url,
             shared,
             runtime: Some(runtime),
-        }
+        })
     }
 
     /// The base URL, e.g. `http://127.0.0.1:40123` (use as `WANDB_BASE_URL`).
@@ -129,9 +135,9 @@ impl FakeServer {
     }
 
     /// Creates or replaces a run as if it had been uploaded before (for resume tests).
+    /// A run without a [`RunData::storage_id`] gets a fresh one.
     pub fn insert_run(&self, run: RunData) {
-        let key = (run.entity.clone(), run.project.clone(), run.name.clone());
-        self.shared.inner.lock().runs.insert(key, run);
+        self.shared.inner.lock().insert_run(run);
     }
 
     /// A snapshot of one run.

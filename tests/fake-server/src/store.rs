@@ -70,6 +70,8 @@ pub struct RunData {
     pub project: String,
     /// Run id (`name` in GraphQL).
     pub name: String,
+    /// The run's GraphQL `id` (base64 of `Run:<n>`), what `DeleteRun` takes.
+    pub storage_id: String,
     /// Variables of every UpsertBucket call, in order.
     pub upserts: Vec<Value>,
     /// The current config (`{key: {"value": ...}}`), from the last UpsertBucket that sent one.

@@ -31,7 +31,18 @@ pub fn fixtures_dir() -> PathBuf {
 
 /// The venv with `wandb==0.31.0`, `tensorboard` and `tbparse`
 /// (`$WANDB_RS_ORACLE_VENV`, default `~/.cache/wandb-rs/oracle-venv`).
+///
+/// # Panics
+/// When `WANDB_RS_NO_ORACLE` is set (the fast tier of docs/testing.md,
+/// which runs without Python): a test that needs the official tools must
+/// live in a test binary of the interop tier.
 pub fn oracle_venv() -> PathBuf {
+    assert!(
+        std::env::var_os("WANDB_RS_NO_ORACLE").is_none(),
+        "this test uses the official tools (the oracle venv) but runs in the fast tier \
+         (WANDB_RS_NO_ORACLE is set): move it to a test binary of the interop tier \
+         (.config/nextest.toml, docs/testing.md)"
+    );
     let venv = std::env::var_os("WANDB_RS_ORACLE_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| {

@@ -61,7 +61,7 @@ pub(super) fn finish_shared(shared: &Shared, exit_code: i32) -> Result<FinishRep
         hook(hooks_deadline);
     }
     // As the official client: a clean finish ends `auto` resuming.
-    if exit_code == 0 && shared.queue.is_some() {
+    if exit_code == 0 && shared.queue.is_some() && shared.on_disk {
         crate::resume::remove_auto_file(&super::resume::wandb_dir(&shared.settings));
     }
     let mut out = FinishReport {

@@ -1,35 +1,32 @@
-//! [`Run`]: the handle users log through, and [`init`].
+//! [`Run`]: the handle users log through; [`init`] starts one (start.rs).
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
 use crate::error::{Error, Result};
-use crate::init::InitOptions;
 use crate::media::RunInfo;
 use crate::metric::MetricDefinition;
-use crate::proto::{self, record::RecordType};
+use crate::proto::record::RecordType;
 use crate::queue::{PushError, Queue};
-use crate::row::{validate_key, IntoRow};
-use crate::settings::{Mode, OverflowPolicy, Settings, StepPolicy};
-use crate::store::{LogWriter, RecordBuffer};
+use crate::row::IntoRow;
+use crate::settings::{OverflowPolicy, Settings, StepPolicy};
 use crate::value::Map;
-use crate::worker::{self, Msg, WorkerSetup};
-use crate::{environment, run_dir};
+use crate::worker::Msg;
 
 mod accessors;
 mod finish;
 mod records;
 mod resume;
+mod start;
 
 use finish::finish_shared;
 pub use finish::FinishReport;
 
 pub use accessors::{Config, Summary};
-use records::{random_writer_id, run_record, telemetry};
+pub use start::{init, init_with_sink};
 
 /// The version of wandb-rs written into the records.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -75,6 +72,8 @@ struct Shared {
     dir: PathBuf,
     files_dir: PathBuf,
     wandb_file: PathBuf,
+    /// False for runs writing to a record sink: no run directory exists.
+    on_disk: bool,
     queue: Option<Arc<Queue>>,
     state: Mutex<CallerState>,
     start: Instant,
@@ -149,169 +148,6 @@ impl std::fmt::Debug for Run {
             .field("dir", &self.dir())
             .finish()
     }
-}
-
-/// Starts a run.
-///
-/// ```no_run
-/// let run = wandb_core::init(wandb_core::InitOptions::new().project("demo"))?;
-/// run.log(serde_json::json!({"loss": 0.5}))?;
-/// run.finish()?;
-/// # Ok::<(), wandb_core::Error>(())
-/// ```
-pub fn init(options: InitOptions) -> Result<Run> {
-    let mut settings = options.resolve()?;
-    let mut config = options.take_config()?;
-    for k in config.keys() {
-        validate_key(k, false)?;
-    }
-    if settings.mode == Mode::Online && !cfg!(feature = "online") {
-        return Err(Error::Unsupported(
-            "online mode needs the `online` feature of wandb-core (on by default in the wandb-rs facade); use Mode::Offline and sync later".into(),
-        ));
-    }
-    // The run id and the `resume` setting, before anything is written (resume.rs).
-    let begin = resume::begin(&mut settings)?;
-    let run_id = begin.run_id.clone();
-    let resumed = begin.resumed;
-    if let Some(r) = &resumed {
-        r.merge_config(&mut config);
-    }
-    let info = RunInfo {
-        run_id: run_id.clone(),
-        entity: settings.entity.clone().unwrap_or_default(),
-        project: settings
-            .project
-            .clone()
-            .unwrap_or_else(|| "uncategorized".into()),
-        data_dir: settings.data_dir.clone(),
-    };
-    // A resumed run's clock starts its earlier runtime ago (resume.rs).
-    let (start, shift) = resume::shifted_start(resumed.as_ref());
-    let start_time = SystemTime::now();
-    let since_epoch = start_time
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default()
-        .saturating_sub(shift);
-    let start_unix_ns = u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX);
-
-    if settings.mode == Mode::Disabled {
-        let dir = settings
-            .root_dir
-            .join("wandb")
-            .join(format!("disabled-run-{run_id}"));
-        return Ok(Run::from_shared(Shared {
-            files_dir: dir.join("files"),
-            wandb_file: dir.join(format!("run-{run_id}.wandb")),
-            dir,
-            settings,
-            info,
-            queue: None,
-            state: Mutex::new(CallerState {
-                step: 0,
-                finished: false,
-            }),
-            start,
-            dropped_rows: Default::default(),
-            config: Mutex::new(config),
-            summary: Default::default(),
-            hooks: Default::default(),
-            worker: Default::default(),
-            #[cfg(feature = "online")]
-            live: Default::default(),
-        }));
-    }
-    let rd = run_dir::create(&settings.root_dir, settings.mode, &run_id)?;
-    let file = File::create(&rd.wandb_file)
-        .map_err(|e| Error::io("cannot create the transaction log", &rd.wandb_file, e))?;
-    let writer = LogWriter::new(RecordBuffer::new(file, 256 * 1024))
-        .map_err(|e| Error::io("cannot write the transaction log", &rd.wandb_file, e))?;
-
-    let writer_id = random_writer_id();
-    let run_rec = run_record(&settings, &info, &config, start_time, resumed.as_ref())?;
-    // A resumed run's stored summary is also written as a summary record:
-    // the official tools read the summary from those, not from the run record.
-    let resumed_summary = run_rec.summary.clone();
-    let mut initial = vec![
-        RecordType::Header(proto::HeaderRecord {
-            version_info: Some(proto::VersionInfo {
-                producer: format!("wandb-rs {VERSION}"),
-                min_consumer: "0.70.0".into(),
-                info: None,
-            }),
-            info: None,
-        }),
-        RecordType::Run(run_rec),
-        RecordType::Environment(environment::collect(&settings, start_time, &writer_id)),
-        RecordType::Telemetry(telemetry(&settings, resumed.is_some())),
-    ];
-    initial.extend(resumed_summary.map(RecordType::Summary));
-    // Online mode: validate the key and start tailing the log (crate::online).
-    #[cfg(feature = "online")]
-    let live = match begin.live {
-        Some(prepared) => Some(prepared.start(&settings, &rd.dir, &rd.wandb_file)?),
-        None => None,
-    };
-    #[cfg(feature = "online")]
-    let on_flush: Option<Box<dyn Fn() + Send>> = live.as_ref().map(|l| {
-        let n = l.notifier();
-        Box::new(move || n.notify()) as Box<dyn Fn() + Send>
-    });
-    #[cfg(not(feature = "online"))]
-    let on_flush: Option<Box<dyn Fn() + Send>> = None;
-    let summary = Arc::new(Mutex::new(
-        resumed
-            .as_ref()
-            .map(|r| r.summary.clone())
-            .unwrap_or_default(),
-    ));
-    let queue = Arc::new(Queue::new(settings.queue_capacity));
-    let handle = worker::spawn(
-        WorkerSetup {
-            writer,
-            wandb_file: rd.wandb_file.clone(),
-            files_dir: rd.files.clone(),
-            info: info.clone(),
-            start_unix_ns,
-            flush_interval: settings.flush_interval,
-            initial,
-            summary_mirror: summary.clone(),
-            on_flush,
-        },
-        queue.clone(),
-    )
-    .map_err(|e| Error::Writer(format!("cannot start the writer thread: {e}")))?;
-
-    let run = Run::from_shared(Shared {
-        settings,
-        info,
-        dir: rd.dir,
-        files_dir: rd.files,
-        wandb_file: rd.wandb_file,
-        queue: Some(queue),
-        state: Mutex::new(CallerState {
-            // a resumed run continues after the last stored step
-            step: resumed.as_ref().map_or(0, |r| r.starting_step),
-            finished: false,
-        }),
-        start,
-        dropped_rows: Default::default(),
-        config: Mutex::new(config),
-        summary,
-        hooks: Default::default(),
-        worker: Mutex::new(Some(handle)),
-        #[cfg(feature = "online")]
-        live: Mutex::new(live),
-    });
-    // As the official client: a run without a resume setting drops a stale
-    // `auto` resume file.
-    if run.settings().resume.is_none() {
-        crate::resume::remove_auto_file(&resume::wandb_dir(run.settings()));
-    }
-    // System metrics + requirements.txt (system/), console capture (console/).
-    crate::system::attach(&run);
-    crate::console::attach(&run);
-    Ok(run)
 }
 
 impl Run {

@@ -4,10 +4,13 @@
 
 mod reader;
 mod record_buffer;
+mod sink;
 mod writer;
 
 pub use reader::{read_file, LogReader, ReadError, ReadOutcome};
 pub use record_buffer::RecordBuffer;
+pub(crate) use sink::FileSink;
+pub use sink::RecordSink;
 pub use writer::LogWriter;
 
 /// The file header: ident `:W&B`, magic 0xBEE1 (little-endian), version 0.

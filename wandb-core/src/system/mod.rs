@@ -147,9 +147,8 @@ pub fn record_dependencies(run: &Run) {
     }));
 }
 
-/// Everything this module adds to a fresh run: `requirements.txt` and the
-/// system monitor. Called by `init`.
+/// Starts the system monitor of a fresh run (`init` also calls
+/// [`record_dependencies`] for runs with a run directory).
 pub(crate) fn attach(run: &Run) {
-    record_dependencies(run);
     let _ = SystemMonitor::start(run.downgrade(), run.settings());
 }

@@ -1,0 +1,261 @@
+//! Starting a run: [`init`] (records into the run directory's `.wandb`
+//! file) and [`init_with_sink`] (records into any [`RecordSink`]).
+
+use std::fs::File;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use parking_lot::Mutex;
+
+use crate::environment;
+use crate::error::{Error, Result};
+use crate::init::InitOptions;
+use crate::media::RunInfo;
+use crate::proto::{self, record::RecordType};
+use crate::queue::Queue;
+use crate::row::validate_key;
+use crate::run_dir::{self, RunDir};
+use crate::settings::Mode;
+use crate::store::{FileSink, RecordSink};
+use crate::worker::{self, WorkerSetup};
+
+use super::records::{random_writer_id, run_record, telemetry};
+use super::{resume, CallerState, Run, Shared, VERSION};
+
+/// Starts a run.
+///
+/// ```no_run
+/// let run = wandb_core::init(wandb_core::InitOptions::new().project("demo"))?;
+/// run.log(serde_json::json!({"loss": 0.5}))?;
+/// run.finish()?;
+/// # Ok::<(), wandb_core::Error>(())
+/// ```
+pub fn init(options: InitOptions) -> Result<Run> {
+    start(options, None)
+}
+
+/// Starts a run whose records go to `sink` instead of a `.wandb` file: the
+/// same records in the same order (see [`RecordSink`]), written by the same
+/// writer thread, so `log()` stays as cheap as with [`init`]. This is the
+/// seam of `wandb-testkit`'s capture mode.
+///
+/// Nothing is written to disk for the run itself: no run directory, no
+/// `requirements.txt`, no console capture (the process's stdout is left
+/// alone). [`Run::files_dir`] is a path that does not exist until a media
+/// value or a saved file is written into it (under [`InitOptions::dir`]).
+/// Online mode and resuming read or upload the `.wandb` file, so they are
+/// refused with [`Error::Unsupported`]; a disabled run writes nothing.
+///
+/// ```
+/// use wandb_core::store::RecordSink;
+///
+/// #[derive(Default)]
+/// struct Count(u64);
+/// impl RecordSink for Count {
+///     fn append(&mut self, _record: &[u8]) -> std::io::Result<()> {
+///         self.0 += 1;
+///         Ok(())
+///     }
+///     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+///     fn bytes_written(&self) -> u64 { 0 }
+/// }
+///
+/// let home = std::env::temp_dir().join("wandb-core-doc-no-such-home");
+/// let run = wandb_core::init_with_sink(
+///     wandb_core::InitOptions::new()
+///         .mode(wandb_core::Mode::Offline)
+///         .system_metrics(false)
+///         .environment([("HOME", home.display().to_string())]),
+///     Box::new(Count::default()),
+/// )?;
+/// run.log(serde_json::json!({"loss": 0.5}))?;
+/// run.finish()?;
+/// assert!(!run.dir().exists());
+/// # Ok::<(), wandb_core::Error>(())
+/// ```
+pub fn init_with_sink(options: InitOptions, sink: Box<dyn RecordSink>) -> Result<Run> {
+    start(options, Some(sink))
+}
+
+fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run> {
+    let mut settings = options.resolve()?;
+    let mut config = options.take_config()?;
+    for k in config.keys() {
+        validate_key(k, false)?;
+    }
+    if settings.mode == Mode::Online && !cfg!(feature = "online") {
+        return Err(Error::Unsupported(
+            "online mode needs the `online` feature of wandb-core (on by default in the wandb-rs facade); use Mode::Offline and sync later".into(),
+        ));
+    }
+    let on_disk = sink.is_none();
+    if !on_disk && settings.mode == Mode::Online {
+        return Err(Error::Unsupported(
+            "a run writing to a record sink cannot be online (the uploader reads the .wandb file); use Mode::Offline".into(),
+        ));
+    }
+    if !on_disk && settings.resume.is_some() && settings.mode != Mode::Disabled {
+        return Err(Error::Unsupported(
+            "a run writing to a record sink cannot resume (resuming reads earlier run directories); leave `resume` unset".into(),
+        ));
+    }
+    // The run id and the `resume` setting, before anything is written (resume.rs).
+    let begin = resume::begin(&mut settings)?;
+    let run_id = begin.run_id.clone();
+    let resumed = begin.resumed;
+    if let Some(r) = &resumed {
+        r.merge_config(&mut config);
+    }
+    let info = RunInfo {
+        run_id: run_id.clone(),
+        entity: settings.entity.clone().unwrap_or_default(),
+        project: settings
+            .project
+            .clone()
+            .unwrap_or_else(|| "uncategorized".into()),
+        data_dir: settings.data_dir.clone(),
+    };
+    // A resumed run's clock starts its earlier runtime ago (resume.rs).
+    let (start, shift) = resume::shifted_start(resumed.as_ref());
+    let start_time = SystemTime::now();
+    let since_epoch = start_time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .saturating_sub(shift);
+    let start_unix_ns = u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX);
+
+    if settings.mode == Mode::Disabled {
+        let dir = settings
+            .root_dir
+            .join("wandb")
+            .join(format!("disabled-run-{run_id}"));
+        return Ok(Run::from_shared(Shared {
+            files_dir: dir.join("files"),
+            wandb_file: dir.join(format!("run-{run_id}.wandb")),
+            dir,
+            settings,
+            info,
+            on_disk,
+            queue: None,
+            state: Mutex::new(CallerState {
+                step: 0,
+                finished: false,
+            }),
+            start,
+            dropped_rows: Default::default(),
+            config: Mutex::new(config),
+            summary: Default::default(),
+            hooks: Default::default(),
+            worker: Default::default(),
+            #[cfg(feature = "online")]
+            live: Default::default(),
+        }));
+    }
+    let (rd, sink, target): (RunDir, Box<dyn RecordSink>, String) = match sink {
+        Some(sink) => (
+            run_dir::unmade(&settings.root_dir, settings.mode, &run_id),
+            sink,
+            "the run's record sink".into(),
+        ),
+        None => {
+            let rd = run_dir::create(&settings.root_dir, settings.mode, &run_id)?;
+            let file = File::create(&rd.wandb_file)
+                .map_err(|e| Error::io("cannot create the transaction log", &rd.wandb_file, e))?;
+            let sink = FileSink::new(file)
+                .map_err(|e| Error::io("cannot write the transaction log", &rd.wandb_file, e))?;
+            let target = rd.wandb_file.display().to_string();
+            (rd, Box::new(sink), target)
+        }
+    };
+
+    let writer_id = random_writer_id();
+    let run_rec = run_record(&settings, &info, &config, start_time, resumed.as_ref())?;
+    // A resumed run's stored summary is also written as a summary record:
+    // the official tools read the summary from those, not from the run record.
+    let resumed_summary = run_rec.summary.clone();
+    let mut initial = vec![
+        RecordType::Header(proto::HeaderRecord {
+            version_info: Some(proto::VersionInfo {
+                producer: format!("wandb-rs {VERSION}"),
+                min_consumer: "0.70.0".into(),
+                info: None,
+            }),
+            info: None,
+        }),
+        RecordType::Run(run_rec),
+        RecordType::Environment(environment::collect(&settings, start_time, &writer_id)),
+        RecordType::Telemetry(telemetry(&settings, resumed.is_some())),
+    ];
+    initial.extend(resumed_summary.map(RecordType::Summary));
+    // Online mode: validate the key and start tailing the log (crate::online).
+    #[cfg(feature = "online")]
+    let live = match begin.live {
+        Some(prepared) => Some(prepared.start(&settings, &rd.dir, &rd.wandb_file)?),
+        None => None,
+    };
+    #[cfg(feature = "online")]
+    let on_flush: Option<Box<dyn Fn() + Send>> = live.as_ref().map(|l| {
+        let n = l.notifier();
+        Box::new(move || n.notify()) as Box<dyn Fn() + Send>
+    });
+    #[cfg(not(feature = "online"))]
+    let on_flush: Option<Box<dyn Fn() + Send>> = None;
+    let summary = Arc::new(Mutex::new(
+        resumed
+            .as_ref()
+            .map(|r| r.summary.clone())
+            .unwrap_or_default(),
+    ));
+    let queue = Arc::new(Queue::new(settings.queue_capacity));
+    let handle = worker::spawn(
+        WorkerSetup {
+            writer: sink,
+            target,
+            files_dir: rd.files.clone(),
+            info: info.clone(),
+            start_unix_ns,
+            flush_interval: settings.flush_interval,
+            initial,
+            summary_mirror: summary.clone(),
+            on_flush,
+        },
+        queue.clone(),
+    )
+    .map_err(|e| Error::Writer(format!("cannot start the writer thread: {e}")))?;
+
+    let run = Run::from_shared(Shared {
+        settings,
+        info,
+        dir: rd.dir,
+        files_dir: rd.files,
+        wandb_file: rd.wandb_file,
+        on_disk,
+        queue: Some(queue),
+        state: Mutex::new(CallerState {
+            // a resumed run continues after the last stored step
+            step: resumed.as_ref().map_or(0, |r| r.starting_step),
+            finished: false,
+        }),
+        start,
+        dropped_rows: Default::default(),
+        config: Mutex::new(config),
+        summary,
+        hooks: Default::default(),
+        worker: Mutex::new(Some(handle)),
+        #[cfg(feature = "online")]
+        live: Mutex::new(live),
+    });
+    if on_disk {
+        // As the official client: a run without a resume setting drops a
+        // stale `auto` resume file.
+        if run.settings().resume.is_none() {
+            crate::resume::remove_auto_file(&resume::wandb_dir(run.settings()));
+        }
+        // requirements.txt (system/), console capture (console/).
+        crate::system::record_dependencies(&run);
+        crate::console::attach(&run);
+    }
+    // System metrics: `stats` records only.
+    crate::system::attach(&run);
+    Ok(run)
+}
