@@ -21,6 +21,7 @@ use crate::worker::{self, Msg, WorkerSetup};
 use crate::{environment, run_dir};
 
 mod accessors;
+mod artifacts;
 mod finish;
 mod records;
 mod resume;
