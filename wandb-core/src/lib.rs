@@ -47,7 +47,10 @@ mod tree;
 mod value;
 mod worker;
 
-pub use artifact::{Artifact, ArtifactEntry, ArtifactError, ArtifactRef, LoggedArtifact};
+pub use artifact::{
+    Artifact, ArtifactEntry, ArtifactError, ArtifactRef, CheckpointManager, LoggedArtifact,
+    LoggedCheckpoint,
+};
 pub use error::{Error, Result};
 pub use init::InitOptions;
 pub use media::{Media, MediaContext, MediaFile, MediaStep, RunInfo};

@@ -17,12 +17,14 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::value::Value;
 
+mod checkpoint;
 pub mod digest;
 mod record;
 mod reference;
 pub mod stage;
 mod validate;
 
+pub use checkpoint::{CheckpointManager, LoggedCheckpoint};
 pub(crate) use record::build_record;
 pub use record::{manifest, LoggedArtifact};
 pub use reference::ArtifactRef;
