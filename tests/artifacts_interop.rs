@@ -323,3 +323,170 @@ fn assert_expected(log: &ArtifactLog) {
         "{r}"
     );
 }
+
+/// File GETs (any path but manifests: blobs and the fallback handlers).
+fn blob_gets(mock: &ArtifactMock) -> usize {
+    mock.requests()
+        .iter()
+        .filter(|r| {
+            r["method"] == "GET"
+                && r["path"]
+                    .as_str()
+                    .is_some_and(|p| !p.starts_with("/storage/manifests/"))
+        })
+        .count()
+}
+
+/// The official public API downloads `reference` with `cache` as its
+/// `WANDB_CACHE_DIR`.
+fn official_download(mock: &ArtifactMock, reference: &str, root: &Path, cache: &Path) {
+    let scratch = ScratchDir::new("art-official-dl");
+    let mut cmd = std::process::Command::new(wandb_test_support::oracle_python());
+    wandb_test_support::hermetic(&mut cmd, scratch.path())
+        .env("WANDB_MODE", "online")
+        .env("WANDB_API_KEY", wandb_test_support::MOCK_API_KEY)
+        .env("WANDB_BASE_URL", mock.url())
+        .env("WANDB_CACHE_DIR", cache)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .args([
+            "-c",
+            "import sys, wandb; wandb.Api().artifact(sys.argv[1]).download(root=sys.argv[2])",
+            reference,
+        ])
+        .arg(root);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn download_goes_through_the_official_cache_layout_and_verifies_digests() {
+    use wandb::online::{download_artifact, ApiKey, Client, OnlineError, RetryPolicy};
+    let scratch = ScratchDir::new("art-download");
+    let inputs = std::path::absolute(scratch.path().join("inputs")).unwrap();
+    ckpt_files(&inputs);
+    let run_dir = our_run(&scratch.path().join("ours"), &inputs);
+    let mock = ArtifactMock::start();
+    our_sync(&run_dir, &mock.url(), wandb_test_support::MOCK_API_KEY);
+    let policy = RetryPolicy {
+        max_backoff: Duration::from_millis(50),
+        ..RetryPolicy::default()
+    };
+    let client = Client::new(
+        &mock.url(),
+        &ApiKey::new(wandb_test_support::MOCK_API_KEY).unwrap(),
+        policy,
+    );
+    let cache = scratch.path().join("cache");
+    let get = |r: &str, root: &Path| {
+        download_artifact(
+            &client,
+            &wandb::ArtifactRef::parse(r).unwrap(),
+            "mock-entity",
+            "art-interop",
+            root,
+            &cache,
+        )
+    };
+
+    // best = v0: three files, all fetched
+    let best = get(
+        &format!("model-{RUN_ID}:best"),
+        &scratch.path().join("best"),
+    )
+    .unwrap();
+    assert_eq!(best.version, "v0");
+    assert!(
+        best.aliases.iter().any(|a| a == "best"),
+        "{:?}",
+        best.aliases
+    );
+    assert_eq!(best.digest, "373f9b60ac0a8d2cbeda58975af917ea");
+    assert_eq!(best.cache_hits, 0);
+    let root = scratch.path().join("best");
+    for rel in [
+        "model.ckpt",
+        "ckpt_dir/config.json",
+        "ckpt_dir/weights/layer0.bin",
+    ] {
+        assert_eq!(
+            std::fs::read(root.join(rel)).unwrap(),
+            std::fs::read(inputs.join(rel)).unwrap(),
+            "{rel}"
+        );
+    }
+    assert_eq!(blob_gets(&mock), 3);
+    // epoch_4 = v1: model.ckpt comes from the cache, notes.txt is fetched
+    // (`latest` is v0 again: the de-duplicated fourth log moved it there)
+    let latest = get(
+        &format!("mock-entity/art-interop/model-{RUN_ID}:epoch_4"),
+        &scratch.path().join("latest"),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            latest.version.as_str(),
+            latest.cache_hits,
+            latest.files.len()
+        ),
+        ("v1", 1, 2)
+    );
+    assert_eq!(
+        std::fs::read(scratch.path().join("latest/notes.txt")).unwrap(),
+        b"epoch 4\n"
+    );
+    assert_eq!(blob_gets(&mock), 4);
+    // the official client finds every file in our cache: no GET at all
+    official_download(
+        &mock,
+        &format!("mock-entity/art-interop/model-{RUN_ID}:epoch_4"),
+        &scratch.path().join("official"),
+        &cache,
+    );
+    assert_eq!(
+        blob_gets(&mock),
+        4,
+        "the official download fetched files our cache holds"
+    );
+    assert_eq!(
+        std::fs::read(scratch.path().join("official/notes.txt")).unwrap(),
+        b"epoch 4\n"
+    );
+    // references are listed, not fetched
+    let data = get("train-data:v0", &scratch.path().join("data")).unwrap();
+    assert_eq!(data.references.len(), 1);
+    assert_eq!(data.references[0].0, "weights_ref/layer0.bin");
+
+    // a corrupt blob on the server: typed error, nothing written
+    let notes_hex = "69e331e25ab4a74708ee359b22865188";
+    std::fs::write(mock.storage().join("blobs").join(notes_hex), b"tampered").unwrap();
+    let cached = wandb::online::cache_path(&cache, "aeMx4lq0p0cI7jWbIoZRiA==").unwrap();
+    assert!(
+        cached.ends_with(format!("artifacts/obj/md5/69/{}", &notes_hex[2..])),
+        "{}",
+        cached.display()
+    );
+    std::fs::remove_file(&cached).unwrap();
+    match get(
+        &format!("model-{RUN_ID}:v1"),
+        &scratch.path().join("corrupt"),
+    ) {
+        Err(OnlineError::DigestMismatch { path, expected, .. }) => {
+            assert_eq!(
+                (path.as_str(), expected.as_str()),
+                ("notes.txt", "aeMx4lq0p0cI7jWbIoZRiA==")
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!scratch.path().join("corrupt/notes.txt").exists());
+    assert!(!cached.exists(), "a corrupt file never enters the cache");
+    // an unknown alias
+    assert!(matches!(
+        get(&format!("model-{RUN_ID}:nope"), &scratch.path().join("x")),
+        Err(OnlineError::ArtifactNotFound { .. })
+    ));
+}

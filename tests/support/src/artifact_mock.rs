@@ -74,6 +74,11 @@ impl ArtifactMock {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// Where the mock keeps uploaded bytes (`blobs/<md5 hex>`, `manifests/<id>`).
+    pub fn storage(&self) -> PathBuf {
+        self.dir.path().join("storage")
+    }
+
     /// Every request logged so far.
     pub fn requests(&self) -> Vec<Value> {
         std::fs::read_to_string(self.dir.path().join("requests.jsonl"))

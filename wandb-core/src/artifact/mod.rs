@@ -29,6 +29,8 @@ pub(crate) use record::build_record;
 pub use record::{manifest, LoggedArtifact};
 pub use reference::ArtifactRef;
 pub(crate) use validate::aliases as validate_aliases;
+#[cfg(feature = "online")]
+pub(crate) use validate::logical_path as validate_logical_path;
 
 /// What is wrong with an artifact, an alias or an artifact file.
 #[derive(Debug, thiserror::Error)]

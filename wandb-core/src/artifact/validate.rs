@@ -77,7 +77,7 @@ pub(crate) fn aliases<S: AsRef<str>>(given: &[S]) -> Result<Vec<String>> {
 
 /// A logical path: relative, `/` separators, no `..`, no empty or `.`
 /// components (those are dropped, as path normalisation does).
-pub(super) fn logical_path(p: &str) -> Result<String> {
+pub(crate) fn logical_path(p: &str) -> Result<String> {
     let bad = || ArtifactError::InvalidPath {
         path: p.to_string(),
     };

@@ -172,6 +172,90 @@ impl Client {
             .map(|_| ())
     }
 
+    /// GETs `url` (no credentials: a signed storage URL) into `dest`,
+    /// streaming, and returns the b64 MD5 and size of what was received.
+    /// Transient failures are retried until the deadline.
+    pub fn download(&self, url: &str, dest: &std::path::Path) -> Result<(String, u64)> {
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let why = match self.download_once(url, dest) {
+                Ok(done) => return Ok(done),
+                Err(Outcome::Fatal(OnlineError::Http { status, body, .. })) => {
+                    return Err(OnlineError::Http {
+                        what: "download".into(),
+                        status,
+                        body,
+                    })
+                }
+                Err(Outcome::Fatal(e)) => return Err(e),
+                Err(Outcome::Retry { why, .. }) => why,
+                Err(Outcome::Done(_)) => String::new(),
+            };
+            if !self.sleep(self.backoff(attempt)) {
+                return Err(OnlineError::Unreachable {
+                    what: "download".into(),
+                    attempts: attempt,
+                    last: why,
+                });
+            }
+        }
+    }
+
+    fn download_once(
+        &self,
+        url: &str,
+        dest: &std::path::Path,
+    ) -> std::result::Result<(String, u64), Outcome> {
+        use md5::Digest as _;
+        use std::io::{Read as _, Write as _};
+        let resp = match self.agent.get(url).call() {
+            Ok(r) => r,
+            Err(e) => return Err(classify_transport(e)),
+        };
+        let status = resp.status().as_u16();
+        if !(200..=299).contains(&status) {
+            let retry = matches!(status, 408 | 409 | 425 | 429 | 500..=599);
+            return Err(if retry {
+                Outcome::Retry {
+                    after: None,
+                    why: format!("HTTP {status}"),
+                }
+            } else {
+                Outcome::Fatal(OnlineError::Http {
+                    what: String::new(),
+                    status,
+                    body: String::new(),
+                })
+            });
+        }
+        let io = |action, e| Outcome::Fatal(OnlineError::io(action, dest, e));
+        let mut out =
+            std::fs::File::create(dest).map_err(|e| io("cannot create download file", e))?;
+        let mut body = resp.into_body();
+        let mut reader = body.as_reader();
+        let mut hasher = md5::Md5::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut size = 0u64;
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    return Err(Outcome::Retry {
+                        after: None,
+                        why: e.to_string(),
+                    })
+                }
+            };
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n])
+                .map_err(|e| io("cannot write download file", e))?;
+            size += n as u64;
+        }
+        Ok((crate::artifact::digest::b64(&hasher.finalize()), size))
+    }
+
     fn send(
         &self,
         what: &str,

@@ -27,6 +27,7 @@
 //! base64("api:" + key)`), never to upload URLs, and is never written to
 //! any file or log line.
 
+mod artifact_download;
 mod artifacts;
 mod auth;
 mod config_metrics;
@@ -43,6 +44,7 @@ mod sync;
 mod tail;
 mod yaml;
 
+pub use artifact_download::{cache_path, download_artifact, DownloadedArtifact};
 pub use auth::{
     netrc_path, resolve_api_key, resolve_base_url, url_host, write_netrc, ApiKey, DEFAULT_BASE_URL,
 };
