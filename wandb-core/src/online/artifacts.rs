@@ -9,7 +9,7 @@ use serde_json::{json, Value as JValue};
 
 use super::error::{OnlineError, Result};
 use super::http::Client;
-use crate::artifact::digest::b64_md5;
+use crate::artifact::digest::{b64_md5, b64_md5_file};
 use crate::proto;
 
 const CREATE_ARTIFACT: &str = "mutation CreateArtifact($input: CreateArtifactInput!) {
@@ -44,25 +44,24 @@ fn headers(v: Option<&JValue>) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// The bytes of a manifest entry: its `local_path` (the staging copy, which
-/// must still have the recorded MD5); a relative path is taken from `files/`.
-fn entry_bytes(e: &proto::ArtifactManifestEntry, files_dir: &Path) -> Result<Vec<u8>> {
+/// The file of a manifest entry: its `local_path` (the staging copy, which
+/// must still have the recorded MD5, checked by a streaming hash); a
+/// relative path is taken from `files/`.
+fn entry_file(e: &proto::ArtifactManifestEntry, files_dir: &Path) -> Result<PathBuf> {
     let local = Path::new(&e.local_path);
     let local = if local.is_relative() {
         files_dir.join(local)
     } else {
         local.to_path_buf()
     };
-    if let Ok(b) = std::fs::read(&local) {
-        if b64_md5(&b) == e.digest {
-            return Ok(b);
-        }
+    match b64_md5_file(&local) {
+        Ok((digest, _)) if digest == e.digest => Ok(local),
+        _ => Err(OnlineError::io(
+            "cannot find the content of artifact file",
+            PathBuf::from(&e.local_path),
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        )),
     }
-    Err(OnlineError::io(
-        "cannot find the content of artifact file",
-        PathBuf::from(&e.local_path),
-        std::io::Error::from(std::io::ErrorKind::NotFound),
-    ))
 }
 
 /// Creates, fills and commits one artifact; returns its server id.
@@ -85,7 +84,7 @@ pub fn upload_artifact(
         contents.iter().filter(|e| e.r#ref.is_empty()).collect();
     let mut bodies = Vec::with_capacity(uploaded.len());
     for e in &uploaded {
-        bodies.push(entry_bytes(e, files_dir)?);
+        bodies.push(entry_file(e, files_dir)?);
     }
     let aliases: Vec<JValue> = a
         .aliases
@@ -168,7 +167,7 @@ pub fn upload_artifact(
                 births.insert(e.path.as_str(), birth.to_string());
             }
             if let Some(url) = edge.pointer("/node/uploadUrl").and_then(JValue::as_str) {
-                client.upload(url, &headers(edge.pointer("/node/uploadHeaders")), body)?;
+                client.upload_file(url, &headers(edge.pointer("/node/uploadHeaders")), &body)?;
             }
         }
     }

@@ -4,6 +4,7 @@
 //! [`crate::duration::RETRY_AFTER_CAP`]), until a deadline that `finish` can
 //! shorten.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -56,6 +57,13 @@ impl Deadline {
     pub fn passed(&self) -> bool {
         self.get().is_some_and(|d| Instant::now() >= d)
     }
+}
+
+/// What a request sends: bytes, or a file streamed from disk.
+#[derive(Clone, Copy)]
+enum Payload<'a> {
+    Bytes(&'a [u8]),
+    File(&'a Path),
 }
 
 enum Outcome {
@@ -256,6 +264,13 @@ impl Client {
         Ok((crate::artifact::digest::b64(&hasher.finalize()), size))
     }
 
+    /// PUTs a file to a (signed) upload URL, streamed from disk (never held
+    /// in memory); each retry reads the file again.
+    pub fn upload_file(&self, url: &str, headers: &[(String, String)], path: &Path) -> Result<()> {
+        self.send_payload("upload", url, "PUT", Payload::File(path), headers, false)
+            .map(|_| ())
+    }
+
     fn send(
         &self,
         what: &str,
@@ -265,10 +280,22 @@ impl Client {
         extra: &[(String, String)],
         with_auth: bool,
     ) -> Result<String> {
+        self.send_payload(what, url, method, Payload::Bytes(&body), extra, with_auth)
+    }
+
+    fn send_payload(
+        &self,
+        what: &str,
+        url: &str,
+        method: &str,
+        body: Payload<'_>,
+        extra: &[(String, String)],
+        with_auth: bool,
+    ) -> Result<String> {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let outcome = self.attempt(url, method, &body, extra, with_auth);
+            let outcome = self.attempt(url, method, body, extra, with_auth);
             let (after, why) = match outcome {
                 Outcome::Done(text) => return Ok(text),
                 Outcome::Fatal(OnlineError::Http { status, body, .. }) => {
@@ -298,7 +325,7 @@ impl Client {
         &self,
         url: &str,
         method: &str,
-        body: &[u8],
+        body: Payload<'_>,
         extra: &[(String, String)],
         with_auth: bool,
     ) -> Outcome {
@@ -319,8 +346,21 @@ impl Client {
             for (k, v) in extra {
                 req = req.header(k.as_str(), v.as_str());
             }
-            req.send(body)
+            match body {
+                Payload::Bytes(b) => req.send(b),
+                Payload::File(p) => match std::fs::File::open(p) {
+                    Ok(f) => req.send(f),
+                    Err(e) => {
+                        return Outcome::Fatal(OnlineError::io("cannot open upload file", p, e))
+                    }
+                },
+            }
         } else {
+            let Payload::Bytes(body) = body else {
+                return Outcome::Fatal(OnlineError::Thread(
+                    "a file body is only sent with PUT".into(),
+                ));
+            };
             let mut req = self
                 .agent
                 .post(url)
