@@ -168,7 +168,7 @@ fn offline_artifacts_sync_like_the_official_clients() {
 
     let official = {
         let mock = ArtifactMock::start();
-        mock.official_sync(&[official_dir.clone()]);
+        mock.official_sync(std::slice::from_ref(&official_dir));
         mock.artifact_log()
     };
     // each sync gets its own copy: `wandb sync` marks a directory synced

@@ -109,7 +109,7 @@ pub fn list_versions(
         }
         cursor = page["pageInfo"]["endCursor"].clone();
     }
-    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.sort_by_key(|v| std::cmp::Reverse(v.0));
     out.dedup_by(|a, b| a.0 == b.0);
     Ok(out)
 }
