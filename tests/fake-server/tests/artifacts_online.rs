@@ -68,3 +68,50 @@ fn checkpoints_of_an_online_run_are_uploaded_and_committed() {
         assert_eq!(bytes, format!("weights {epoch}").as_bytes());
     }
 }
+
+#[test]
+fn a_refused_upload_commits_nothing_and_a_later_sync_uploads_from_the_staged_copy() {
+    use wandb_core::online::{sync_run_dir, SyncOptions};
+    let tmp = tempfile::tempdir().unwrap();
+    let run = init(
+        InitOptions::new()
+            .dir(tmp.path())
+            .mode(Mode::Offline)
+            .project("proj")
+            .console(Console::Off)
+            .system_metrics(false)
+            .environment([("HOME", tmp.path().join("home").display().to_string())]),
+    )
+    .unwrap();
+    let p = tmp.path().join("w.bin");
+    std::fs::write(&p, "weights").unwrap();
+    let mut a = wandb_core::Artifact::new("model-x", "model").unwrap();
+    a.add_file(&p, None).unwrap();
+    run.log_artifact(&a, &["best"]).unwrap();
+    let dir = run.dir().to_path_buf();
+    run.finish().unwrap();
+    std::fs::remove_file(&p).unwrap(); // only the staged copy is left
+
+    let server = FakeServer::start();
+    let o = SyncOptions {
+        entity: Some("me".into()),
+        base_url: Some(server.url().into()),
+        api_key: Some(server.api_key().into()),
+        ..SyncOptions::default()
+    };
+    server.inject(Fault::status(Target::Upload, 403, 1));
+    let err = sync_run_dir(&dir, &o, |_| {}).unwrap_err();
+    assert!(err.to_string().contains("403"), "{err}");
+    assert!(server.artifacts().iter().all(|a| !a.committed));
+    // later: the same directory, the staged copy
+    let report = sync_run_dir(&dir, &o, |_| {}).unwrap();
+    assert!(report.unsent.is_empty(), "{report:?}");
+    let committed: Vec<_> = server
+        .artifacts()
+        .into_iter()
+        .filter(|a| a.committed)
+        .collect();
+    assert_eq!(committed.len(), 1);
+    let bytes = &server.artifact_files()[&format!("files/{}/w.bin", committed[0].id)];
+    assert_eq!(bytes, b"weights");
+}
