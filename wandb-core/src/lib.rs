@@ -49,7 +49,7 @@ mod worker;
 
 pub use artifact::{
     Artifact, ArtifactEntry, ArtifactError, ArtifactRef, CheckpointManager, LoggedArtifact,
-    LoggedCheckpoint,
+    LoggedCheckpoint, UsedArtifact,
 };
 pub use error::{Error, Result};
 pub use init::InitOptions;

@@ -27,7 +27,7 @@ mod validate;
 pub use checkpoint::{CheckpointManager, LoggedCheckpoint};
 pub(crate) use record::build_record;
 pub use record::{manifest, LoggedArtifact};
-pub use reference::ArtifactRef;
+pub use reference::{ArtifactRef, UsedArtifact};
 pub(crate) use validate::aliases as validate_aliases;
 #[cfg(feature = "online")]
 pub(crate) use validate::logical_path as validate_logical_path;
@@ -104,7 +104,7 @@ pub enum ArtifactError {
         reason: &'static str,
     },
     /// `use_artifact` in a run without a server connection.
-    #[error("cannot use artifact {reference:?} in {mode} mode: using an artifact needs the server (the official client raises the same); run online, or download it with the W&B tools")]
+    #[error("cannot use artifact {reference:?} in {mode} mode: using an artifact needs the server (the official client raises the same); run online, or download it with wandb_core::online::download_artifact")]
     NeedsServer {
         /// The reference.
         reference: String,

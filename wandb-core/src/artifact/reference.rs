@@ -131,6 +131,19 @@ impl ArtifactRef {
     }
 }
 
+/// An artifact version a run declared it uses (`Run::use_artifact`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsedArtifact {
+    /// The reference as given.
+    pub reference: ArtifactRef,
+    /// The server id of the version.
+    pub id: String,
+    /// The artifact type.
+    pub r#type: String,
+    /// `v<index>`.
+    pub version: String,
+}
+
 impl std::fmt::Display for ArtifactRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if let Some(e) = &self.entity {

@@ -17,11 +17,11 @@ use super::http::Client;
 use crate::artifact::digest::{b64_md5_file, b64_to_hex};
 use crate::artifact::ArtifactRef;
 
-const MEMBERSHIP: &str =
+pub(super) const MEMBERSHIP: &str =
     "query ArtifactMembershipByName($entity: String!, $project: String!, $name: String!) {
   project(name: $project, entityName: $entity) {
     artifactCollectionMembership(name: $name) {
-      id versionIndex aliases { alias } artifact { id digest state }
+      id versionIndex aliases { alias } artifact { id digest state artifactType { name } }
     }
   }
 }";

@@ -1,7 +1,11 @@
 //! `run.log_artifact` and `run.use_artifact` (see crate::artifact).
 
-use crate::artifact::{build_record, stage, Artifact, ArtifactError, ArtifactRef, LoggedArtifact};
+use crate::artifact::{
+    build_record, stage, Artifact, ArtifactError, ArtifactRef, LoggedArtifact, UsedArtifact,
+};
 use crate::error::{Error, Result};
+#[cfg(feature = "online")]
+use crate::proto;
 use crate::proto::record::RecordType;
 use crate::settings::Mode;
 
@@ -45,22 +49,50 @@ impl Run {
     }
 
     /// Declares that this run uses the artifact `reference`
-    /// (`[[entity/]project/]name[:alias]`). The reference is parsed and
-    /// validated; recording the "used by" edge needs the server, so, as the
-    /// official client (which raises `TypeError` offline and writes no
-    /// record), it fails with [`ArtifactError::NeedsServer`] in offline and
-    /// disabled runs. wandb-rs does not yet look artifacts up online either,
-    /// so online runs get the same error.
-    pub fn use_artifact(&self, reference: &str) -> Result<ArtifactRef> {
+    /// (`[[entity/]project/]name[:alias]`; entity and project default to the
+    /// run's). Online, the version is looked up, the server records the
+    /// "used by" edge (`UseArtifact`) and a `use_artifact` record is written,
+    /// as the official client; this blocks on the server. Offline and
+    /// disabled runs fail with [`ArtifactError::NeedsServer`] and write
+    /// nothing (the official client raises offline too).
+    pub fn use_artifact(&self, reference: &str) -> Result<UsedArtifact> {
         let parsed = ArtifactRef::parse(reference)?;
         let mode = match self.settings().mode {
             Mode::Offline => "offline",
             Mode::Disabled => "disabled",
-            Mode::Online => "online (not implemented in wandb-rs yet)",
+            Mode::Online => return self.use_artifact_online(parsed),
         };
         Err(ArtifactError::NeedsServer {
             reference: parsed.to_string(),
             mode,
+        }
+        .into())
+    }
+
+    #[cfg(feature = "online")]
+    fn use_artifact_online(&self, parsed: ArtifactRef) -> Result<UsedArtifact> {
+        let (client, entity) = {
+            let live = self.shared().live.lock();
+            let live = live.as_ref().ok_or(Error::Finished)?;
+            (live.client(), live.entity().to_string())
+        };
+        let info = self.info();
+        let used =
+            crate::online::use_artifact(&client, &parsed, &entity, &info.project, &info.run_id)?;
+        self.emit_record(RecordType::UseArtifact(proto::UseArtifactRecord {
+            id: used.id.clone(),
+            r#type: used.r#type.clone(),
+            name: format!("{}:{}", parsed.name, parsed.alias),
+            info: None,
+        }))?;
+        Ok(used)
+    }
+
+    #[cfg(not(feature = "online"))]
+    fn use_artifact_online(&self, parsed: ArtifactRef) -> Result<UsedArtifact> {
+        Err(ArtifactError::NeedsServer {
+            reference: parsed.to_string(),
+            mode: "online (without the `online` feature)",
         }
         .into())
     }
