@@ -84,6 +84,9 @@ pub enum Error {
         /// What the setting forbids.
         conflict: crate::resume::ResumeConflict,
     },
+    /// An artifact, alias or artifact file is not valid (see the inner error).
+    #[error(transparent)]
+    Artifact(#[from] crate::artifact::ArtifactError),
     /// `finish()` did not complete within its timeout.
     #[error("finish timed out after {0:?}; the run directory is kept and can be synced later")]
     FinishTimeout(std::time::Duration),

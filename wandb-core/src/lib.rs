@@ -17,6 +17,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod artifact;
 mod background;
 pub mod console;
 pub mod credentials;
@@ -46,6 +47,10 @@ mod tree;
 mod value;
 mod worker;
 
+pub use artifact::{
+    Artifact, ArtifactEntry, ArtifactError, ArtifactRef, CheckpointManager, LoggedArtifact,
+    LoggedCheckpoint, UsedArtifact,
+};
 pub use error::{Error, Result};
 pub use init::InitOptions;
 pub use media::{Media, MediaContext, MediaFile, MediaStep, RunInfo};

@@ -3,9 +3,9 @@
 //! each copied to a read-only staging file, and an `artifact` record whose
 //! manifest digest is `MANIFEST_MD5`.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use wandb_core::artifact::{digest, stage};
 use wandb_core::proto;
 use wandb_core::MediaContext;
 
@@ -29,14 +29,6 @@ pub(crate) fn media_entry_path(subdir: &str, ext: &str, bytes: &[u8]) -> String 
     format!("media/{subdir}/{}{ext}", &hex_md5(bytes)[..20])
 }
 
-/// 128 random characters from `[a-z0-9]`, like `generate_fast_id(128)`.
-pub(crate) fn client_id() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    (0..128)
-        .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
-        .collect()
-}
-
 /// `run-<runid>-<key>` with characters outside `[A-Za-z0-9_.-]` removed;
 /// if any was removed, `-` and the unpadded URL-safe base64 of the
 /// big-endian CRC-32 of the original name are appended.
@@ -55,75 +47,11 @@ pub(crate) fn artifact_name(run_id: &str, key: &str) -> String {
     format!("{cleaned}-{suffix}")
 }
 
-/// `hex(md5("wandb-artifact-manifest-v1\n" + "{path}:{digest}\n" for entries sorted by path))`.
-pub(crate) fn manifest_digest(entries: &[(String, String)]) -> String {
-    let mut sorted: Vec<&(String, String)> = entries.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut text = String::from("wandb-artifact-manifest-v1\n");
-    for (p, d) in sorted {
-        text.push_str(p);
-        text.push(':');
-        text.push_str(d);
-        text.push('\n');
-    }
-    hex_md5(text.as_bytes())
-}
-
-/// Where staging copies go: `$WANDB_DATA_DIR/artifacts/staging` when the
-/// run's settings have that variable (as the official client), otherwise
-/// `<run dir>/tmp/artifacts/staging`, next to the run's `files/` (the
-/// official default is `~/.local/share/wandb/artifacts/staging`; the run
-/// directory keeps everything of an offline run in one place).
+/// Where staging copies go (wandb_core::artifact::stage::staging_dir, the
+/// run directory being the parent of `files/`).
 pub(crate) fn staging_dir(ctx: &MediaContext<'_>) -> PathBuf {
-    if let Some(d) = &ctx.run().data_dir {
-        return d.join("artifacts").join("staging");
-    }
     let files = ctx.files_dir();
-    files
-        .parent()
-        .unwrap_or(files)
-        .join("tmp")
-        .join("artifacts")
-        .join("staging")
-}
-
-fn stage(dir: &Path, bytes: &[u8]) -> wandb_core::Result<PathBuf> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| wandb_core::Error::io("cannot create artifact staging directory", dir, e))?;
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789_";
-    loop {
-        let name: String = std::iter::once("tmp".to_owned())
-            .chain(
-                (0..8).map(|_| (ALPHABET[fastrand::usize(..ALPHABET.len())] as char).to_string()),
-            )
-            .collect();
-        let path = dir.join(name);
-        let mut f = match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => {
-                return Err(wandb_core::Error::io(
-                    "cannot create artifact staging file",
-                    &path,
-                    e,
-                ))
-            }
-        };
-        f.write_all(bytes)
-            .map_err(|e| wandb_core::Error::io("cannot write artifact staging file", &path, e))?;
-        drop(f);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400));
-        }
-        let abs = std::path::absolute(&path).unwrap_or(path);
-        return Ok(abs);
-    }
+    stage::staging_dir(ctx.run(), files.parent().unwrap_or(files))
 }
 
 /// Stages the entries and emits the `artifact` record; returns the client ids.
@@ -136,7 +64,7 @@ pub(crate) fn log_run_table_artifact(
     let mut digests = Vec::with_capacity(entries.len());
     for e in &entries {
         let digest = b64_md5(&e.bytes);
-        let local = stage(&dir, &e.bytes)?;
+        let local = stage::stage_bytes(&dir, &e.bytes)?;
         digests.push((e.path.clone(), digest.clone()));
         contents.push(proto::ArtifactManifestEntry {
             path: e.path.clone(),
@@ -146,10 +74,9 @@ pub(crate) fn log_run_table_artifact(
             ..Default::default()
         });
     }
-    contents.sort_by(|a, b| a.path.cmp(&b.path));
     let ids = ClientIds {
-        client_id: client_id(),
-        sequence_client_id: client_id(),
+        client_id: digest::client_id(),
+        sequence_client_id: digest::client_id(),
     };
     let run = ctx.run().clone();
     let record = proto::ArtifactRecord {
@@ -158,18 +85,9 @@ pub(crate) fn log_run_table_artifact(
         entity: run.entity.clone(),
         r#type: "run_table".into(),
         name: artifact_name(&run.run_id, ctx.key()),
-        digest: manifest_digest(&digests),
+        digest: digest::manifest_digest(&digests),
         aliases: vec!["latest".into()],
-        manifest: Some(proto::ArtifactManifest {
-            version: 1,
-            storage_policy: "wandb-storage-policy-v1".into(),
-            storage_policy_config: vec![proto::StoragePolicyConfigItem {
-                key: "storageLayout".into(),
-                value_json: "\"V2\"".into(),
-            }],
-            contents,
-            manifest_file_path: String::new(),
-        }),
+        manifest: Some(wandb_core::artifact::manifest(contents)),
         finalize: true,
         client_id: ids.client_id.clone(),
         sequence_client_id: ids.sequence_client_id.clone(),
@@ -195,31 +113,5 @@ mod tests {
             artifact_name("dtexp2", "eval/preds"),
             "run-dtexp2-evalpreds-OD1K5A"
         );
-    }
-
-    #[test]
-    fn manifest_digest_matches_spec_check_values() {
-        let e = |p: &str, d: &str| (p.to_owned(), d.to_owned());
-        assert_eq!(
-            manifest_digest(&[
-                e("model.ckpt", "0QUon1YXwkH1Khkcay/ICQ=="),
-                e("ckpt_dir/weights/layer0.bin", "gWKX6LE4tUxLgMtvuTMxmA=="),
-                e("ckpt_dir/config.json", "sC0/P0bw2c8SB3GpZEjGpg=="),
-            ]),
-            "373f9b60ac0a8d2cbeda58975af917ea"
-        );
-        assert_eq!(
-            manifest_digest(&[e("tbl.table.json", "sylraikq+1yczaJpk5PA1g==")]),
-            "47dd5fb51036074954453148d3ec0f15"
-        );
-    }
-
-    #[test]
-    fn client_ids_are_128_lowercase_alnum() {
-        let id = client_id();
-        assert_eq!(id.len(), 128);
-        assert!(id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
     }
 }

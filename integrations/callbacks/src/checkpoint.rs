@@ -1,10 +1,11 @@
 //! [`ModelCheckpoint`]: saves the model through a user closure, every N
-//! epochs or only when the monitored metric improves, and optionally adds
-//! the files to the run.
+//! epochs or only when the monitored metric improves, and optionally logs
+//! each checkpoint as a version of the run's `model` artifact
+//! ([`wandb_core::CheckpointManager`]).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use wandb_core::{proto, Run};
+use wandb_core::{CheckpointManager, Goal, LoggedArtifact, Run};
 
 use crate::callback::{Callback, Metrics, TrainState};
 use crate::error::{BoxError, CallbackError};
@@ -34,8 +35,8 @@ pub struct SavedCheckpoint {
     pub value: Option<f64>,
     /// The file the writer returned, if any.
     pub path: Option<PathBuf>,
-    /// Where it was copied in the run (`files/<this>`), if it was logged.
-    pub run_path: Option<String>,
+    /// The artifact version recorded for it, if it was logged to the run.
+    pub artifact: Option<LoggedArtifact>,
 }
 
 type Writer = Box<dyn FnMut(&CheckpointRequest<'_>) -> Result<Option<PathBuf>, BoxError> + Send>;
@@ -44,9 +45,11 @@ type Writer = Box<dyn FnMut(&CheckpointRequest<'_>) -> Result<Option<PathBuf>, B
 /// writes the model (so it works with any framework).
 ///
 /// The writer receives a [`CheckpointRequest`] and returns the path of the
-/// file it wrote (or `None`). With [`ModelCheckpoint::log_to_run`], that file
-/// is copied to `files/checkpoints/<file name>` in the run directory and a
-/// `files` record is written, so `wandb sync` uploads it.
+/// file (or directory) it wrote, or `None`. With [`ModelCheckpoint::log_to_run`],
+/// each one is logged as a version of the `model` artifact `model-<run id>`
+/// with aliases `latest`, `epoch_<n>` (n from 0) and, when the monitored
+/// metric improves, `best`; the score is in the version's metadata
+/// (see [`CheckpointManager`]).
 ///
 /// ```
 /// use wandb_callbacks::{ModelCheckpoint, Mode};
@@ -64,7 +67,7 @@ pub struct ModelCheckpoint {
     save_best_only: bool,
     every_n_epochs: usize,
     writer: Writer,
-    run: Option<Run>,
+    manager: Option<CheckpointManager>,
     saved: Vec<SavedCheckpoint>,
 }
 
@@ -74,7 +77,7 @@ impl std::fmt::Debug for ModelCheckpoint {
             .field("monitor", &self.monitor)
             .field("save_best_only", &self.save_best_only)
             .field("every_n_epochs", &self.every_n_epochs)
-            .field("log_to_run", &self.run.is_some())
+            .field("log_to_run", &self.manager.is_some())
             .field("saved", &self.saved)
             .finish()
     }
@@ -92,7 +95,7 @@ impl ModelCheckpoint {
             save_best_only: false,
             every_n_epochs: 1,
             writer: Box::new(writer),
-            run: None,
+            manager: None,
             saved: Vec::new(),
         }
     }
@@ -111,11 +114,27 @@ impl ModelCheckpoint {
         self
     }
 
-    /// Copies each written file into the run's `files/checkpoints/` and
-    /// records it for upload.
-    pub fn log_to_run(mut self, run: &Run) -> Self {
-        self.run = Some(run.clone());
+    /// Logs each written checkpoint as a version of the run's `model`
+    /// artifact (`model-<run id>`), monitoring the same metric.
+    pub fn log_to_run(self, run: &Run) -> Self {
+        let goal = match self.monitor.mode() {
+            Mode::Max => Goal::Maximize,
+            _ => Goal::Minimize,
+        };
+        let manager = CheckpointManager::new(run).monitor(self.monitor.name(), goal);
+        self.with_manager(manager)
+    }
+
+    /// Logs checkpoints through `manager` (another artifact name, another
+    /// monitored metric).
+    pub fn with_manager(mut self, manager: CheckpointManager) -> Self {
+        self.manager = Some(manager);
         self
+    }
+
+    /// The checkpoint manager, when checkpoints are logged to a run.
+    pub fn manager(&self) -> Option<&CheckpointManager> {
+        self.manager.as_ref()
     }
 
     /// The checkpoints written so far.
@@ -126,32 +145,6 @@ impl ModelCheckpoint {
     /// The best value of the monitored metric and its epoch.
     pub fn best(&self) -> Option<(f64, usize)> {
         Some((self.monitor.best()?, self.monitor.best_epoch()?))
-    }
-
-    fn copy_into_run(run: &Run, path: &Path) -> Result<String, CallbackError> {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "checkpoint".to_owned());
-        let rel = format!("checkpoints/{name}");
-        let dest = run.files_dir().join(&rel);
-        let copy_err = |source| CallbackError::CheckpointCopy {
-            path: path.to_path_buf(),
-            source,
-        };
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).map_err(copy_err)?;
-        }
-        std::fs::copy(path, &dest).map_err(copy_err)?;
-        run.emit_record(proto::record::RecordType::Files(proto::FilesRecord {
-            files: vec![proto::FilesItem {
-                path: rel.clone(),
-                policy: proto::files_item::PolicyType::Now as i32,
-                r#type: proto::files_item::FileType::Other as i32,
-            }],
-            info: None,
-        }))?;
-        Ok(rel)
     }
 }
 
@@ -192,15 +185,15 @@ impl Callback for ModelCheckpoint {
             epoch: state.epoch,
             source,
         })?;
-        let run_path = match (&self.run, &path) {
-            (Some(run), Some(p)) => Some(Self::copy_into_run(run, p)?),
+        let artifact = match (&mut self.manager, &path) {
+            (Some(m), Some(p)) => Some(m.save_as(p, state.epoch as u64, value, is_best)?.artifact),
             _ => None,
         };
         self.saved.push(SavedCheckpoint {
             epoch: state.epoch,
             value,
             path,
-            run_path,
+            artifact,
         });
         Ok(())
     }

@@ -19,15 +19,6 @@ pub enum CallbackError {
         #[source]
         source: BoxError,
     },
-    /// Copying a checkpoint file into the run's files failed.
-    #[error("cannot copy checkpoint {path} into the run directory: {source}")]
-    CheckpointCopy {
-        /// The checkpoint file.
-        path: std::path::PathBuf,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
     /// The early-stopping restore hook failed.
     #[error("restoring the best weights (epoch {epoch}) failed: {source}")]
     Restore {

@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{file_records, history_rows, metric_records, offline_run};
+use common::{artifact_records, file_records, history_rows, metric_records, offline_run};
 use wandb_callbacks::{
     fit, BoxError, CallbackList, EarlyStopping, LearningRateLogger, Metrics, Mode, ModelCheckpoint,
     TrainState, TrainTask, WandbCallback,
@@ -136,14 +136,41 @@ fn fit_logs_batches_epochs_best_checkpoints_and_stops_early() {
         mon.goal,
         wandb_core::proto::metric_record::MetricGoal::GoalMinimize as i32
     );
-    // Best checkpoints (epochs 0 and 1) were copied into the run and recorded.
-    let files = file_records(&file);
-    for e in [0, 1] {
-        let rel = format!("checkpoints/model-{e}.bin");
-        assert!(files.contains(&rel), "{rel} not in {files:?}");
-        assert!(run.files_dir().join(&rel).is_file());
+    // Best checkpoints (epochs 0 and 1) were logged as versions of the
+    // run's `model` artifact, with the score in the metadata.
+    let arts = artifact_records(&file);
+    assert_eq!(arts.len(), 2, "{arts:?}");
+    let name = format!("model-{}", run.id());
+    for (e, a) in arts.iter().enumerate() {
+        assert_eq!(
+            (a.name.as_str(), a.r#type.as_str()),
+            (name.as_str(), "model")
+        );
+        let mut aliases = a.aliases.clone();
+        aliases.sort();
+        assert_eq!(aliases, ["best", format!("epoch_{e}").as_str(), "latest"]);
+        let meta: serde_json::Value = serde_json::from_str(&a.metadata).unwrap();
+        assert_eq!(meta["score"], task.val[e]);
+        assert_eq!(meta["epoch"], e as u64);
+        assert_eq!(meta["monitor"], "val_loss");
+        assert_eq!(meta["mode"], "min");
+        assert_eq!(meta["original_filename"], format!("model-{e}.bin"));
+        let m = a.manifest.as_ref().unwrap();
+        assert_eq!(m.contents.len(), 1);
+        let entry = &m.contents[0];
+        assert_eq!(entry.path, format!("model-{e}.bin"));
+        let staged = std::fs::read(&entry.local_path).unwrap();
+        assert_eq!(staged, format!("weights of epoch {e}").as_bytes());
+        assert_eq!(entry.digest, wandb_core::artifact::digest::b64_md5(&staged));
+        assert_eq!(
+            a.digest,
+            wandb_core::artifact::digest::manifest_digest(&[(&entry.path, &entry.digest)])
+        );
     }
-    assert!(!files.iter().any(|f| f.contains("model-2")));
+    // no plain run-file copies any more
+    assert!(!file_records(&file)
+        .iter()
+        .any(|f| f.starts_with("checkpoints/")));
 
     // The official reader agrees.
     let summary = wandb_test_support::leet_summary(&file);

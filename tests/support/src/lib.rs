@@ -8,9 +8,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod artifact_mock;
 pub mod mock_server;
 pub mod sync_capture;
 
+pub use artifact_mock::{ArtifactCall, ArtifactLog, ArtifactMock};
 pub use mock_server::{
     official_and_our_sync, official_sync, official_sync_output, MockServer, MOCK_API_KEY,
 };

@@ -1,15 +1,15 @@
-//! Uploading the artifacts named by `artifact` records (the `run_table`
-//! artifact of each logged table, spec §6.2): CreateArtifact, a manifest,
-//! the files, the manifest file, CommitArtifact.
+//! Uploading the artifacts named by `artifact` records (user artifacts of
+//! `run.log_artifact` and the `run_table` artifact of each logged table,
+//! spec artifacts.md §2): CreateArtifact, a manifest, the files (reference
+//! entries have none), the manifest file, CommitArtifact.
 
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
-use md5::{Digest as _, Md5};
 use serde_json::{json, Value as JValue};
 
 use super::error::{OnlineError, Result};
 use super::http::Client;
+use crate::artifact::digest::{b64_md5, b64_md5_file};
 use crate::proto;
 
 const CREATE_ARTIFACT: &str = "mutation CreateArtifact($input: CreateArtifactInput!) {
@@ -32,10 +32,6 @@ const COMMIT: &str = "mutation CommitArtifact($artifactID: ID!) {
   commitArtifact(input: {artifactID: $artifactID}) { artifact { id digest } }
 }";
 
-fn b64_md5(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(Md5::digest(bytes))
-}
-
 fn headers(v: Option<&JValue>) -> Vec<(String, String)> {
     v.and_then(JValue::as_array)
         .map(|a| {
@@ -48,25 +44,24 @@ fn headers(v: Option<&JValue>) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// The bytes of a manifest entry: its `local_path` (the staging copy, which
-/// must still have the recorded MD5); a relative path is taken from `files/`.
-fn entry_bytes(e: &proto::ArtifactManifestEntry, files_dir: &Path) -> Result<Vec<u8>> {
+/// The file of a manifest entry: its `local_path` (the staging copy, which
+/// must still have the recorded MD5, checked by a streaming hash); a
+/// relative path is taken from `files/`.
+fn entry_file(e: &proto::ArtifactManifestEntry, files_dir: &Path) -> Result<PathBuf> {
     let local = Path::new(&e.local_path);
     let local = if local.is_relative() {
         files_dir.join(local)
     } else {
         local.to_path_buf()
     };
-    if let Ok(b) = std::fs::read(&local) {
-        if b64_md5(&b) == e.digest {
-            return Ok(b);
-        }
+    match b64_md5_file(&local) {
+        Ok((digest, _)) if digest == e.digest => Ok(local),
+        _ => Err(OnlineError::io(
+            "cannot find the content of artifact file",
+            PathBuf::from(&e.local_path),
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        )),
     }
-    Err(OnlineError::io(
-        "cannot find the content of artifact file",
-        PathBuf::from(&e.local_path),
-        std::io::Error::from(std::io::ErrorKind::NotFound),
-    ))
 }
 
 /// Creates, fills and commits one artifact; returns its server id.
@@ -84,9 +79,12 @@ pub fn upload_artifact(
         .as_ref()
         .map(|m| m.contents.clone())
         .unwrap_or_default();
-    let mut bodies = Vec::with_capacity(contents.len());
-    for e in &contents {
-        bodies.push(entry_bytes(e, files_dir)?);
+    // reference entries are recorded, never uploaded
+    let uploaded: Vec<&proto::ArtifactManifestEntry> =
+        contents.iter().filter(|e| e.r#ref.is_empty()).collect();
+    let mut bodies = Vec::with_capacity(uploaded.len());
+    for e in &uploaded {
+        bodies.push(entry_file(e, files_dir)?);
     }
     let aliases: Vec<JValue> = a
         .aliases
@@ -133,8 +131,10 @@ pub fn upload_artifact(
         .and_then(JValue::as_str)
         .unwrap_or_default()
         .to_string();
-    if !contents.is_empty() {
-        let specs: Vec<JValue> = contents
+    // birthArtifactID by path: the version that first stored the content
+    let mut births: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
+    if !uploaded.is_empty() {
+        let specs: Vec<JValue> = uploaded
             .iter()
             .map(|e| {
                 json!({"artifactID": id, "artifactManifestID": manifest_id, "md5": e.digest,
@@ -152,19 +152,41 @@ pub fn upload_artifact(
             .and_then(JValue::as_array)
             .cloned()
             .unwrap_or_default();
-        for (edge, body) in edges.iter().zip(bodies) {
+        if edges.len() != uploaded.len() {
+            return Err(OnlineError::GraphQl {
+                op: "CreateArtifactFiles".into(),
+                message: format!(
+                    "the server answered {} upload URLs for {} files",
+                    edges.len(),
+                    uploaded.len()
+                ),
+            });
+        }
+        for ((edge, body), e) in edges.iter().zip(bodies).zip(&uploaded) {
+            if let Some(birth) = edge.pointer("/node/artifact/id").and_then(JValue::as_str) {
+                births.insert(e.path.as_str(), birth.to_string());
+            }
             if let Some(url) = edge.pointer("/node/uploadUrl").and_then(JValue::as_str) {
-                client.upload(url, &headers(edge.pointer("/node/uploadHeaders")), body)?;
+                client.upload_file(url, &headers(edge.pointer("/node/uploadHeaders")), &body)?;
             }
         }
     }
     // the manifest file
     let mut entries = serde_json::Map::new();
     for e in &contents {
-        entries.insert(
-            e.path.clone(),
-            json!({"digest": e.digest, "size": e.size, "birthArtifactID": id, "skip_cache": false}),
-        );
+        let entry = if e.r#ref.is_empty() {
+            let birth = births
+                .get(e.path.as_str())
+                .cloned()
+                .unwrap_or_else(|| id.clone());
+            json!({"digest": e.digest, "size": e.size, "birthArtifactID": birth,
+                   "skip_cache": e.skip_cache})
+        } else if e.size > 0 {
+            json!({"digest": e.digest, "ref": e.r#ref, "size": e.size, "skip_cache": e.skip_cache})
+        } else {
+            json!({"digest": e.digest, "ref": e.r#ref, "skip_cache": e.skip_cache})
+        };
+        entries.insert(e.path.clone(), entry);
     }
     let manifest = json!({"version": 1, "storagePolicy": "wandb-storage-policy-v1",
         "storagePolicyConfig": {"storageLayout": "V2"}, "contents": entries})

@@ -100,6 +100,22 @@ pub enum OnlineError {
         /// What the setting forbids.
         conflict: crate::resume::ResumeConflict,
     },
+    /// The server has no artifact by that name and alias.
+    #[error("artifact {reference} not found on the server: check the entity, project, name and alias (or version vN)")]
+    ArtifactNotFound {
+        /// The reference looked up.
+        reference: String,
+    },
+    /// A downloaded artifact file does not have the digest of its manifest.
+    #[error("downloaded artifact file {path:?} has digest {got}, but the manifest says {expected}: nothing was written for it; retry, or report the corrupt artifact")]
+    DigestMismatch {
+        /// The logical path.
+        path: String,
+        /// The manifest's b64 MD5.
+        expected: String,
+        /// The b64 MD5 of what was received.
+        got: String,
+    },
     /// The background uploader stopped unexpectedly.
     #[error("the upload thread failed: {0}")]
     Thread(String),

@@ -4,6 +4,7 @@
 //! [`crate::duration::RETRY_AFTER_CAP`]), until a deadline that `finish` can
 //! shorten.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -56,6 +57,13 @@ impl Deadline {
     pub fn passed(&self) -> bool {
         self.get().is_some_and(|d| Instant::now() >= d)
     }
+}
+
+/// What a request sends: bytes, or a file streamed from disk.
+#[derive(Clone, Copy)]
+enum Payload<'a> {
+    Bytes(&'a [u8]),
+    File(&'a Path),
 }
 
 enum Outcome {
@@ -172,6 +180,97 @@ impl Client {
             .map(|_| ())
     }
 
+    /// GETs `url` (no credentials: a signed storage URL) into `dest`,
+    /// streaming, and returns the b64 MD5 and size of what was received.
+    /// Transient failures are retried until the deadline.
+    pub fn download(&self, url: &str, dest: &std::path::Path) -> Result<(String, u64)> {
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let why = match self.download_once(url, dest) {
+                Ok(done) => return Ok(done),
+                Err(Outcome::Fatal(OnlineError::Http { status, body, .. })) => {
+                    return Err(OnlineError::Http {
+                        what: "download".into(),
+                        status,
+                        body,
+                    })
+                }
+                Err(Outcome::Fatal(e)) => return Err(e),
+                Err(Outcome::Retry { why, .. }) => why,
+                Err(Outcome::Done(_)) => String::new(),
+            };
+            if !self.sleep(self.backoff(attempt)) {
+                return Err(OnlineError::Unreachable {
+                    what: "download".into(),
+                    attempts: attempt,
+                    last: why,
+                });
+            }
+        }
+    }
+
+    fn download_once(
+        &self,
+        url: &str,
+        dest: &std::path::Path,
+    ) -> std::result::Result<(String, u64), Outcome> {
+        use md5::Digest as _;
+        use std::io::{Read as _, Write as _};
+        let resp = match self.agent.get(url).call() {
+            Ok(r) => r,
+            Err(e) => return Err(classify_transport(e)),
+        };
+        let status = resp.status().as_u16();
+        if !(200..=299).contains(&status) {
+            let retry = matches!(status, 408 | 409 | 425 | 429 | 500..=599);
+            return Err(if retry {
+                Outcome::Retry {
+                    after: None,
+                    why: format!("HTTP {status}"),
+                }
+            } else {
+                Outcome::Fatal(OnlineError::Http {
+                    what: String::new(),
+                    status,
+                    body: String::new(),
+                })
+            });
+        }
+        let io = |action, e| Outcome::Fatal(OnlineError::io(action, dest, e));
+        let mut out =
+            std::fs::File::create(dest).map_err(|e| io("cannot create download file", e))?;
+        let mut body = resp.into_body();
+        let mut reader = body.as_reader();
+        let mut hasher = md5::Md5::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut size = 0u64;
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    return Err(Outcome::Retry {
+                        after: None,
+                        why: e.to_string(),
+                    })
+                }
+            };
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n])
+                .map_err(|e| io("cannot write download file", e))?;
+            size += n as u64;
+        }
+        Ok((crate::artifact::digest::b64(&hasher.finalize()), size))
+    }
+
+    /// PUTs a file to a (signed) upload URL, streamed from disk (never held
+    /// in memory); each retry reads the file again.
+    pub fn upload_file(&self, url: &str, headers: &[(String, String)], path: &Path) -> Result<()> {
+        self.send_payload("upload", url, "PUT", Payload::File(path), headers, false)
+            .map(|_| ())
+    }
+
     fn send(
         &self,
         what: &str,
@@ -181,10 +280,22 @@ impl Client {
         extra: &[(String, String)],
         with_auth: bool,
     ) -> Result<String> {
+        self.send_payload(what, url, method, Payload::Bytes(&body), extra, with_auth)
+    }
+
+    fn send_payload(
+        &self,
+        what: &str,
+        url: &str,
+        method: &str,
+        body: Payload<'_>,
+        extra: &[(String, String)],
+        with_auth: bool,
+    ) -> Result<String> {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let outcome = self.attempt(url, method, &body, extra, with_auth);
+            let outcome = self.attempt(url, method, body, extra, with_auth);
             let (after, why) = match outcome {
                 Outcome::Done(text) => return Ok(text),
                 Outcome::Fatal(OnlineError::Http { status, body, .. }) => {
@@ -214,7 +325,7 @@ impl Client {
         &self,
         url: &str,
         method: &str,
-        body: &[u8],
+        body: Payload<'_>,
         extra: &[(String, String)],
         with_auth: bool,
     ) -> Outcome {
@@ -235,8 +346,21 @@ impl Client {
             for (k, v) in extra {
                 req = req.header(k.as_str(), v.as_str());
             }
-            req.send(body)
+            match body {
+                Payload::Bytes(b) => req.send(b),
+                Payload::File(p) => match std::fs::File::open(p) {
+                    Ok(f) => req.send(f),
+                    Err(e) => {
+                        return Outcome::Fatal(OnlineError::io("cannot open upload file", p, e))
+                    }
+                },
+            }
         } else {
+            let Payload::Bytes(body) = body else {
+                return Outcome::Fatal(OnlineError::Thread(
+                    "a file body is only sent with PUT".into(),
+                ));
+            };
             let mut req = self
                 .agent
                 .post(url)

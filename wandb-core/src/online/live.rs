@@ -143,6 +143,8 @@ impl std::fmt::Debug for LivePrepared {
 pub struct LiveSync {
     shared: Arc<Shared>,
     client: Arc<Client>,
+    /// The entity the run is uploaded to (setting, else the key's default).
+    entity: String,
     done: mpsc::Receiver<Outcome>,
     thread: Option<JoinHandle<()>>,
     resumed: Option<ServerRun>,
@@ -244,6 +246,11 @@ impl LivePrepared {
             resumed,
             opts,
         } = self;
+        let entity = settings
+            .entity
+            .clone()
+            .or_else(|| viewer_entity.clone())
+            .unwrap_or_default();
         let cfg = EngineConfig {
             entity: settings.entity.clone(),
             fallback_entity: viewer_entity,
@@ -279,6 +286,7 @@ impl LivePrepared {
         Ok(LiveSync {
             shared,
             client,
+            entity,
             done: rx,
             thread: Some(thread),
             resumed,
@@ -288,6 +296,17 @@ impl LivePrepared {
 }
 
 impl LiveSync {
+    /// The client talking to the server (for requests made on the caller's
+    /// behalf, e.g. `use_artifact`).
+    pub fn client(&self) -> Arc<Client> {
+        self.client.clone()
+    }
+
+    /// The entity the run is uploaded to.
+    pub fn entity(&self) -> &str {
+        &self.entity
+    }
+
     /// The run the server already had (`resume` set and the run found).
     pub fn resumed(&self) -> Option<&ServerRun> {
         self.resumed.as_ref()

@@ -27,6 +27,9 @@
 //! base64("api:" + key)`), never to upload URLs, and is never written to
 //! any file or log line.
 
+mod artifact_cleanup;
+mod artifact_download;
+mod artifact_use;
 mod artifacts;
 mod auth;
 mod config_metrics;
@@ -43,6 +46,11 @@ mod sync;
 mod tail;
 mod yaml;
 
+pub use artifact_cleanup::{
+    is_disposable_alias, keep_latest, list_versions, ArtifactVersion, CleanupReport,
+};
+pub use artifact_download::{cache_path, download_artifact, DownloadedArtifact};
+pub use artifact_use::use_artifact;
 pub use auth::{
     netrc_path, resolve_api_key, resolve_base_url, url_host, write_netrc, ApiKey, DEFAULT_BASE_URL,
 };

@@ -17,6 +17,7 @@ use crate::value::Map;
 use crate::worker::Msg;
 
 mod accessors;
+mod artifacts;
 mod finish;
 mod records;
 mod resume;

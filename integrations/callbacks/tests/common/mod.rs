@@ -77,3 +77,14 @@ pub fn file_records(run_file: &Path) -> Vec<String> {
         .flatten()
         .collect()
 }
+
+/// The `artifact` records, in order.
+pub fn artifact_records(run_file: &Path) -> Vec<wandb_core::proto::ArtifactRecord> {
+    records(run_file)
+        .into_iter()
+        .filter_map(|r| match r.record_type {
+            Some(RecordType::Artifact(a)) => Some(a),
+            _ => None,
+        })
+        .collect()
+}

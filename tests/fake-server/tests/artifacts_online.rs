@@ -1,0 +1,117 @@
+//! Artifacts of an online run are uploaded while it runs: checkpoints
+//! logged with `CheckpointManager` reach the fake server (created, files
+//! PUT — retried through transient upload failures — manifest, committed).
+
+use std::path::Path;
+
+use wandb_core::{init, CheckpointManager, Console, Goal, InitOptions, Mode};
+use wandb_fake_server::{FakeServer, Fault, Target};
+
+fn opts(server: &FakeServer, dir: &Path) -> InitOptions {
+    InitOptions::new()
+        .dir(dir)
+        .mode(Mode::Online)
+        .project("proj")
+        .entity("me")
+        .id("artonl01")
+        .console(Console::Off)
+        .system_metrics(false)
+        .environment([
+            ("HOME", dir.join("home").display().to_string()),
+            ("WANDB_API_KEY", server.api_key().to_string()),
+            ("WANDB_BASE_URL", server.url().to_string()),
+            ("WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL", "0.05".to_string()),
+        ])
+}
+
+#[test]
+fn checkpoints_of_an_online_run_are_uploaded_and_committed() {
+    let server = FakeServer::start();
+    // the first two file PUTs fail transiently: retried
+    server.inject(Fault::status(Target::Upload, 503, 2));
+    let tmp = tempfile::tempdir().unwrap();
+    let run = init(opts(&server, tmp.path())).unwrap();
+    let mut ckpts = CheckpointManager::new(&run).monitor("val_loss", Goal::Minimize);
+    for (epoch, loss) in [(0u64, 0.5), (1, 0.7)] {
+        let p = tmp.path().join(format!("w{epoch}.bin"));
+        std::fs::write(&p, format!("weights {epoch}")).unwrap();
+        ckpts.save(&p, epoch, Some(loss)).unwrap();
+    }
+    run.finish().unwrap();
+    assert_eq!(server.faults_fired(), 2);
+
+    let arts = server.artifacts();
+    assert_eq!(arts.len(), 2, "{arts:?}");
+    for (epoch, a) in arts.iter().enumerate() {
+        assert!(a.committed, "{a:?}");
+        assert_eq!(a.input["artifactCollectionName"], "model-artonl01");
+        assert_eq!(a.input["artifactTypeName"], "model");
+        assert_eq!(a.input["entityName"], "me");
+        let mut aliases: Vec<&str> = a.input["aliases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["alias"].as_str().unwrap())
+            .collect();
+        aliases.sort();
+        let epoch_alias = format!("epoch_{epoch}");
+        let mut want = vec!["latest", epoch_alias.as_str()];
+        if epoch == 0 {
+            want.push("best");
+        }
+        want.sort();
+        assert_eq!(aliases, want);
+        let meta: serde_json::Value =
+            serde_json::from_str(a.input["metadata"].as_str().unwrap()).unwrap();
+        assert_eq!(meta["epoch"], epoch);
+        let bytes = &server.artifact_files()[&format!("files/{}/w{epoch}.bin", a.id)];
+        assert_eq!(bytes, format!("weights {epoch}").as_bytes());
+    }
+}
+
+#[test]
+fn a_refused_upload_commits_nothing_and_a_later_sync_uploads_from_the_staged_copy() {
+    use wandb_core::online::{sync_run_dir, SyncOptions};
+    let tmp = tempfile::tempdir().unwrap();
+    let run = init(
+        InitOptions::new()
+            .dir(tmp.path())
+            .mode(Mode::Offline)
+            .project("proj")
+            .console(Console::Off)
+            .system_metrics(false)
+            .environment([("HOME", tmp.path().join("home").display().to_string())]),
+    )
+    .unwrap();
+    let p = tmp.path().join("w.bin");
+    std::fs::write(&p, "weights").unwrap();
+    let mut a = wandb_core::Artifact::new("model-x", "model").unwrap();
+    a.add_file(&p, None).unwrap();
+    run.log_artifact(&a, &["best"]).unwrap();
+    let dir = run.dir().to_path_buf();
+    run.finish().unwrap();
+    std::fs::remove_file(&p).unwrap(); // only the staged copy is left
+
+    let server = FakeServer::start();
+    let o = SyncOptions {
+        entity: Some("me".into()),
+        base_url: Some(server.url().into()),
+        api_key: Some(server.api_key().into()),
+        ..SyncOptions::default()
+    };
+    server.inject(Fault::status(Target::Upload, 403, 1));
+    let err = sync_run_dir(&dir, &o, |_| {}).unwrap_err();
+    assert!(err.to_string().contains("403"), "{err}");
+    assert!(server.artifacts().iter().all(|a| !a.committed));
+    // later: the same directory, the staged copy
+    let report = sync_run_dir(&dir, &o, |_| {}).unwrap();
+    assert!(report.unsent.is_empty(), "{report:?}");
+    let committed: Vec<_> = server
+        .artifacts()
+        .into_iter()
+        .filter(|a| a.committed)
+        .collect();
+    assert_eq!(committed.len(), 1);
+    let bytes = &server.artifact_files()[&format!("files/{}/w.bin", committed[0].id)];
+    assert_eq!(bytes, b"weights");
+}
