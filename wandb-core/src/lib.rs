@@ -42,7 +42,9 @@ pub mod store;
 mod summary_dirty;
 mod summary_stash;
 pub mod system;
+pub mod terminal;
 mod tree;
+pub mod urls;
 mod value;
 mod worker;
 
