@@ -61,6 +61,8 @@ pub(crate) struct WorkerReport {
     pub(crate) bytes: u64,
     pub(crate) dropped_values: u64,
     pub(crate) error: Option<String>,
+    /// Sampled history per top-level numeric key (footer sparklines).
+    pub(crate) sampled_history: Vec<(String, Vec<f32>)>,
 }
 
 /// Everything the writer thread needs.
@@ -107,6 +109,7 @@ struct Worker {
     last_elapsed: f64,
     on_flush: Option<Box<dyn Fn() + Send>>,
     report: WorkerReport,
+    sampler: crate::terminal::HistorySampler,
 }
 
 /// Starts the writer thread.
@@ -142,6 +145,7 @@ pub(crate) fn spawn(
                 last_elapsed: 0.0,
                 on_flush: setup.on_flush,
                 report: WorkerReport::default(),
+                sampler: Default::default(),
             };
             for rt in initial {
                 w.write(rt);
@@ -271,7 +275,8 @@ impl Worker {
                         self.fail(format!("cannot sync {}: {e}", self.wandb_file.display()));
                     }
                 }
-                let _ = reply.send(self.report.clone());
+                self.report.sampled_history = self.sampler.samples();
+                let _ = reply.send(std::mem::take(&mut self.report));
                 return true;
             }
         }
@@ -397,6 +402,9 @@ impl Worker {
         self.append(enc.finish(self.num, p.step));
         self.enc = enc;
         self.report.history_rows += 1;
+        for (key, value) in &items {
+            self.sampler.add(key, value);
+        }
         self.stash.set_meta(p.step, runtime_value, timestamp_value);
         if metrics_empty {
             self.stash

@@ -231,6 +231,12 @@ impl LiveSync {
 }
 
 impl LivePrepared {
+    /// The default entity of the API key's user (the `Viewer` query), used
+    /// when the settings name no entity.
+    pub fn viewer_entity(&self) -> Option<&str> {
+        self.viewer_entity.as_deref()
+    }
+
     /// The run the server already has, to be continued.
     pub fn resumed(&self) -> Option<&ServerRun> {
         self.resumed.as_ref()

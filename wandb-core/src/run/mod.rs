@@ -22,6 +22,7 @@ use crate::{environment, run_dir};
 
 mod accessors;
 mod finish;
+mod meta;
 mod records;
 mod resume;
 
@@ -83,6 +84,8 @@ struct Shared {
     summary: Arc<Mutex<Map>>,
     hooks: Mutex<Vec<Hook>>,
     worker: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Name and entity (meta.rs).
+    meta: Mutex<meta::RunMeta>,
     /// Online mode: the uploader tailing the `.wandb` file (see crate::online).
     #[cfg(feature = "online")]
     live: Mutex<Option<crate::online::LiveSync>>,
@@ -195,6 +198,7 @@ pub fn init(options: InitOptions) -> Result<Run> {
         .saturating_sub(shift);
     let start_unix_ns = u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX);
 
+    let (settings_name, settings_entity) = (settings.name.clone(), settings.entity.clone());
     if settings.mode == Mode::Disabled {
         let dir = settings
             .root_dir
@@ -217,6 +221,7 @@ pub fn init(options: InitOptions) -> Result<Run> {
             summary: Default::default(),
             hooks: Default::default(),
             worker: Default::default(),
+            meta: Mutex::new(meta::RunMeta::new(settings_name, settings_entity)),
             #[cfg(feature = "online")]
             live: Default::default(),
         }));
@@ -247,6 +252,14 @@ pub fn init(options: InitOptions) -> Result<Run> {
     ];
     initial.extend(resumed_summary.map(RecordType::Summary));
     // Online mode: validate the key and start tailing the log (crate::online).
+    // The entity of the URLs: the setting or, online, the key's default.
+    #[cfg(feature = "online")]
+    let settings_entity = settings_entity.or_else(|| {
+        begin
+            .live
+            .as_ref()
+            .and_then(|l| l.viewer_entity().map(str::to_owned))
+    });
     #[cfg(feature = "online")]
     let live = match begin.live {
         Some(prepared) => Some(prepared.start(&settings, &rd.dir, &rd.wandb_file)?),
@@ -300,6 +313,7 @@ pub fn init(options: InitOptions) -> Result<Run> {
         summary,
         hooks: Default::default(),
         worker: Mutex::new(Some(handle)),
+        meta: Mutex::new(meta::RunMeta::new(settings_name, settings_entity)),
         #[cfg(feature = "online")]
         live: Mutex::new(live),
     });
@@ -308,6 +322,8 @@ pub fn init(options: InitOptions) -> Result<Run> {
     if run.settings().resume.is_none() {
         crate::resume::remove_auto_file(&resume::wandb_dir(run.settings()));
     }
+    // The header goes out before console capture starts: it is not in output.log.
+    run.shared().print_header(resumed.is_some());
     // System metrics + requirements.txt (system/), console capture (console/).
     crate::system::attach(&run);
     crate::console::attach(&run);

@@ -53,7 +53,10 @@ pub fn header_lines(p: &Printer, h: &HeaderInfo<'_>) -> Vec<String> {
         "Tracking run with wandb-rs version {}",
         crate::VERSION
     )];
-    let name = h.name.unwrap_or(h.run_id);
+    let who = match h.name {
+        Some(n) => format!("{} (id {})", p.name(n), h.run_id),
+        None => p.name(h.run_id),
+    };
     if h.offline {
         lines.push(format!(
             "W&B syncing is set to {}. Set {} to stream runs to W&B.",
@@ -62,16 +65,14 @@ pub fn header_lines(p: &Printer, h: &HeaderInfo<'_>) -> Vec<String> {
         ));
         lines.push(format!("Run data is saved locally in {}", p.files(&dir)));
         lines.push(format!(
-            "Offline run {} (id {}) in project {}; upload it with {}",
-            p.name(name),
-            h.run_id,
+            "Offline run {who} in project {}; upload it with {}",
             h.project,
             p.code(&format!("wandb-rs sync {dir}"))
         ));
     } else {
         lines.push(format!("Run data is saved locally in {}", p.files(&dir)));
         let verb = if h.resumed { "Resuming run" } else { "Syncing run" };
-        lines.push(format!("{verb} {} (id {})", p.name(name), h.run_id));
+        lines.push(format!("{verb} {who}"));
         if let Some(u) = h.project_url {
             lines.push(format!("⭐️ View project at {}", p.link(u)));
         }
