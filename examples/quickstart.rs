@@ -16,7 +16,7 @@ struct Hyperparameters {
     layers: Vec<u32>,
 }
 
-fn main() -> wandb::Result<()> {
+pub fn main() -> wandb::Result<()> {
     let run = wandb::init(
         InitOptions::new()
             .project("quickstart")

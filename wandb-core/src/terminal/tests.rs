@@ -138,3 +138,4 @@ fn thousands_separators() {
     assert_eq!(thousands(1234), "1,234");
     assert_eq!(thousands(1234567), "1,234,567");
 }
+
