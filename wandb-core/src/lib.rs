@@ -21,6 +21,7 @@ mod background;
 pub mod console;
 pub mod credentials;
 pub mod duration;
+mod diag;
 mod environment;
 pub mod error;
 mod history_encode;

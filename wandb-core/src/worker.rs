@@ -77,6 +77,8 @@ pub(crate) struct WorkerSetup {
     pub(crate) initial: Vec<RecordType>,
     pub(crate) summary_mirror: Arc<Mutex<Map>>,
     pub(crate) on_flush: Option<Box<dyn Fn() + Send>>,
+    /// The thread's `tracing` default (`logs/debug-internal.log`, crate::diag).
+    pub(crate) dispatch: Option<tracing::Dispatch>,
 }
 
 struct Pending {
@@ -121,6 +123,8 @@ pub(crate) fn spawn(
         .name("wandb-writer".into())
         .spawn(move || {
             crate::background::lower_priority();
+            let _log = setup.dispatch.as_ref().map(tracing::dispatcher::set_default);
+            tracing::debug!("writer thread started");
             // Pushers must not wait forever if this thread ends (even by a panic).
             let _close = CloseOnDrop(queue.clone());
             let initial = std::mem::take(&mut { setup.initial });

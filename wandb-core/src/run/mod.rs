@@ -86,6 +86,8 @@ struct Shared {
     worker: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Name and entity (meta.rs).
     meta: Mutex<meta::RunMeta>,
+    /// `logs/debug.log` and `logs/debug-internal.log` (crate::diag).
+    logs: crate::diag::RunLogs,
     /// Online mode: the uploader tailing the `.wandb` file (see crate::online).
     #[cfg(feature = "online")]
     live: Mutex<Option<crate::online::LiveSync>>,
@@ -106,7 +108,7 @@ impl Drop for RunHandle {
 
 fn finish_on_drop(shared: &Shared) {
     let code = i32::from(std::thread::panicking());
-    if let Err(e) = finish_shared(shared, code) {
+    if let Err(e) = shared.logs.user(|| finish_shared(shared, code)) {
         if !matches!(e, Error::Finished) {
             tracing::error!(error = %e, "finishing the run on drop failed");
         }
@@ -222,11 +224,13 @@ pub fn init(options: InitOptions) -> Result<Run> {
             hooks: Default::default(),
             worker: Default::default(),
             meta: Mutex::new(meta::RunMeta::new(settings_name, settings_entity)),
+            logs: Default::default(),
             #[cfg(feature = "online")]
             live: Default::default(),
         }));
     }
     let rd = run_dir::create(&settings.root_dir, settings.mode, &run_id)?;
+    let logs = crate::diag::RunLogs::open(&rd.dir, settings.api_key.iter().cloned().collect());
     let file = File::create(&rd.wandb_file)
         .map_err(|e| Error::io("cannot create the transaction log", &rd.wandb_file, e))?;
     let writer = LogWriter::new(RecordBuffer::new(file, 256 * 1024))
@@ -290,6 +294,7 @@ pub fn init(options: InitOptions) -> Result<Run> {
             initial,
             summary_mirror: summary.clone(),
             on_flush,
+            dispatch: logs.internal.clone(),
         },
         queue.clone(),
     )
@@ -314,6 +319,7 @@ pub fn init(options: InitOptions) -> Result<Run> {
         hooks: Default::default(),
         worker: Mutex::new(Some(handle)),
         meta: Mutex::new(meta::RunMeta::new(settings_name, settings_entity)),
+        logs,
         #[cfg(feature = "online")]
         live: Mutex::new(live),
     });
@@ -322,8 +328,12 @@ pub fn init(options: InitOptions) -> Result<Run> {
     if run.settings().resume.is_none() {
         crate::resume::remove_auto_file(&resume::wandb_dir(run.settings()));
     }
-    // The header goes out before console capture starts: it is not in output.log.
-    run.shared().print_header(resumed.is_some());
+    run.shared().logs.user(|| {
+        tracing::info!(run_id = %run.id(), dir = %run.dir().display(), "run initialized");
+        tracing::debug!(settings = ?run.settings(), "settings");
+        // The header goes out before console capture starts: it is not in output.log.
+        run.shared().print_header(resumed.is_some());
+    });
     // System metrics + requirements.txt (system/), console capture (console/).
     crate::system::attach(&run);
     crate::console::attach(&run);
@@ -458,11 +468,13 @@ impl Run {
                     })
                 }
                 StepPolicy::Warn => {
-                    tracing::warn!(
-                        given = s,
-                        current = st.step,
-                        "row with a decreasing step dropped"
-                    );
+                    shared.logs.user(|| {
+                        tracing::warn!(
+                            given = s,
+                            current = st.step,
+                            "row with a decreasing step dropped"
+                        )
+                    });
                     return Ok(());
                 }
             },
@@ -585,14 +597,15 @@ impl Run {
 
     /// Finishes the run with the given exit code (non-zero marks it failed).
     pub fn finish_with_exit_code(&self, exit_code: i32) -> Result<()> {
-        finish_shared(self.shared(), exit_code).map(|_| ())
+        self.finish_report(exit_code).map(|_| ())
     }
 
     /// [`Run::finish_with_exit_code`], returning what was done: how long it
     /// took and, online, what the upload left unsent
     /// ([`FinishReport::is_complete`], [`FinishReport::sync_command`]).
     pub fn finish_report(&self, exit_code: i32) -> Result<FinishReport> {
-        finish_shared(self.shared(), exit_code)
+        let shared = self.shared();
+        shared.logs.user(|| finish_shared(shared, exit_code))
     }
 }
 
