@@ -39,6 +39,8 @@ pub struct LiveOptions {
     pub start_timeout: Duration,
     /// Re-read the file at least this often even without `notify_flushed` (1 s).
     pub poll_interval: Duration,
+    /// Ask `RunStoppedStatus` this often (15 s, as the official client).
+    pub stop_poll_interval: Duration,
 }
 
 impl Default for LiveOptions {
@@ -50,6 +52,7 @@ impl Default for LiveOptions {
             retry: RetryPolicy::default(),
             start_timeout: Duration::from_secs(30),
             poll_interval: Duration::from_secs(1),
+            stop_poll_interval: super::stop_poll::STOP_POLL_INTERVAL,
         }
     }
 }
@@ -62,6 +65,9 @@ impl LiveOptions {
         let mut o = LiveOptions::default();
         if let Some(d) = settings.file_stream_transmit_interval {
             o.interval = d;
+        }
+        if let Some(d) = settings.stop_poll_interval {
+            o.stop_poll_interval = d;
         }
         o
     }
@@ -124,6 +130,7 @@ type Outcome = (Result<()>, SyncReport);
 /// [`LivePrepared::start`] then tails the run's log.
 pub struct LivePrepared {
     client: Arc<Client>,
+    run_id: String,
     viewer_entity: Option<String>,
     resumed: Option<ServerRun>,
     opts: LiveOptions,
@@ -142,6 +149,8 @@ impl std::fmt::Debug for LivePrepared {
 /// [`LiveSync::finish`] after the exit record is on disk.
 pub struct LiveSync {
     shared: Arc<Shared>,
+    /// Dropped at finish, which ends polling.
+    stop_poll: Option<super::stop_poll::StopPoller>,
     client: Arc<Client>,
     done: mpsc::Receiver<Outcome>,
     thread: Option<JoinHandle<()>>,
@@ -223,6 +232,7 @@ impl LiveSync {
         client.deadline.clear();
         Ok(LivePrepared {
             client,
+            run_id: run_id.to_owned(),
             viewer_entity,
             resumed,
             opts,
@@ -246,10 +256,20 @@ impl LivePrepared {
     pub fn start(self, settings: &Settings, run_dir: &Path, wandb_file: &Path) -> Result<LiveSync> {
         let LivePrepared {
             client,
+            run_id,
             viewer_entity,
             resumed,
             opts,
         } = self;
+        let target = super::stop_poll::StopTarget {
+            entity: settings
+                .entity
+                .clone()
+                .or_else(|| viewer_entity.clone())
+                .unwrap_or_default(),
+            project: settings.project.clone().unwrap_or_else(|| "uncategorized".into()),
+            run_id,
+        };
         let cfg = EngineConfig {
             entity: settings.entity.clone(),
             fallback_entity: viewer_entity,
@@ -270,6 +290,12 @@ impl LivePrepared {
             bytes_read: AtomicU64::new(0),
             pending_bytes: AtomicU64::new(0),
         });
+        let stop_poll = super::stop_poll::spawn(
+            client.clone(),
+            target,
+            opts.stop_poll_interval,
+            stopped.clone(),
+        );
         let engine = Engine::new(client.clone(), cfg, &run_dir.join("files"), stopped);
         let (tx, rx) = mpsc::channel();
         let th_shared = shared.clone();
@@ -284,6 +310,7 @@ impl LivePrepared {
             .map_err(|e| OnlineError::Thread(e.to_string()))?;
         Ok(LiveSync {
             shared,
+            stop_poll,
             client,
             done: rx,
             thread: Some(thread),
@@ -337,6 +364,7 @@ impl LiveSync {
     /// the unacknowledged part of the file as unsent and the thread is left
     /// to stop on its own.
     pub fn finish_by(mut self, deadline: Instant) -> Result<SyncReport> {
+        drop(self.stop_poll.take());
         let now = Instant::now();
         let margin = FINISH_MARGIN.min(deadline.saturating_duration_since(now) / 4);
         let requests_until = deadline.checked_sub(margin).unwrap_or(deadline).max(now);

@@ -39,6 +39,7 @@ mod live;
 mod report;
 mod resume;
 mod state;
+mod stop_poll;
 mod sync;
 mod tail;
 mod yaml;

@@ -14,6 +14,10 @@ pub(super) struct RunMeta {
     pub(super) name: Option<String>,
     /// Entity: the setting, or online the API key's default entity.
     pub(super) entity: Option<String>,
+    /// Tags (setting, resumed run, or `set_tags`).
+    pub(super) tags: Vec<String>,
+    /// Notes (setting, resumed run, or `set_notes`; empty: none).
+    pub(super) notes: String,
 }
 
 impl RunMeta {
@@ -21,7 +25,15 @@ impl RunMeta {
         RunMeta {
             name,
             entity: entity.filter(|e| !e.is_empty()),
+            tags: Vec::new(),
+            notes: String::new(),
         }
+    }
+
+    pub(super) fn with_tags_notes(mut self, tags: Vec<String>, notes: String) -> Self {
+        self.tags = tags;
+        self.notes = notes;
+        self
     }
 }
 

@@ -24,10 +24,12 @@ mod accessors;
 mod finish;
 mod meta;
 mod records;
+mod update;
 mod resume;
 
 use finish::finish_shared;
 pub use finish::FinishReport;
+pub use update::AlertLevel;
 
 pub use accessors::{Config, Summary};
 use records::{random_writer_id, run_record, telemetry};
@@ -241,6 +243,7 @@ pub fn init(options: InitOptions) -> Result<Run> {
     // A resumed run's stored summary is also written as a summary record:
     // the official tools read the summary from those, not from the run record.
     let resumed_summary = run_rec.summary.clone();
+    let (rec_tags, rec_notes) = (run_rec.tags.clone(), run_rec.notes.clone());
     let mut initial = vec![
         RecordType::Header(proto::HeaderRecord {
             version_info: Some(proto::VersionInfo {
@@ -318,7 +321,9 @@ pub fn init(options: InitOptions) -> Result<Run> {
         summary,
         hooks: Default::default(),
         worker: Mutex::new(Some(handle)),
-        meta: Mutex::new(meta::RunMeta::new(settings_name, settings_entity)),
+        meta: Mutex::new(
+            meta::RunMeta::new(settings_name, settings_entity).with_tags_notes(rec_tags, rec_notes),
+        ),
         logs,
         #[cfg(feature = "online")]
         live: Mutex::new(live),
