@@ -40,7 +40,7 @@ pub struct StopTarget {
     pub run_id: String,
 }
 
-/// Starts polling every `interval` (first check at once). `None` when the
+/// Starts polling every `interval` (the first check after one interval). `None` when the
 /// thread cannot be started (logged; file_stream answers still count).
 pub fn spawn(
     client: Arc<Client>,
@@ -52,6 +52,12 @@ pub fn spawn(
     let res = std::thread::Builder::new()
         .name("wandb-stop-poll".into())
         .spawn(move || loop {
+            // First wait: the run is created on the server (by the upload
+            // thread's first UpsertBucket) before it is asked about.
+            match rx.recv_timeout(interval) {
+                Err(RecvTimeoutError::Timeout) => {}
+                _ => return,
+            }
             if stopped.load(Ordering::SeqCst) {
                 return;
             }
@@ -67,10 +73,6 @@ pub fn spawn(
                     }
                 }
                 Err(e) => tracing::debug!(error = %e, "RunStoppedStatus failed; will retry"),
-            }
-            match rx.recv_timeout(interval) {
-                Err(RecvTimeoutError::Timeout) => {}
-                _ => return,
             }
         });
     match res {
