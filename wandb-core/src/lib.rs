@@ -55,7 +55,7 @@ pub use media::{Media, MediaContext, MediaFile, MediaStep, RunInfo};
 pub use metric::{Goal, MetricDefinition, MetricSummary};
 pub use resume::{ResumeConflict, ResumeState};
 pub use row::{IntoRow, Row, RowKey, RESERVED_OVERRIDABLE_KEYS};
-pub use run::{init, AlertLevel, Config, FinishReport, LogOptions, Run, Summary, WeakRun, VERSION};
+pub use run::{init, AlertLevel, Config, FinishReport, SavePolicy, LogOptions, Run, Summary, WeakRun, VERSION};
 pub use run_dir::generate_run_id;
 pub use settings::{Console, Mode, OverflowPolicy, Resume, Settings, StepPolicy};
 pub use value::{Map, Value};

@@ -78,3 +78,47 @@ fn offline_url_is_the_one_after_sync_when_the_entity_is_known() {
     assert_eq!(run.project_url(), Some(format!("{app}/me/proj")));
     run.finish().unwrap();
 }
+
+#[test]
+fn save_links_matching_files_and_names_them_with_their_policy() {
+    let scratch = ScratchDir::new("run-save");
+    let src = scratch.path().join("src");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    std::fs::write(src.join("a.txt"), "A").unwrap();
+    std::fs::write(src.join("sub/b.txt"), "B").unwrap();
+    std::fs::write(src.join("c.bin"), "C").unwrap();
+    let run = init(opts(scratch.path())).unwrap();
+    let saved = run
+        .save("**/*.txt", Some(&src), wandb_core::SavePolicy::End)
+        .unwrap();
+    assert_eq!(saved, vec![run.files_dir().join("a.txt"), run.files_dir().join("sub/b.txt")]);
+    let abs = format!("{}/c.bin", src.display());
+    let now = run.save(&abs, None, wandb_core::SavePolicy::Now).unwrap();
+    assert_eq!(now, vec![run.files_dir().join("c.bin")]);
+    assert!(run.save("nothing-*.txt", Some(&src), wandb_core::SavePolicy::Live).unwrap().is_empty());
+    assert!(run.save("[", Some(&src), wandb_core::SavePolicy::Live).is_err(), "bad glob");
+    let dir = run.dir().to_path_buf();
+    run.finish().unwrap();
+    assert_eq!(std::fs::read_to_string(dir.join("files/a.txt")).unwrap(), "A");
+    assert_eq!(std::fs::read_to_string(dir.join("files/sub/b.txt")).unwrap(), "B");
+    assert_eq!(std::fs::read_to_string(dir.join("files/c.bin")).unwrap(), "C");
+    let files: Vec<serde_json::Value> = leet_inspect(&dir)
+        .into_iter()
+        .filter(|r| r["type"] == "files")
+        .flat_map(|r| r["files"]["files"].as_array().cloned().unwrap_or_default())
+        .collect();
+    let named: Vec<(String, String)> = files
+        .iter()
+        .filter(|f| f["type"] != "WANDB") // requirements.txt, written by wandb-rs
+        .map(|f| (f["path"].as_str().unwrap().to_owned(), f["policy"].as_str().unwrap_or("NOW").to_owned()))
+        .collect();
+    assert_eq!(
+        named,
+        vec![
+            ("a.txt".into(), "END".into()),
+            ("sub/b.txt".into(), "END".into()),
+            ("c.bin".into(), "NOW".into())
+        ],
+        "{files:#?}"
+    );
+}

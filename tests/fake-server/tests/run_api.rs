@@ -44,6 +44,11 @@ fn renames_tags_notes_alerts_and_preempting_reach_the_server() {
     run.alert("diverged", "loss is NaN", AlertLevel::Error, Some(Duration::from_secs(5)))
         .unwrap();
     run.mark_preempting().unwrap();
+    std::fs::write(tmp.path().join("model.ckpt"), "weights").unwrap();
+    let saved = run
+        .save("model.ckpt", Some(tmp.path()), wandb_core::SavePolicy::End)
+        .unwrap();
+    assert_eq!(saved.len(), 1);
     run.finish().unwrap();
 
     let r = server.run("me", "proj", "api1").expect("the run");
@@ -57,6 +62,7 @@ fn renames_tags_notes_alerts_and_preempting_reach_the_server() {
     assert_eq!(a["severity"], "ERROR");
     assert_eq!(a["waitDuration"], 5000);
     assert!(r.preempting, "file_stream carried preempting");
+    assert_eq!(r.files.get("model.ckpt").map(Vec::as_slice), Some(&b"weights"[..]), "saved file uploaded");
 }
 
 #[test]

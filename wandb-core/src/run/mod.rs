@@ -24,11 +24,13 @@ mod accessors;
 mod finish;
 mod meta;
 mod records;
+mod save;
 mod update;
 mod resume;
 
 use finish::finish_shared;
 pub use finish::FinishReport;
+pub use save::SavePolicy;
 pub use update::AlertLevel;
 
 pub use accessors::{Config, Summary};
