@@ -82,3 +82,28 @@ fn a_run_stopped_on_the_server_is_seen_by_polling() {
     assert!(server.ops().iter().any(|o| o == "RunStoppedStatus"));
     run.finish().unwrap();
 }
+
+#[test]
+fn online_without_an_api_key_says_how_to_give_one() {
+    let server = FakeServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let err = init(
+        InitOptions::new()
+            .dir(tmp.path())
+            .mode(Mode::Online)
+            .quiet(true)
+            .environment([
+                ("HOME", tmp.path().join("home").display().to_string()),
+                ("WANDB_BASE_URL", server.url().to_string()),
+            ]),
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("invalid setting api_key: no W&B API key for "), "{msg}");
+    assert!(
+        msg.ends_with("set WANDB_API_KEY, pass Settings::api_key, or run `wandb-rs login` (stores it in ~/.netrc)"),
+        "{msg}"
+    );
+    assert!(server.ops().is_empty(), "nothing sent without a key");
+    assert!(!tmp.path().join("wandb").exists(), "nothing written");
+}
