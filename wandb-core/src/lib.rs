@@ -35,6 +35,7 @@ pub mod proto;
 mod queue;
 pub mod resume;
 mod row;
+mod row_items;
 mod row_pool;
 mod run;
 mod run_dir;

@@ -18,6 +18,7 @@ use crate::metric::{MetricDefinition, Metrics};
 use crate::proto::{self, record::RecordType};
 use crate::queue::Queue;
 use crate::row::{Row, RowKey};
+use crate::row_items::{dedup_last_wins, take_key};
 use crate::row_pool::{self, Items};
 use crate::store::{LogWriter, RecordBuffer};
 use crate::summary_dirty::{join_path, DirtySummary, PATH_SEP};
@@ -536,35 +537,6 @@ impl Worker {
         }
         self.writer = None;
     }
-}
-
-/// Removes earlier entries of keys that occur again (the last value wins),
-/// keeping the order of first appearance.
-fn dedup_last_wins(items: &mut Vec<(RowKey, Value)>) {
-    let n = items.len();
-    if n < 2 {
-        return;
-    }
-    let has_dup = if n <= 32 {
-        (1..n).any(|i| items[..i].iter().any(|(k, _)| *k == items[i].0))
-    } else {
-        let mut seen = std::collections::HashSet::with_capacity(n);
-        !items.iter().all(|(k, _)| seen.insert(k.as_str()))
-    };
-    if !has_dup {
-        return;
-    }
-    let mut merged: indexmap::IndexMap<RowKey, Value> = indexmap::IndexMap::with_capacity(n);
-    for (k, v) in items.drain(..) {
-        merged.insert(k, v);
-    }
-    items.extend(merged);
-}
-
-/// Removes a key from the row, returning its (last) value.
-fn take_key(items: &mut Vec<(RowKey, Value)>, key: &str) -> Option<Value> {
-    let pos = items.iter().position(|(k, _)| k == key)?;
-    Some(items.remove(pos).1)
 }
 
 struct CloseOnDrop(Arc<Queue>);

@@ -22,6 +22,7 @@ use crate::{environment, run_dir};
 
 mod accessors;
 mod finish;
+mod log_options;
 mod meta;
 mod records;
 mod save;
@@ -30,6 +31,7 @@ mod resume;
 
 use finish::finish_shared;
 pub use finish::FinishReport;
+pub use log_options::LogOptions;
 pub use save::SavePolicy;
 pub use update::AlertLevel;
 
@@ -38,33 +40,6 @@ use records::{random_writer_id, run_record, telemetry};
 
 /// The version of wandb-rs written into the records.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Options of one `log` call: the official `step=` and `commit=`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LogOptions {
-    step: Option<u64>,
-    commit: Option<bool>,
-}
-
-impl LogOptions {
-    /// Default options: log at the current step and commit the row.
-    pub fn new() -> Self {
-        LogOptions::default()
-    }
-    /// An explicit step. It must not be lower than the current step; a
-    /// higher step first commits the pending row. Without `commit(true)` the
-    /// row stays open for more values at that step (as the official client).
-    pub fn step(mut self, step: u64) -> Self {
-        self.step = Some(step);
-        self
-    }
-    /// `false` merges the values into the current row without committing it
-    /// (the official `commit=False`); `true` commits.
-    pub fn commit(mut self, commit: bool) -> Self {
-        self.commit = Some(commit);
-        self
-    }
-}
 
 /// A finish hook; it gets the deadline of the whole finish.
 type Hook = Box<dyn FnOnce(Instant) + Send>;
