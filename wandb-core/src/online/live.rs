@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 use prost::Message as _;
 
-use super::auth::resolve_api_key;
 use super::engine::{Engine, EngineConfig, Mode};
 use super::error::{OnlineError, Result};
 use super::graphql as gql;
@@ -204,7 +203,17 @@ impl LiveSync {
         opts: LiveOptions,
     ) -> Result<LivePrepared> {
         let base_url = settings.base_url.trim_end_matches('/').to_string();
-        let key = resolve_api_key(settings.api_key.as_deref(), &base_url)?;
+        // The key comes from the settings only: they were resolved from the
+        // run's environment (WANDB_API_KEY, settings files, its netrc), and
+        // the process environment must not override that.
+        let key = match settings.api_key.as_deref().filter(|k| !k.trim().is_empty()) {
+            Some(k) => super::auth::ApiKey::new(k)?,
+            None => {
+                return Err(OnlineError::MissingApiKey {
+                    host: super::auth::url_host(&base_url)?,
+                })
+            }
+        };
         let client = Arc::new(Client::new(&base_url, &key, opts.retry.clone()));
         client
             .deadline
