@@ -33,10 +33,21 @@ fn child_mode() -> bool {
 /// returns every byte it wrote there.
 fn run_in_pty(cmd: &mut Command) -> Vec<u8> {
     let (mut master, mut slave) = (0, 0);
-    let ws = libc::winsize { ws_row: 50, ws_col: 200, ws_xpixel: 0, ws_ypixel: 0 };
+    let ws = libc::winsize {
+        ws_row: 50,
+        ws_col: 200,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
     // SAFETY: openpty writes two fds into the given ints.
     let rc = unsafe {
-        libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &ws)
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &ws,
+        )
     };
     assert_eq!(rc, 0, "openpty");
     // SAFETY: fresh fds owned by us from here on.
@@ -48,7 +59,10 @@ fn run_in_pty(cmd: &mut Command) -> Vec<u8> {
         .spawn()
         .expect("spawn");
     // The command still holds slave fds: release them so reading ends at exit.
-    let _ = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    let _ = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     let mut out = Vec::new();
     let mut file = std::fs::File::from(master);
     let mut buf = [0u8; 4096];
@@ -59,7 +73,11 @@ fn run_in_pty(cmd: &mut Command) -> Vec<u8> {
             Err(_) => break, // EIO once the child closed the terminal
         }
     }
-    assert!(child.wait().unwrap().success(), "{}", String::from_utf8_lossy(&out));
+    assert!(
+        child.wait().unwrap().success(),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
     out
 }
 
@@ -78,7 +96,12 @@ fn run_dir(scratch: &Path) -> PathBuf {
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("offline-run-"))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("offline-run-")
+        })
         .expect("a run directory")
 }
 
@@ -100,10 +123,16 @@ fn assert_header_and_footer(lines: &[String], dir: &Path) {
     let id = dir.rsplit('-').next().unwrap().to_owned();
     let sync = format!("wandb: wandb-rs sync {dir}");
     let expected: Vec<String> = vec![
-        format!("wandb: Tracking run with wandb-rs version {}", wandb::VERSION),
-        "wandb: W&B syncing is set to `offline`. Set WANDB_MODE=online to stream runs to W&B.".into(),
+        format!(
+            "wandb: Tracking run with wandb-rs version {}",
+            wandb::VERSION
+        ),
+        "wandb: W&B syncing is set to `offline`. Set WANDB_MODE=online to stream runs to W&B."
+            .into(),
         format!("wandb: Run data is saved locally in {dir}"),
-        format!("wandb: Offline run {id} in project quickstart; upload it with wandb-rs sync {dir}"),
+        format!(
+            "wandb: Offline run {id} in project quickstart; upload it with wandb-rs sync {dir}"
+        ),
         "wandb:".into(),
         "wandb: Run history:".into(),
         // prefixes: the sampled lines of epoch/train/* vary with the sample
@@ -123,12 +152,18 @@ fn assert_header_and_footer(lines: &[String], dir: &Path) {
         format!("wandb: 2 file(s) written to {dir}/files"),
         "wandb: You can sync this run to the cloud by running:".into(),
         sync,
-        format!("wandb: Find logs at: ./wandb/{}/logs", Path::new(&dir).file_name().unwrap().to_string_lossy()),
+        format!(
+            "wandb: Find logs at: ./wandb/{}/logs",
+            Path::new(&dir).file_name().unwrap().to_string_lossy()
+        ),
     ];
     let shown: Vec<&String> = lines.iter().filter(|l| l.starts_with("wandb:")).collect();
     assert_eq!(shown.len(), expected.len(), "{lines:#?}");
     for (got, want) in shown.iter().zip(&expected) {
-        assert!(got.starts_with(want.as_str()), "{got:?} does not start with {want:?}\n{lines:#?}");
+        assert!(
+            got.starts_with(want.as_str()),
+            "{got:?} does not start with {want:?}\n{lines:#?}"
+        );
     }
     // Sparklines of sampled metrics are 40 points wide.
     for l in &shown[6..9] {
@@ -138,7 +173,10 @@ fn assert_header_and_footer(lines: &[String], dir: &Path) {
 
 fn assert_not_in_output_log(dir: &Path) {
     let log = std::fs::read_to_string(dir.join("files/output.log")).unwrap_or_default();
-    assert!(!log.contains("wandb:"), "header/footer captured into output.log:\n{log}");
+    assert!(
+        !log.contains("wandb:"),
+        "header/footer captured into output.log:\n{log}"
+    );
 }
 
 /// The entry point of the child processes.
@@ -152,7 +190,10 @@ fn quickstart_under_a_terminal_shows_a_styled_header_and_footer() {
     let scratch = ScratchDir::new("tty-quickstart");
     let raw = run_in_pty(&mut quickstart_cmd(&scratch));
     let text = String::from_utf8_lossy(&raw);
-    assert!(text.contains("\x1b[34m\x1b[1mwandb\x1b[0m: "), "styled prefix: {text:?}");
+    assert!(
+        text.contains("\x1b[34m\x1b[1mwandb\x1b[0m: "),
+        "styled prefix: {text:?}"
+    );
     let dir = run_dir(scratch.path());
     assert_header_and_footer(&screen(&raw), &dir);
     assert_not_in_output_log(&dir);
@@ -164,7 +205,10 @@ fn quickstart_with_stderr_piped_prints_plain_text() {
     let out = quickstart_cmd(&scratch).output().unwrap();
     assert!(out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(!err.contains('\x1b'), "no escape sequences when not a terminal: {err:?}");
+    assert!(
+        !err.contains('\x1b'),
+        "no escape sequences when not a terminal: {err:?}"
+    );
     let lines: Vec<String> = err.lines().map(|l| l.trim_end().to_owned()).collect();
     let dir = run_dir(scratch.path());
     assert_header_and_footer(&lines, &dir);
@@ -174,7 +218,10 @@ fn quickstart_with_stderr_piped_prints_plain_text() {
 #[test]
 fn wandb_silent_prints_nothing() {
     let scratch = ScratchDir::new("silent-quickstart");
-    let out = quickstart_cmd(&scratch).env("WANDB_SILENT", "true").output().unwrap();
+    let out = quickstart_cmd(&scratch)
+        .env("WANDB_SILENT", "true")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     // (stdout has only the child's test-harness lines)
@@ -202,7 +249,8 @@ fn progress_bar_child(dir: &Path) {
     .unwrap();
     for i in 0..48u64 {
         bar.inc(1);
-        run.log(serde_json::json!({"loss": 1.0 / (i + 1) as f64})).unwrap();
+        run.log(serde_json::json!({"loss": 1.0 / (i + 1) as f64}))
+            .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
     run.finish().unwrap(); // the bar is still on screen
@@ -225,18 +273,34 @@ fn a_progress_bar_is_not_torn() {
     cmd.env("WANDB_SILENT", "false")
         .env("TERM", "xterm")
         .env("WANDB_RS_TEST_BAR_CHILD", scratch.path())
-        .args(["--exact", "a_progress_bar_is_not_torn", "--nocapture", "--test-threads=1"]);
+        .args([
+            "--exact",
+            "a_progress_bar_is_not_torn",
+            "--nocapture",
+            "--test-threads=1",
+        ]);
     let raw = run_in_pty(&mut cmd);
     let lines = screen(&raw);
     // Every wandb line is whole: it starts the line, no bar text inside.
     let wandb_lines: Vec<&String> = lines.iter().filter(|l| l.contains("wandb:")).collect();
     assert!(wandb_lines.len() >= 10, "{lines:#?}");
     for l in &wandb_lines {
-        assert!(l.starts_with("wandb:") && !l.contains("training"), "torn line {l:?}\n{lines:#?}");
+        assert!(
+            l.starts_with("wandb:") && !l.contains("training"),
+            "torn line {l:?}\n{lines:#?}"
+        );
     }
     // 1/(i+1) for i in 0..48: all 48 sampled (the sample size), downsampled to 40 (the
     // official sparkify(downsample(values, 40)) of the same float32 values)
-    assert!(lines.iter().any(|l| l == "wandb: loss █▄▃▃▂▂▂▂▂▂▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁"), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "wandb: loss █▄▃▃▂▂▂▂▂▂▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁"),
+        "{lines:#?}"
+    );
     // The bar was drawn after the footer and ends complete on its own line.
-    assert!(lines.iter().any(|l| l.starts_with("training 100/100")), "{lines:#?}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("training 100/100")),
+        "{lines:#?}"
+    );
 }

@@ -27,7 +27,9 @@ fn init_finish(dir: &std::path::Path) -> Duration {
 
 fn bench(c: &mut Criterion) {
     let tmp = tempfile::tempdir().expect("tempdir");
-    c.bench_function("offline_init_finish", |b| b.iter(|| init_finish(tmp.path())));
+    c.bench_function("offline_init_finish", |b| {
+        b.iter(|| init_finish(tmp.path()))
+    });
     let mut times: Vec<Duration> = (0..200).map(|_| init_finish(tmp.path())).collect();
     times.sort();
     let p = |q: f64| times[((times.len() as f64 - 1.0) * q) as usize];

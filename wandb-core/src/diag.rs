@@ -1,8 +1,9 @@
 //! The run's diagnostics: what wandb-rs reports through `tracing` is also
 //! written to the run directory, `logs/debug.log` for what happened on the
 //! user's threads (`init`, `finish`, warnings of `log`) and
-//! `logs/debug-internal.log` for the writer thread, as the official
-//! client splits its logs. The user's own subscriber (global default, or the
+//! `logs/debug-internal.log` for the background threads (writer, online
+//! upload, stop poller, system monitor), as the official client splits its
+//! logs. The user's own subscriber (global default, or the
 //! thread's default at `init`) still gets every event: [`Tee`] forwards
 //! everything to it and copies wandb-rs events (targets `wandb*`, level
 //! DEBUG and above) to the file. Secrets (the API key, `Authorization`
@@ -149,6 +150,12 @@ impl Subscriber for Tee {
     }
 }
 
+/// The calling thread's default dispatcher, for a thread it starts (wandb-rs
+/// background threads set it as theirs, so they log where their starter does).
+pub fn current_dispatch() -> Dispatch {
+    tracing::dispatcher::get_default(Dispatch::clone)
+}
+
 /// The two dispatchers of a run: user threads and background threads.
 #[derive(Clone, Default)]
 pub struct RunLogs {
@@ -164,7 +171,11 @@ impl RunLogs {
     pub fn open(run_dir: &Path, secrets: Vec<String>) -> RunLogs {
         let inner = tracing::dispatcher::get_default(Dispatch::clone);
         let secrets = Arc::new(secrets);
-        let open = |name: &str| match Tee::open(&run_dir.join("logs").join(name), inner.clone(), secrets.clone()) {
+        let open = |name: &str| match Tee::open(
+            &run_dir.join("logs").join(name),
+            inner.clone(),
+            secrets.clone(),
+        ) {
             Ok(t) => Some(Dispatch::new(t)),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot open logs/{name}");
@@ -174,6 +185,15 @@ impl RunLogs {
         RunLogs {
             user: open("debug.log"),
             internal: open("debug-internal.log"),
+        }
+    }
+
+    /// Runs `f` with the background-thread log as the thread's default:
+    /// threads it starts through [`current_dispatch`] log there.
+    pub fn internal<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.internal {
+            Some(d) => tracing::dispatcher::with_default(d, f),
+            None => f(),
         }
     }
 

@@ -20,8 +20,8 @@
 mod background;
 pub mod console;
 pub mod credentials;
-pub mod duration;
 mod diag;
+pub mod duration;
 mod environment;
 pub mod error;
 mod history_encode;
@@ -56,7 +56,9 @@ pub use media::{Media, MediaContext, MediaFile, MediaStep, RunInfo};
 pub use metric::{Goal, MetricDefinition, MetricSummary};
 pub use resume::{ResumeConflict, ResumeState};
 pub use row::{IntoRow, Row, RowKey, RESERVED_OVERRIDABLE_KEYS};
-pub use run::{init, AlertLevel, Config, FinishReport, SavePolicy, LogOptions, Run, Summary, WeakRun, VERSION};
+pub use run::{
+    init, AlertLevel, Config, FinishReport, LogOptions, Run, SavePolicy, Summary, WeakRun, VERSION,
+};
 pub use run_dir::generate_run_id;
 pub use settings::{Console, Mode, OverflowPolicy, Resume, Settings, StepPolicy};
 pub use value::{Map, Value};

@@ -63,7 +63,10 @@ mod tests {
     fn urls_as_the_official_client() {
         assert_eq!(app_url("https://api.wandb.ai"), "https://wandb.ai");
         assert_eq!(app_url("https://api.wandb.test/"), "https://app.wandb.test");
-        assert_eq!(app_url("https://api.example.com"), "https://app.example.com");
+        assert_eq!(
+            app_url("https://api.example.com"),
+            "https://app.example.com"
+        );
         assert_eq!(app_url("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
         assert_eq!(
             run_url("https://api.wandb.ai", "me", "my proj", "ab=c d").as_deref(),

@@ -124,7 +124,10 @@ pub(crate) fn spawn(
         .name("wandb-writer".into())
         .spawn(move || {
             crate::background::lower_priority();
-            let _log = setup.dispatch.as_ref().map(tracing::dispatcher::set_default);
+            let _log = setup
+                .dispatch
+                .as_ref()
+                .map(tracing::dispatcher::set_default);
             tracing::debug!("writer thread started");
             // Pushers must not wait forever if this thread ends (even by a panic).
             let _close = CloseOnDrop(queue.clone());

@@ -25,7 +25,9 @@ impl Subscriber for Counter {
     fn record(&self, _: &Id, _: &Record<'_>) {}
     fn record_follows_from(&self, _: &Id, _: &Id) {}
     fn event(&self, e: &Event<'_>) {
-        if e.metadata().target().starts_with("wandb") && *e.metadata().level() == tracing::Level::WARN {
+        if e.metadata().target().starts_with("wandb")
+            && *e.metadata().level() == tracing::Level::WARN
+        {
             self.0.fetch_add(1, Ordering::SeqCst);
         }
     }
@@ -45,20 +47,23 @@ fn run_logs_hold_library_events_without_the_key_and_reach_the_users_subscriber()
                 .dir(scratch.path())
                 .quiet(true)
                 .step_decrease(StepPolicy::Warn)
-                .environment([
-                    ("HOME", home.to_str().unwrap()),
-                    ("WANDB_API_KEY", KEY),
-                ]),
+                .environment([("HOME", home.to_str().unwrap()), ("WANDB_API_KEY", KEY)]),
         )
         .unwrap();
         assert_eq!(run.settings().api_key.as_deref(), Some(KEY));
-        run.log_with(serde_json::json!({"a": 1}), LogOptions::new().step(5)).unwrap();
-        run.log_with(serde_json::json!({"a": 2}), LogOptions::new().step(2)).unwrap();
+        run.log_with(serde_json::json!({"a": 1}), LogOptions::new().step(5))
+            .unwrap();
+        run.log_with(serde_json::json!({"a": 2}), LogOptions::new().step(2))
+            .unwrap();
         let dir = run.dir().to_path_buf();
         run.finish().unwrap();
         dir
     });
-    assert_eq!(seen.load(Ordering::SeqCst), 1, "the user's subscriber got the warning");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1,
+        "the user's subscriber got the warning"
+    );
 
     let user = std::fs::read_to_string(dir.join("logs/debug.log")).unwrap();
     let internal = std::fs::read_to_string(dir.join("logs/debug-internal.log")).unwrap();
@@ -72,10 +77,19 @@ fn run_logs_hold_library_events_without_the_key_and_reach_the_users_subscriber()
         assert!(user.contains(want), "debug.log lacks {want:?}:\n{user}");
     }
     assert!(user.lines().all(|l| l.contains(" wandb_core")), "{user}");
-    assert!(internal.contains("[wandb-writer] wandb_core::worker: writer thread started"), "{internal}");
-    assert!(!internal.contains("run initialized"), "user events stay out of the internal log");
+    assert!(
+        internal.contains("[wandb-writer] wandb_core::worker: writer thread started"),
+        "{internal}"
+    );
+    assert!(
+        !internal.contains("run initialized"),
+        "user events stay out of the internal log"
+    );
     for text in [&user, &internal] {
         assert!(!text.contains(KEY), "the API key leaked:\n{text}");
-        assert!(!text.contains("0123456789abcdef0123"), "part of the API key leaked");
+        assert!(
+            !text.contains("0123456789abcdef0123"),
+            "part of the API key leaked"
+        );
     }
 }

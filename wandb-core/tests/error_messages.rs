@@ -31,8 +31,11 @@ fn a_directory_that_cannot_be_created() {
 fn a_step_going_backwards() {
     let scratch = ScratchDir::new("err-step");
     let run = init(opts(scratch.path())).unwrap();
-    run.log_with(json!({"a": 1}), LogOptions::new().step(10)).unwrap();
-    let err = run.log_with(json!({"a": 2}), LogOptions::new().step(3)).unwrap_err();
+    run.log_with(json!({"a": 1}), LogOptions::new().step(10))
+        .unwrap();
+    let err = run
+        .log_with(json!({"a": 2}), LogOptions::new().step(3))
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "step 3 is lower than the current step 10: W&B history steps must not decrease; \
@@ -49,9 +52,15 @@ fn a_value_that_cannot_be_logged() {
     assert!(matches!(err, Error::InvalidValue(_)), "{err:?}");
     let msg = err.to_string();
     assert!(msg.starts_with("invalid value: "), "{msg}");
-    assert!(msg.contains("object"), "says a row must be an object: {msg}");
+    assert!(
+        msg.contains("object"),
+        "says a row must be an object: {msg}"
+    );
     let err = run.config().update(&json!(5)).unwrap_err();
-    assert_eq!(err.to_string(), "invalid value: config updates must serialise to an object, got 5");
+    assert_eq!(
+        err.to_string(),
+        "invalid value: config updates must serialise to an object, got 5"
+    );
     run.finish().unwrap();
 }
 
@@ -76,7 +85,10 @@ fn logging_after_finish() {
     let run = init(opts(scratch.path())).unwrap();
     run.finish().unwrap();
     let err = run.log(json!({"a": 1})).unwrap_err();
-    assert_eq!(err.to_string(), "the run is finished: call wandb::init for a new run");
+    assert_eq!(
+        err.to_string(),
+        "the run is finished: call wandb::init for a new run"
+    );
 }
 
 /// Online mode in a build without the `online` feature.

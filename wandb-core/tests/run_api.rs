@@ -30,9 +30,15 @@ fn updates_alerts_and_preempting_are_records_the_official_reader_reads() {
     run.set_name("renamed").unwrap();
     run.set_tags(["b", "c"]).unwrap();
     run.set_notes("second").unwrap();
-    run.alert("loss is NaN", "at step 1", AlertLevel::Warn, Some(Duration::from_secs(300)))
+    run.alert(
+        "loss is NaN",
+        "at step 1",
+        AlertLevel::Warn,
+        Some(Duration::from_secs(300)),
+    )
+    .unwrap();
+    run.alert("default wait", "", AlertLevel::Info, None)
         .unwrap();
-    run.alert("default wait", "", AlertLevel::Info, None).unwrap();
     run.mark_preempting().unwrap();
     assert_eq!(run.name().as_deref(), Some("renamed"));
     assert_eq!(run.notes(), "second");
@@ -51,15 +57,29 @@ fn updates_alerts_and_preempting_are_records_the_official_reader_reads() {
     assert_eq!(last["tags"], json!(["b", "c"]));
     assert_eq!(last["notes"], json!("second"));
     assert_eq!(last["project"], json!("proj"));
-    let alerts: Vec<_> = records.iter().filter(|r| r["type"] == "alert").map(|r| &r["alert"]).collect();
+    let alerts: Vec<_> = records
+        .iter()
+        .filter(|r| r["type"] == "alert")
+        .map(|r| &r["alert"])
+        .collect();
     assert_eq!(alerts.len(), 2);
     assert_eq!(alerts[0]["title"], json!("loss is NaN"));
     assert_eq!(alerts[0]["text"], json!("at step 1"));
     assert_eq!(alerts[0]["level"], json!("WARN"));
-    assert_eq!(alerts[0]["wait_duration"].to_string().trim_matches('"'), "300000");
+    assert_eq!(
+        alerts[0]["wait_duration"].to_string().trim_matches('"'),
+        "300000"
+    );
     assert_eq!(alerts[1]["level"], json!("INFO"));
-    assert_eq!(alerts[1]["wait_duration"].to_string().trim_matches('"'), "60000");
-    assert_eq!(records.iter().filter(|r| r["type"] == "preempting").count(), 1, "{records:#?}");
+    assert_eq!(
+        alerts[1]["wait_duration"].to_string().trim_matches('"'),
+        "60000"
+    );
+    assert_eq!(
+        records.iter().filter(|r| r["type"] == "preempting").count(),
+        1,
+        "{records:#?}"
+    );
 
     let s = leet_summary(&dir);
     assert_eq!(s["name"], json!("renamed"), "{s:#}");
@@ -91,17 +111,39 @@ fn save_links_matching_files_and_names_them_with_their_policy() {
     let saved = run
         .save("**/*.txt", Some(&src), wandb_core::SavePolicy::End)
         .unwrap();
-    assert_eq!(saved, vec![run.files_dir().join("a.txt"), run.files_dir().join("sub/b.txt")]);
+    assert_eq!(
+        saved,
+        vec![
+            run.files_dir().join("a.txt"),
+            run.files_dir().join("sub/b.txt")
+        ]
+    );
     let abs = format!("{}/c.bin", src.display());
     let now = run.save(&abs, None, wandb_core::SavePolicy::Now).unwrap();
     assert_eq!(now, vec![run.files_dir().join("c.bin")]);
-    assert!(run.save("nothing-*.txt", Some(&src), wandb_core::SavePolicy::Live).unwrap().is_empty());
-    assert!(run.save("[", Some(&src), wandb_core::SavePolicy::Live).is_err(), "bad glob");
+    assert!(run
+        .save("nothing-*.txt", Some(&src), wandb_core::SavePolicy::Live)
+        .unwrap()
+        .is_empty());
+    assert!(
+        run.save("[", Some(&src), wandb_core::SavePolicy::Live)
+            .is_err(),
+        "bad glob"
+    );
     let dir = run.dir().to_path_buf();
     run.finish().unwrap();
-    assert_eq!(std::fs::read_to_string(dir.join("files/a.txt")).unwrap(), "A");
-    assert_eq!(std::fs::read_to_string(dir.join("files/sub/b.txt")).unwrap(), "B");
-    assert_eq!(std::fs::read_to_string(dir.join("files/c.bin")).unwrap(), "C");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("files/a.txt")).unwrap(),
+        "A"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("files/sub/b.txt")).unwrap(),
+        "B"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("files/c.bin")).unwrap(),
+        "C"
+    );
     let files: Vec<serde_json::Value> = leet_inspect(&dir)
         .into_iter()
         .filter(|r| r["type"] == "files")
@@ -110,7 +152,12 @@ fn save_links_matching_files_and_names_them_with_their_policy() {
     let named: Vec<(String, String)> = files
         .iter()
         .filter(|f| f["type"] != "WANDB") // requirements.txt, written by wandb-rs
-        .map(|f| (f["path"].as_str().unwrap().to_owned(), f["policy"].as_str().unwrap_or("NOW").to_owned()))
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                f["policy"].as_str().unwrap_or("NOW").to_owned(),
+            )
+        })
         .collect();
     assert_eq!(
         named,

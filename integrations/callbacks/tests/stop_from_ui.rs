@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use wandb_callbacks::{fit, BoxError, Metrics, TrainState, TrainTask, WandbCallback, STOPPED_FROM_WANDB};
+use wandb_callbacks::{
+    fit, BoxError, Metrics, TrainState, TrainTask, WandbCallback, STOPPED_FROM_WANDB,
+};
 use wandb_core::{Console, InitOptions, Mode};
 use wandb_fake_server::FakeServer;
 
@@ -55,11 +57,20 @@ fn a_run_stopped_from_the_ui_stops_training_at_an_epoch_end() {
     )
     .unwrap();
     let mut cb = WandbCallback::new(&run).stop_on_request(true);
-    let mut task = Slow { left: 0, server: &server };
+    let mut task = Slow {
+        left: 0,
+        server: &server,
+    };
     let report = fit(&mut task, 10_000, &mut cb).unwrap();
     assert_eq!(report.stopped_early.as_deref(), Some(STOPPED_FROM_WANDB));
-    assert!(report.epochs_run >= 3 && report.epochs_run < 10_000, "{report:?}");
+    assert!(
+        report.epochs_run >= 3 && report.epochs_run < 10_000,
+        "{report:?}"
+    );
     assert!(run.stop_requested());
     run.finish().unwrap();
-    assert_eq!(server.run("me", "proj", "stopcb").unwrap().state(), "finished");
+    assert_eq!(
+        server.run("me", "proj", "stopcb").unwrap().state(),
+        "finished"
+    );
 }

@@ -24,7 +24,10 @@ fn opts(server: &FakeServer, dir: &Path, id: &str, transmit: &str) -> InitOption
             ("HOME", dir.join("home").display().to_string()),
             ("WANDB_API_KEY", server.api_key().to_string()),
             ("WANDB_BASE_URL", server.url().to_string()),
-            ("WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL", transmit.to_string()),
+            (
+                "WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL",
+                transmit.to_string(),
+            ),
             ("WANDB_X_STOP_POLL_INTERVAL", "0.05".to_string()),
         ])
 }
@@ -35,14 +38,22 @@ fn renames_tags_notes_alerts_and_preempting_reach_the_server() {
     let tmp = tempfile::tempdir().unwrap();
     let run = init(opts(&server, tmp.path(), "api1", "0.05")).unwrap();
     // a local server's app URL is the server URL itself
-    assert_eq!(run.url(), Some(format!("{}/me/proj/runs/api1", server.url())));
+    assert_eq!(
+        run.url(),
+        Some(format!("{}/me/proj/runs/api1", server.url()))
+    );
     assert_eq!(run.entity().as_deref(), Some("me"));
     run.log(serde_json::json!({"x": 1})).unwrap();
     run.set_name("renamed").unwrap();
     run.set_tags(["b", "c"]).unwrap();
     run.set_notes("notes later").unwrap();
-    run.alert("diverged", "loss is NaN", AlertLevel::Error, Some(Duration::from_secs(5)))
-        .unwrap();
+    run.alert(
+        "diverged",
+        "loss is NaN",
+        AlertLevel::Error,
+        Some(Duration::from_secs(5)),
+    )
+    .unwrap();
     run.mark_preempting().unwrap();
     std::fs::write(tmp.path().join("model.ckpt"), "weights").unwrap();
     let saved = run
@@ -62,7 +73,11 @@ fn renames_tags_notes_alerts_and_preempting_reach_the_server() {
     assert_eq!(a["severity"], "ERROR");
     assert_eq!(a["waitDuration"], 5000);
     assert!(r.preempting, "file_stream carried preempting");
-    assert_eq!(r.files.get("model.ckpt").map(Vec::as_slice), Some(&b"weights"[..]), "saved file uploaded");
+    assert_eq!(
+        r.files.get("model.ckpt").map(Vec::as_slice),
+        Some(&b"weights"[..]),
+        "saved file uploaded"
+    );
 }
 
 #[test]
@@ -99,7 +114,10 @@ fn online_without_an_api_key_says_how_to_give_one() {
     )
     .unwrap_err();
     let msg = err.to_string();
-    assert!(msg.starts_with("invalid setting api_key: no W&B API key for "), "{msg}");
+    assert!(
+        msg.starts_with("invalid setting api_key: no W&B API key for "),
+        "{msg}"
+    );
     assert!(
         msg.ends_with("set WANDB_API_KEY, pass Settings::api_key, or run `wandb-rs login` (stores it in ~/.netrc)"),
         "{msg}"

@@ -45,7 +45,8 @@ pub const VIEWER: &str = "query Viewer {
 }";
 
 /// Whether the run was stopped from the web UI (polled while live).
-pub const RUN_STOPPED_STATUS: &str = "query RunStoppedStatus($entityName: String, $projectName: String, $runId: String!) {
+pub const RUN_STOPPED_STATUS: &str =
+    "query RunStoppedStatus($entityName: String, $projectName: String, $runId: String!) {
   project(name: $projectName, entityName: $entityName) {
     run(name: $runId) {
       stopped

@@ -276,7 +276,10 @@ impl LivePrepared {
                 .clone()
                 .or_else(|| viewer_entity.clone())
                 .unwrap_or_default(),
-            project: settings.project.clone().unwrap_or_else(|| "uncategorized".into()),
+            project: settings
+                .project
+                .clone()
+                .unwrap_or_else(|| "uncategorized".into()),
             run_id,
         };
         let cfg = EngineConfig {
@@ -309,9 +312,11 @@ impl LivePrepared {
         let (tx, rx) = mpsc::channel();
         let th_shared = shared.clone();
         let file = wandb_file.to_path_buf();
+        let dispatch = crate::diag::current_dispatch();
         let thread = std::thread::Builder::new()
             .name("wandb-online".into())
             .spawn(move || {
+                let _log = tracing::dispatcher::set_default(&dispatch);
                 crate::background::lower_priority();
                 let out = run_loop(engine, &file, &th_shared, &opts);
                 let _ = tx.send(out);

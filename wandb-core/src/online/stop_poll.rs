@@ -49,37 +49,55 @@ pub fn spawn(
     stopped: Arc<AtomicBool>,
 ) -> Option<StopPoller> {
     let (tx, rx) = mpsc::channel::<()>();
+    let dispatch = crate::diag::current_dispatch();
     let res = std::thread::Builder::new()
         .name("wandb-stop-poll".into())
-        .spawn(move || loop {
-            // First wait: the run is created on the server (by the upload
-            // thread's first UpsertBucket) before it is asked about.
-            match rx.recv_timeout(interval) {
-                Err(RecvTimeoutError::Timeout) => {}
-                _ => return,
-            }
-            if stopped.load(Ordering::SeqCst) {
-                return;
-            }
-            let vars = json!({
-                "entityName": target.entity, "projectName": target.project, "runId": target.run_id,
-            });
-            match client.graphql("RunStoppedStatus", gql::RUN_STOPPED_STATUS, Some(vars)) {
-                Ok(data) => {
-                    if data.pointer("/project/run/stopped").and_then(|v| v.as_bool()) == Some(true) {
-                        tracing::info!(run_id = %target.run_id, "the run was stopped from W&B");
-                        stopped.store(true, Ordering::SeqCst);
-                        return;
-                    }
-                }
-                Err(e) => tracing::debug!(error = %e, "RunStoppedStatus failed; will retry"),
-            }
+        .spawn(move || {
+            let _log = tracing::dispatcher::set_default(&dispatch);
+            poll(&client, &target, interval, &stopped, &rx)
         });
     match res {
         Ok(_) => Some(StopPoller { _stop: tx }),
         Err(e) => {
             tracing::warn!(error = %e, "cannot start the stop-status poller");
             None
+        }
+    }
+}
+
+fn poll(
+    client: &Client,
+    target: &StopTarget,
+    interval: Duration,
+    stopped: &AtomicBool,
+    rx: &mpsc::Receiver<()>,
+) {
+    loop {
+        // First wait: the run is created on the server (by the upload
+        // thread's first UpsertBucket) before it is asked about.
+        match rx.recv_timeout(interval) {
+            Err(RecvTimeoutError::Timeout) => {}
+            _ => return,
+        }
+        if stopped.load(Ordering::SeqCst) {
+            return;
+        }
+        let vars = json!({
+            "entityName": target.entity, "projectName": target.project, "runId": target.run_id,
+        });
+        match client.graphql("RunStoppedStatus", gql::RUN_STOPPED_STATUS, Some(vars)) {
+            Ok(data) => {
+                if data
+                    .pointer("/project/run/stopped")
+                    .and_then(|v| v.as_bool())
+                    == Some(true)
+                {
+                    tracing::info!(run_id = %target.run_id, "the run was stopped from W&B");
+                    stopped.store(true, Ordering::SeqCst);
+                    return;
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "RunStoppedStatus failed; will retry"),
         }
     }
 }

@@ -25,9 +25,9 @@ mod finish;
 mod log_options;
 mod meta;
 mod records;
+mod resume;
 mod save;
 mod update;
-mod resume;
 
 use finish::finish_shared;
 pub use finish::FinishReport;
@@ -246,7 +246,9 @@ pub fn init(options: InitOptions) -> Result<Run> {
     });
     #[cfg(feature = "online")]
     let live = match begin.live {
-        Some(prepared) => Some(prepared.start(&settings, &rd.dir, &rd.wandb_file)?),
+        Some(prepared) => {
+            Some(logs.internal(|| prepared.start(&settings, &rd.dir, &rd.wandb_file))?)
+        }
         None => None,
     };
     #[cfg(feature = "online")]
@@ -317,7 +319,7 @@ pub fn init(options: InitOptions) -> Result<Run> {
         run.shared().print_header(resumed.is_some());
     });
     // System metrics + requirements.txt (system/), console capture (console/).
-    crate::system::attach(&run);
+    run.shared().logs.internal(|| crate::system::attach(&run));
     crate::console::attach(&run);
     Ok(run)
 }

@@ -58,12 +58,18 @@ impl Run {
                 .map_or_else(|| PathBuf::from("/"), Path::to_path_buf),
             None => PathBuf::from("."),
         };
-        let full = if pat.is_absolute() { pat.to_path_buf() } else { base.join(pat) };
+        let full = if pat.is_absolute() {
+            pat.to_path_buf()
+        } else {
+            base.join(pat)
+        };
         let full_str = full.to_str().ok_or_else(|| {
             Error::InvalidValue(format!("save: pattern {pattern:?} is not valid UTF-8"))
         })?;
         let paths = glob::glob(full_str).map_err(|e| {
-            Error::InvalidValue(format!("save: {pattern:?} is not a valid glob pattern: {e}"))
+            Error::InvalidValue(format!(
+                "save: {pattern:?} is not a valid glob pattern: {e}"
+            ))
         })?;
         let mut items = Vec::new();
         let mut out = Vec::new();
@@ -78,13 +84,19 @@ impl Run {
                     base.display()
                 ))
             })?;
-            if rel.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+            if rel
+                .components()
+                .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+            {
                 return Err(Error::InvalidValue(format!(
                     "save: {} would leave the run's files directory; pass a base_path that contains the files",
                     rel.display()
                 )));
             }
-            let rel: PathBuf = rel.components().filter(|c| matches!(c, Component::Normal(_))).collect();
+            let rel: PathBuf = rel
+                .components()
+                .filter(|c| matches!(c, Component::Normal(_)))
+                .collect();
             let target = self.files_dir().join(&rel);
             link_or_copy(&entry, &target)?;
             let name = rel.to_string_lossy().replace('\\', "/");
@@ -96,7 +108,10 @@ impl Run {
             out.push(target);
         }
         if !items.is_empty() {
-            self.emit_record(RecordType::Files(proto::FilesRecord { files: items, info: None }))?;
+            self.emit_record(RecordType::Files(proto::FilesRecord {
+                files: items,
+                info: None,
+            }))?;
         }
         Ok(out)
     }
@@ -105,7 +120,8 @@ impl Run {
 /// Links `from` at `to` (replacing what is there); copies if linking fails.
 fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
     if let Some(dir) = to.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create a directory in files/", dir, e))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io("cannot create a directory in files/", dir, e))?;
     }
     let _ = std::fs::remove_file(to);
     let abs = std::path::absolute(from).unwrap_or_else(|_| from.to_path_buf());

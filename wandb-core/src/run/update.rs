@@ -134,6 +134,8 @@ impl Run {
     /// reclaimed, a job scheduler's signal): the UI marks it preempted
     /// instead of crashed if it stops reporting.
     pub fn mark_preempting(&self) -> Result<()> {
-        self.emit_record(RecordType::Preempting(proto::RunPreemptingRecord { info: None }))
+        self.emit_record(RecordType::Preempting(proto::RunPreemptingRecord {
+            info: None,
+        }))
     }
 }

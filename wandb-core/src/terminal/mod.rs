@@ -14,7 +14,9 @@ mod sparkline;
 
 pub use printer::{unstyle, Printer};
 pub use sampler::{HistorySampler, SAMPLE_SIZE};
-pub use sparkline::{downsample, format_summary_float, python_float_repr, sparkify, SPARKLINE_WIDTH};
+pub use sparkline::{
+    downsample, format_summary_float, python_float_repr, sparkify, SPARKLINE_WIDTH,
+};
 
 use std::path::Path;
 
@@ -71,7 +73,11 @@ pub fn header_lines(p: &Printer, h: &HeaderInfo<'_>) -> Vec<String> {
         ));
     } else {
         lines.push(format!("Run data is saved locally in {}", p.files(&dir)));
-        let verb = if h.resumed { "Resuming run" } else { "Syncing run" };
+        let verb = if h.resumed {
+            "Resuming run"
+        } else {
+            "Syncing run"
+        };
         lines.push(format!("{verb} {who}"));
         if let Some(u) = h.project_url {
             lines.push(format!("⭐️ View project at {}", p.link(u)));
@@ -110,14 +116,20 @@ pub struct FooterInfo<'a> {
 pub fn history_summary_lines(history: &[(String, Vec<f32>)], summary: &Map) -> Vec<String> {
     let mut panel: Vec<String> = Vec::new();
     // History: sorted keys not starting with '_', up to the maximum.
-    let mut keys: Vec<&(String, Vec<f32>)> = history.iter().filter(|(k, _)| !k.starts_with('_')).collect();
+    let mut keys: Vec<&(String, Vec<f32>)> = history
+        .iter()
+        .filter(|(k, _)| !k.starts_with('_'))
+        .collect();
     keys.sort_by(|a, b| a.0.cmp(&b.0));
     let mut rows: Vec<(String, String)> = Vec::new();
     for (k, values) in &keys {
         if rows.len() >= MAX_HISTORY_METRICS {
             break;
         }
-        let v: Vec<f64> = downsample(values, SPARKLINE_WIDTH).into_iter().map(f64::from).collect();
+        let v: Vec<f64> = downsample(values, SPARKLINE_WIDTH)
+            .into_iter()
+            .map(f64::from)
+            .collect();
         let line = sparkify(&v);
         if !line.is_empty() {
             rows.push((k.clone(), line));
@@ -125,7 +137,10 @@ pub fn history_summary_lines(history: &[(String, Vec<f32>)], summary: &Map) -> V
     }
     if !rows.is_empty() {
         if rows.len() < keys.len() {
-            rows.push((format!("+{}", thousands(keys.len() - rows.len())), "...".into()));
+            rows.push((
+                format!("+{}", thousands(keys.len() - rows.len())),
+                "...".into(),
+            ));
         }
         panel.push(String::new());
         panel.push("Run history:".into());
@@ -133,7 +148,10 @@ pub fn history_summary_lines(history: &[(String, Vec<f32>)], summary: &Map) -> V
     }
     // Summary: sorted top-level keys not starting with '_'; strings and
     // numbers shown, other values (maps, lists, media) skipped.
-    let mut skeys: Vec<(&String, &Value)> = summary.iter().filter(|(k, _)| !k.starts_with('_')).collect();
+    let mut skeys: Vec<(&String, &Value)> = summary
+        .iter()
+        .filter(|(k, _)| !k.starts_with('_'))
+        .collect();
     skeys.sort_by(|a, b| a.0.cmp(b.0));
     let mut srows: Vec<(String, String)> = Vec::new();
     let mut skipped = 0usize;
@@ -165,7 +183,10 @@ pub fn history_summary_lines(history: &[(String, Vec<f32>)], summary: &Map) -> V
     if !srows.is_empty() {
         let shown_total = skeys.len() - skipped;
         if srows.len() < shown_total {
-            srows.push((format!("+{}", thousands(shown_total - srows.len())), "...".into()));
+            srows.push((
+                format!("+{}", thousands(shown_total - srows.len())),
+                "...".into(),
+            ));
         }
         panel.push(String::new());
         panel.push("Run summary:".into());
@@ -197,7 +218,9 @@ pub fn footer_lines(p: &Printer, f: &FooterInfo<'_>) -> Vec<String> {
             lines.push(format!("⭐️ View project at: {}", p.link(u)));
         }
         if let Some((files, artifacts)) = f.uploaded {
-            lines.push(format!("Synced {files} file(s) and {artifacts} artifact(s)"));
+            lines.push(format!(
+                "Synced {files} file(s) and {artifacts} artifact(s)"
+            ));
         }
     }
     let logs = f.dir.join("logs");
@@ -214,7 +237,11 @@ pub fn footer_lines(p: &Printer, f: &FooterInfo<'_>) -> Vec<String> {
 
 /// `grid`: keys right-aligned to the longest, one space, the value.
 fn grid(rows: &[(String, String)]) -> Vec<String> {
-    let width = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let width = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
     rows.iter()
         .map(|(k, v)| {
             let pad = width - k.chars().count();

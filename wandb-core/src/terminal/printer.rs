@@ -114,7 +114,10 @@ mod tests {
         );
         let styled = Printer { styled: true };
         let s = styled.render(&[styled.name("run")]);
-        assert_eq!(s, "\r\x1b[2K\x1b[34m\x1b[1mwandb\x1b[0m: \x1b[33mrun\x1b[0m\n");
+        assert_eq!(
+            s,
+            "\r\x1b[2K\x1b[34m\x1b[1mwandb\x1b[0m: \x1b[33mrun\x1b[0m\n"
+        );
         assert_eq!(unstyle(&s), "wandb: run\n");
     }
 }

@@ -150,7 +150,10 @@ mod tests {
         s.add("name", &Value::Str("x".into()));
         let got = s.samples();
         assert_eq!(got.len(), 1);
-        assert_eq!(got[0].1, (0..SAMPLE_SIZE).map(|i| i as f32).collect::<Vec<_>>());
+        assert_eq!(
+            got[0].1,
+            (0..SAMPLE_SIZE).map(|i| i as f32).collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -165,7 +168,13 @@ mod tests {
         assert!(v.windows(2).all(|w| w[0] < w[1]), "in logging order");
         // Uniform: about half of the sample from each half of the series.
         let first_half = v.iter().filter(|x| **x < (n / 2) as f32).count();
-        assert!((12..=36).contains(&first_half), "{first_half} of 48 from the first half");
-        assert!(v.iter().any(|x| *x > (n as f32) * 0.8), "late values are sampled: {v:?}");
+        assert!(
+            (12..=36).contains(&first_half),
+            "{first_half} of 48 from the first half"
+        );
+        assert!(
+            v.iter().any(|x| *x > (n as f32) * 0.8),
+            "late values are sampled: {v:?}"
+        );
     }
 }

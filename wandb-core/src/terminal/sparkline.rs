@@ -80,7 +80,11 @@ pub fn python_float_repr(x: f64) -> String {
         return if x > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if x == 0.0 {
-        return if x.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if x.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // Rust's `{:e}` gives the shortest round-trip digits: "-1.2345e-5".
     let sci = format!("{x:e}");
@@ -122,7 +126,10 @@ mod tests {
             sparkify(&[0.5, 1.2, 3.5, 7.3, 8.0, 12.5, 13.2, 15.0, 14.2, 11.8, 6.1, 1.9]),
             "▁▁▂▄▅▇▇██▆▄▂"
         );
-        assert_eq!(sparkify(&[1.0, 1.0, -2.0, 3.0, -5.0, 8.0, -13.0]), "▆▆▅▆▄█▁");
+        assert_eq!(
+            sparkify(&[1.0, 1.0, -2.0, 3.0, -5.0, 8.0, -13.0]),
+            "▆▆▅▆▄█▁"
+        );
     }
 
     #[test]

@@ -6,7 +6,12 @@ use super::*;
 
 fn official_case() -> (Vec<(String, Vec<f32>)>, Map) {
     let mut history = vec![
-        ("loss".to_owned(), (0..48).map(|i| (2.0 - f64::from(i) * 0.03) as f32).collect()),
+        (
+            "loss".to_owned(),
+            (0..48)
+                .map(|i| (2.0 - f64::from(i) * 0.03) as f32)
+                .collect(),
+        ),
         ("acc".to_owned(), vec![0.1, 0.5, 0.4, 0.9]),
         ("_step".to_owned(), vec![0.0, 1.0, 2.0]),
         ("flat".to_owned(), vec![3.0; 5]),
@@ -89,7 +94,10 @@ fn offline_footer_and_header_say_where_the_run_is_and_how_to_sync() {
         },
     );
     let tail = &f[f.len() - 4..];
-    assert_eq!(tail[0], "3 file(s) written to /tmp/x/wandb/offline-run-1-abc/files");
+    assert_eq!(
+        tail[0],
+        "3 file(s) written to /tmp/x/wandb/offline-run-1-abc/files"
+    );
     assert_eq!(tail[1], "You can sync this run to the cloud by running:");
     assert_eq!(tail[2], "wandb-rs sync /tmp/x/wandb/offline-run-1-abc");
     assert_eq!(tail[3], "Find logs at: /tmp/x/wandb/offline-run-1-abc/logs");
@@ -106,9 +114,19 @@ fn offline_footer_and_header_say_where_the_run_is_and_how_to_sync() {
             resumed: false,
         },
     );
-    assert_eq!(h[0], format!("Tracking run with wandb-rs version {}", crate::VERSION));
-    assert!(h.iter().any(|l| l == "Run data is saved locally in /tmp/x/wandb/offline-run-1-abc"));
-    assert!(h.iter().any(|l| l.contains("abc") && l.contains("proj") && l.ends_with("wandb-rs sync /tmp/x/wandb/offline-run-1-abc")), "{h:?}");
+    assert_eq!(
+        h[0],
+        format!("Tracking run with wandb-rs version {}", crate::VERSION)
+    );
+    assert!(h
+        .iter()
+        .any(|l| l == "Run data is saved locally in /tmp/x/wandb/offline-run-1-abc"));
+    assert!(
+        h.iter().any(|l| l.contains("abc")
+            && l.contains("proj")
+            && l.ends_with("wandb-rs sync /tmp/x/wandb/offline-run-1-abc")),
+        "{h:?}"
+    );
 }
 
 #[test]
@@ -138,4 +156,3 @@ fn thousands_separators() {
     assert_eq!(thousands(1234), "1,234");
     assert_eq!(thousands(1234567), "1,234,567");
 }
-
