@@ -3,8 +3,9 @@
 //! ```sh
 //! cargo run --example quickstart
 //! ```
-//! Then upload it with the official CLI (`wandb sync <dir>`) or ours
-//! (`cargo run -p wandb-cli -- sync <dir>`).
+//! It prints a header and, at the end, sparklines of the metrics and the
+//! summary; upload the run with the official CLI (`wandb sync <dir>`) or
+//! ours (`cargo run -p wandb-cli -- sync <dir>`).
 
 use wandb::{row, InitOptions, LogOptions, MetricDefinition, MetricSummary, Mode};
 
@@ -15,7 +16,7 @@ struct Hyperparameters {
     layers: Vec<u32>,
 }
 
-fn main() -> wandb::Result<()> {
+pub fn main() -> wandb::Result<()> {
     let run = wandb::init(
         InitOptions::new()
             .project("quickstart")
@@ -52,9 +53,7 @@ fn main() -> wandb::Result<()> {
     }
     run.summary().set("steps", step)?;
 
-    let dir = run.dir().to_path_buf();
+    // The footer (sparklines, summary, how to upload) is printed on stderr.
     run.finish()?;
-    println!("wrote an offline run to {}", dir.display());
-    println!("upload it with:\n    wandb sync {}", dir.display());
     Ok(())
 }

@@ -151,6 +151,13 @@ impl InitOptions {
         self.with(move |s| s.finish_timeout = timeout)
     }
 
+    /// `true`: print nothing on stderr (no header at `init`, no footer at
+    /// `finish`; they go to the debug log). Same as `WANDB_SILENT=true` or
+    /// the `silent`/`quiet` setting.
+    pub fn quiet(self, quiet: bool) -> Self {
+        self.with(move |s| s.silent = quiet)
+    }
+
     /// Whether to sample system metrics (default true).
     pub fn system_metrics(self, on: bool) -> Self {
         self.with(move |s| s.system_metrics = on)

@@ -21,6 +21,7 @@ pub mod artifact;
 mod background;
 pub mod console;
 pub mod credentials;
+mod diag;
 pub mod duration;
 mod environment;
 pub mod error;
@@ -35,6 +36,7 @@ pub mod proto;
 mod queue;
 pub mod resume;
 mod row;
+mod row_items;
 mod row_pool;
 mod run;
 mod run_dir;
@@ -43,7 +45,9 @@ pub mod store;
 mod summary_dirty;
 mod summary_stash;
 pub mod system;
+pub mod terminal;
 mod tree;
+pub mod urls;
 mod value;
 mod worker;
 
@@ -58,7 +62,8 @@ pub use metric::{Goal, MetricDefinition, MetricSummary};
 pub use resume::{ResumeConflict, ResumeState};
 pub use row::{IntoRow, Row, RowKey, RESERVED_OVERRIDABLE_KEYS};
 pub use run::{
-    init, init_with_sink, Config, FinishReport, LogOptions, Run, Summary, WeakRun, VERSION,
+    init, init_with_sink, AlertLevel, Config, FinishReport, LogOptions, Run, SavePolicy, Summary,
+    WeakRun, VERSION,
 };
 pub use run_dir::generate_run_id;
 pub use settings::{Console, Mode, OverflowPolicy, Resume, Settings, StepPolicy};

@@ -166,6 +166,10 @@ pub struct Settings {
     /// (`x_file_stream_transmit_interval`); `None` is the default 15 s. Zero
     /// sends as soon as there is data.
     pub file_stream_transmit_interval: Option<Duration>,
+    /// Online mode: how often to ask the server whether the run was stopped
+    /// from the web UI (`x_stop_poll_interval`, a wandb-rs setting); `None`
+    /// is 15 s, as the official client.
+    pub stop_poll_interval: Option<Duration>,
     /// Console capture.
     pub console: Console,
     /// How often the writer thread flushes the transaction log to disk at
@@ -223,6 +227,7 @@ impl Default for Settings {
             data_dir: None,
             stats_sampling_interval: Duration::from_secs(15),
             file_stream_transmit_interval: None,
+            stop_poll_interval: None,
             console: Console::Auto,
             flush_interval: Duration::from_secs(1),
             queue_capacity: 1 << 16,
@@ -350,6 +355,9 @@ impl Settings {
                 "x_file_stream_transmit_interval" => {
                     self.file_stream_transmit_interval = Some(limits::parse_secs(k, v)?);
                 }
+                "x_stop_poll_interval" => {
+                    self.stop_poll_interval = Some(limits::parse_secs(k, v)?);
+                }
                 "sync_tensorboard" if !v.is_empty() && !matches!(v, "false" | "0") => {
                     self.sync_tensorboard = Some(PathBuf::from(v));
                 }
@@ -388,6 +396,7 @@ fn env_layer(env: &HashMap<String, String>) -> Layer {
             "WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL",
             "x_file_stream_transmit_interval",
         ),
+        ("WANDB_X_STOP_POLL_INTERVAL", "x_stop_poll_interval"),
     ];
     MAP.iter()
         .filter_map(|(var, key)| {

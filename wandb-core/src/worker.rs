@@ -17,6 +17,7 @@ use crate::metric::{MetricDefinition, Metrics};
 use crate::proto::{self, record::RecordType};
 use crate::queue::Queue;
 use crate::row::{Row, RowKey};
+use crate::row_items::{dedup_last_wins, take_key};
 use crate::row_pool::{self, Items};
 use crate::store::RecordSink;
 use crate::summary_dirty::{join_path, DirtySummary, PATH_SEP};
@@ -60,6 +61,8 @@ pub(crate) struct WorkerReport {
     pub(crate) bytes: u64,
     pub(crate) dropped_values: u64,
     pub(crate) error: Option<String>,
+    /// Sampled history per top-level numeric key (footer sparklines).
+    pub(crate) sampled_history: Vec<(String, Vec<f32>)>,
 }
 
 /// Everything the writer thread needs.
@@ -75,6 +78,8 @@ pub(crate) struct WorkerSetup {
     pub(crate) initial: Vec<RecordType>,
     pub(crate) summary_mirror: Arc<Mutex<Map>>,
     pub(crate) on_flush: Option<Box<dyn Fn() + Send>>,
+    /// The thread's `tracing` default (`logs/debug-internal.log`, crate::diag).
+    pub(crate) dispatch: Option<tracing::Dispatch>,
 }
 
 struct Pending {
@@ -107,6 +112,7 @@ struct Worker {
     last_elapsed: f64,
     on_flush: Option<Box<dyn Fn() + Send>>,
     report: WorkerReport,
+    sampler: crate::terminal::HistorySampler,
 }
 
 /// Starts the writer thread.
@@ -118,6 +124,11 @@ pub(crate) fn spawn(
         .name("wandb-writer".into())
         .spawn(move || {
             crate::background::lower_priority();
+            let _log = setup
+                .dispatch
+                .as_ref()
+                .map(tracing::dispatcher::set_default);
+            tracing::debug!("writer thread started");
             // Pushers must not wait forever if this thread ends (even by a panic).
             let _close = CloseOnDrop(queue.clone());
             let initial = std::mem::take(&mut { setup.initial });
@@ -142,6 +153,7 @@ pub(crate) fn spawn(
                 last_elapsed: 0.0,
                 on_flush: setup.on_flush,
                 report: WorkerReport::default(),
+                sampler: Default::default(),
             };
             for rt in initial {
                 w.write(rt);
@@ -271,7 +283,8 @@ impl Worker {
                         self.fail(format!("cannot sync {}: {e}", self.target));
                     }
                 }
-                let _ = reply.send(self.report.clone());
+                self.report.sampled_history = self.sampler.samples();
+                let _ = reply.send(std::mem::take(&mut self.report));
                 return true;
             }
         }
@@ -397,6 +410,9 @@ impl Worker {
         self.append(enc.finish(self.num, p.step));
         self.enc = enc;
         self.report.history_rows += 1;
+        for (key, value) in &items {
+            self.sampler.add(key, value);
+        }
         self.stash.set_meta(p.step, runtime_value, timestamp_value);
         if metrics_empty {
             self.stash
@@ -524,35 +540,6 @@ impl Worker {
         }
         self.writer = None;
     }
-}
-
-/// Removes earlier entries of keys that occur again (the last value wins),
-/// keeping the order of first appearance.
-fn dedup_last_wins(items: &mut Vec<(RowKey, Value)>) {
-    let n = items.len();
-    if n < 2 {
-        return;
-    }
-    let has_dup = if n <= 32 {
-        (1..n).any(|i| items[..i].iter().any(|(k, _)| *k == items[i].0))
-    } else {
-        let mut seen = std::collections::HashSet::with_capacity(n);
-        !items.iter().all(|(k, _)| seen.insert(k.as_str()))
-    };
-    if !has_dup {
-        return;
-    }
-    let mut merged: indexmap::IndexMap<RowKey, Value> = indexmap::IndexMap::with_capacity(n);
-    for (k, v) in items.drain(..) {
-        merged.insert(k, v);
-    }
-    items.extend(merged);
-}
-
-/// Removes a key from the row, returning its (last) value.
-fn take_key(items: &mut Vec<(RowKey, Value)>, key: &str) -> Option<Value> {
-    let pos = items.iter().position(|(k, _)| k == key)?;
-    Some(items.remove(pos).1)
 }
 
 struct CloseOnDrop(Arc<Queue>);

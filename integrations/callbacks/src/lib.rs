@@ -32,5 +32,5 @@ pub use fit::{fit, CallbackDriver, FitReport, TrainTask};
 pub use histogram::{DeferredHistogram, TensorHistogram};
 pub use lr_logger::{Interval, LearningRateLogger};
 pub use monitor::{Mode, Monitor};
-pub use wandb_callback::WandbCallback;
+pub use wandb_callback::{WandbCallback, STOPPED_FROM_WANDB};
 pub use watch::{watch, NameFilter, WatchLog, WatchOptions, WatchStep, Watcher};

@@ -20,7 +20,10 @@ use crate::monitor::{Mode, Monitor};
 /// - the monitored metric (default `val_loss`, falling back to `loss` when
 ///   there is no validation) is defined with the summary `min` or `max` and
 ///   the matching goal, and `best_<monitor>` / `best_epoch` are kept in the
-///   run summary.
+///   run summary;
+/// - with [`WandbCallback::stop_on_request`], training stops cleanly at the
+///   end of the epoch once the run was stopped from the W&B UI
+///   ([`Run::stop_requested`]); the run still finishes normally.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -39,6 +42,7 @@ pub struct WandbCallback {
     monitor_explicit: bool,
     defined: bool,
     monitor_defined: bool,
+    stop_on_request: bool,
 }
 
 impl WandbCallback {
@@ -53,6 +57,7 @@ impl WandbCallback {
             monitor_explicit: false,
             defined: false,
             monitor_defined: false,
+            stop_on_request: false,
         }
     }
 
@@ -74,6 +79,19 @@ impl WandbCallback {
         self.monitor = Some(Monitor::new(name, mode));
         self.monitor_explicit = true;
         self
+    }
+
+    /// `true`: ask the loop to stop (after the current epoch) once the run
+    /// was stopped from the W&B UI (online runs; see [`Run::stop_requested`]).
+    pub fn stop_on_request(mut self, on: bool) -> Self {
+        self.stop_on_request = on;
+        self
+    }
+
+    fn check_stop(&self, state: &mut TrainState) {
+        if self.stop_on_request && !state.stop_requested() && self.run.stop_requested() {
+            state.request_stop(STOPPED_FROM_WANDB);
+        }
     }
 
     /// Tracks no best value.
@@ -121,6 +139,9 @@ impl WandbCallback {
     }
 }
 
+/// The stop reason when the run was stopped from the W&B UI.
+pub const STOPPED_FROM_WANDB: &str = "the run was stopped from W&B";
+
 impl Callback for WandbCallback {
     fn on_train_begin(&mut self, _state: &mut TrainState) -> Result<(), CallbackError> {
         if !self.defined {
@@ -143,6 +164,7 @@ impl Callback for WandbCallback {
         state: &mut TrainState,
         logs: &Metrics,
     ) -> Result<(), CallbackError> {
+        self.check_stop(state);
         if self.log_freq == 0 || !state.global_step.is_multiple_of(self.log_freq) {
             return Ok(());
         }
@@ -165,6 +187,7 @@ impl Callback for WandbCallback {
         state: &mut TrainState,
         logs: &Metrics,
     ) -> Result<(), CallbackError> {
+        self.check_stop(state);
         self.define_monitor(logs)?;
         let mut row = Row::with_capacity(logs.len() + 2);
         row.insert("epoch", state.epoch);

@@ -38,6 +38,7 @@ fn fast() -> LiveOptions {
         },
         start_timeout: Duration::from_secs(10),
         poll_interval: Duration::from_millis(50),
+        stop_poll_interval: Duration::from_secs(15),
     }
 }
 

@@ -43,3 +43,13 @@ pub const NOTIFY_ALERT: &str = "mutation NotifyScriptableRunAlert($entityName: S
 pub const VIEWER: &str = "query Viewer {
   viewer { id entity username email flags teams { edges { node { name } } } }
 }";
+
+/// Whether the run was stopped from the web UI (polled while live).
+pub const RUN_STOPPED_STATUS: &str =
+    "query RunStoppedStatus($entityName: String, $projectName: String, $runId: String!) {
+  project(name: $projectName, entityName: $entityName) {
+    run(name: $runId) {
+      stopped
+    }
+  }
+}";

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 use prost::Message as _;
 
-use super::auth::resolve_api_key;
 use super::engine::{Engine, EngineConfig, Mode};
 use super::error::{OnlineError, Result};
 use super::graphql as gql;
@@ -39,6 +38,8 @@ pub struct LiveOptions {
     pub start_timeout: Duration,
     /// Re-read the file at least this often even without `notify_flushed` (1 s).
     pub poll_interval: Duration,
+    /// Ask `RunStoppedStatus` this often (15 s, as the official client).
+    pub stop_poll_interval: Duration,
 }
 
 impl Default for LiveOptions {
@@ -50,6 +51,7 @@ impl Default for LiveOptions {
             retry: RetryPolicy::default(),
             start_timeout: Duration::from_secs(30),
             poll_interval: Duration::from_secs(1),
+            stop_poll_interval: super::stop_poll::STOP_POLL_INTERVAL,
         }
     }
 }
@@ -62,6 +64,9 @@ impl LiveOptions {
         let mut o = LiveOptions::default();
         if let Some(d) = settings.file_stream_transmit_interval {
             o.interval = d;
+        }
+        if let Some(d) = settings.stop_poll_interval {
+            o.stop_poll_interval = d;
         }
         o
     }
@@ -124,6 +129,7 @@ type Outcome = (Result<()>, SyncReport);
 /// [`LivePrepared::start`] then tails the run's log.
 pub struct LivePrepared {
     client: Arc<Client>,
+    run_id: String,
     viewer_entity: Option<String>,
     resumed: Option<ServerRun>,
     opts: LiveOptions,
@@ -142,6 +148,8 @@ impl std::fmt::Debug for LivePrepared {
 /// [`LiveSync::finish`] after the exit record is on disk.
 pub struct LiveSync {
     shared: Arc<Shared>,
+    /// Dropped at finish, which ends polling.
+    stop_poll: Option<super::stop_poll::StopPoller>,
     client: Arc<Client>,
     /// The entity the run is uploaded to (setting, else the key's default).
     entity: String,
@@ -197,7 +205,17 @@ impl LiveSync {
         opts: LiveOptions,
     ) -> Result<LivePrepared> {
         let base_url = settings.base_url.trim_end_matches('/').to_string();
-        let key = resolve_api_key(settings.api_key.as_deref(), &base_url)?;
+        // The key comes from the settings only: they were resolved from the
+        // run's environment (WANDB_API_KEY, settings files, its netrc), and
+        // the process environment must not override that.
+        let key = match settings.api_key.as_deref().filter(|k| !k.trim().is_empty()) {
+            Some(k) => super::auth::ApiKey::new(k)?,
+            None => {
+                return Err(OnlineError::MissingApiKey {
+                    host: super::auth::url_host(&base_url)?,
+                })
+            }
+        };
         let client = Arc::new(Client::new(&base_url, &key, opts.retry.clone()));
         client
             .deadline
@@ -225,6 +243,7 @@ impl LiveSync {
         client.deadline.clear();
         Ok(LivePrepared {
             client,
+            run_id: run_id.to_owned(),
             viewer_entity,
             resumed,
             opts,
@@ -233,6 +252,12 @@ impl LiveSync {
 }
 
 impl LivePrepared {
+    /// The default entity of the API key's user (the `Viewer` query), used
+    /// when the settings name no entity.
+    pub fn viewer_entity(&self) -> Option<&str> {
+        self.viewer_entity.as_deref()
+    }
+
     /// The run the server already has, to be continued.
     pub fn resumed(&self) -> Option<&ServerRun> {
         self.resumed.as_ref()
@@ -242,6 +267,7 @@ impl LivePrepared {
     pub fn start(self, settings: &Settings, run_dir: &Path, wandb_file: &Path) -> Result<LiveSync> {
         let LivePrepared {
             client,
+            run_id,
             viewer_entity,
             resumed,
             opts,
@@ -251,6 +277,14 @@ impl LivePrepared {
             .clone()
             .or_else(|| viewer_entity.clone())
             .unwrap_or_default();
+        let target = super::stop_poll::StopTarget {
+            entity: entity.clone(),
+            project: settings
+                .project
+                .clone()
+                .unwrap_or_else(|| "uncategorized".into()),
+            run_id,
+        };
         let cfg = EngineConfig {
             entity: settings.entity.clone(),
             fallback_entity: viewer_entity,
@@ -271,13 +305,21 @@ impl LivePrepared {
             bytes_read: AtomicU64::new(0),
             pending_bytes: AtomicU64::new(0),
         });
+        let stop_poll = super::stop_poll::spawn(
+            client.clone(),
+            target,
+            opts.stop_poll_interval,
+            stopped.clone(),
+        );
         let engine = Engine::new(client.clone(), cfg, &run_dir.join("files"), stopped);
         let (tx, rx) = mpsc::channel();
         let th_shared = shared.clone();
         let file = wandb_file.to_path_buf();
+        let dispatch = crate::diag::current_dispatch();
         let thread = std::thread::Builder::new()
             .name("wandb-online".into())
             .spawn(move || {
+                let _log = tracing::dispatcher::set_default(&dispatch);
                 crate::background::lower_priority();
                 let out = run_loop(engine, &file, &th_shared, &opts);
                 let _ = tx.send(out);
@@ -285,6 +327,7 @@ impl LivePrepared {
             .map_err(|e| OnlineError::Thread(e.to_string()))?;
         Ok(LiveSync {
             shared,
+            stop_poll,
             client,
             entity,
             done: rx,
@@ -350,6 +393,7 @@ impl LiveSync {
     /// the unacknowledged part of the file as unsent and the thread is left
     /// to stop on its own.
     pub fn finish_by(mut self, deadline: Instant) -> Result<SyncReport> {
+        drop(self.stop_poll.take());
         let now = Instant::now();
         let margin = FINISH_MARGIN.min(deadline.saturating_duration_since(now) / 4);
         let requests_until = deadline.checked_sub(margin).unwrap_or(deadline).max(now);

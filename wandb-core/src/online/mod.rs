@@ -42,6 +42,7 @@ mod live;
 mod report;
 mod resume;
 mod state;
+mod stop_poll;
 mod sync;
 mod tail;
 mod yaml;

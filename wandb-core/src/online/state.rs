@@ -24,6 +24,8 @@ pub struct RunState {
     pub summary: Map,
     /// True when the summary changed since it was last sent.
     pub summary_dirty: bool,
+    /// A preempting record was read and not yet sent (file_stream `preempting`).
+    pub preempting: bool,
     features: IndexSet<u32>,
     telemetry: IndexMap<&'static str, JValue>,
     metrics: super::config_metrics::ConfigMetrics,

@@ -110,14 +110,21 @@ pub(super) fn finish_shared(shared: &Shared, exit_code: i32) -> Result<FinishRep
         }
         out.upload = Some(sent);
     }
-    if !shared.settings.silent {
-        tracing::info!(
-            run_dir = %shared.dir.display(),
-            rows = report.history_rows,
-            "run finished; upload with: wandb sync {}",
-            shared.dir.display()
-        );
-    }
+    // Console capture stopped in a hook above: the footer is not in output.log.
+    #[cfg(feature = "online")]
+    let uploaded = out
+        .upload
+        .as_ref()
+        .map(|u| (u.files_uploaded.len(), u.artifacts_uploaded));
+    #[cfg(not(feature = "online"))]
+    let uploaded = None;
+    let summary = shared.summary.lock().clone();
+    shared.print_footer(&report.sampled_history, &summary, uploaded);
+    tracing::info!(
+        run_dir = %shared.dir.display(),
+        rows = report.history_rows,
+        "run finished"
+    );
     out.elapsed = started.elapsed();
     match report.error {
         Some(e) => Err(Error::Writer(e)),

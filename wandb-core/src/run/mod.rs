@@ -19,45 +19,25 @@ use crate::worker::Msg;
 mod accessors;
 mod artifacts;
 mod finish;
+mod log_options;
+mod meta;
 mod records;
 mod resume;
+mod save;
 mod start;
+mod update;
 
 use finish::finish_shared;
 pub use finish::FinishReport;
+pub use log_options::LogOptions;
+pub use save::SavePolicy;
+pub use update::AlertLevel;
 
 pub use accessors::{Config, Summary};
 pub use start::{init, init_with_sink};
 
 /// The version of wandb-rs written into the records.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Options of one `log` call: the official `step=` and `commit=`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LogOptions {
-    step: Option<u64>,
-    commit: Option<bool>,
-}
-
-impl LogOptions {
-    /// Default options: log at the current step and commit the row.
-    pub fn new() -> Self {
-        LogOptions::default()
-    }
-    /// An explicit step. It must not be lower than the current step; a
-    /// higher step first commits the pending row. Without `commit(true)` the
-    /// row stays open for more values at that step (as the official client).
-    pub fn step(mut self, step: u64) -> Self {
-        self.step = Some(step);
-        self
-    }
-    /// `false` merges the values into the current row without committing it
-    /// (the official `commit=False`); `true` commits.
-    pub fn commit(mut self, commit: bool) -> Self {
-        self.commit = Some(commit);
-        self
-    }
-}
 
 /// A finish hook; it gets the deadline of the whole finish.
 type Hook = Box<dyn FnOnce(Instant) + Send>;
@@ -83,6 +63,10 @@ struct Shared {
     summary: Arc<Mutex<Map>>,
     hooks: Mutex<Vec<Hook>>,
     worker: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Name and entity (meta.rs).
+    meta: Mutex<meta::RunMeta>,
+    /// `logs/debug.log` and `logs/debug-internal.log` (crate::diag).
+    logs: crate::diag::RunLogs,
     /// Online mode: the uploader tailing the `.wandb` file (see crate::online).
     #[cfg(feature = "online")]
     live: Mutex<Option<crate::online::LiveSync>>,
@@ -103,7 +87,7 @@ impl Drop for RunHandle {
 
 fn finish_on_drop(shared: &Shared) {
     let code = i32::from(std::thread::panicking());
-    if let Err(e) = finish_shared(shared, code) {
+    if let Err(e) = shared.logs.user(|| finish_shared(shared, code)) {
         if !matches!(e, Error::Finished) {
             tracing::error!(error = %e, "finishing the run on drop failed");
         }
@@ -279,11 +263,13 @@ impl Run {
                     })
                 }
                 StepPolicy::Warn => {
-                    tracing::warn!(
-                        given = s,
-                        current = st.step,
-                        "row with a decreasing step dropped"
-                    );
+                    shared.logs.user(|| {
+                        tracing::warn!(
+                            given = s,
+                            current = st.step,
+                            "row with a decreasing step dropped"
+                        )
+                    });
                     return Ok(());
                 }
             },
@@ -406,14 +392,15 @@ impl Run {
 
     /// Finishes the run with the given exit code (non-zero marks it failed).
     pub fn finish_with_exit_code(&self, exit_code: i32) -> Result<()> {
-        finish_shared(self.shared(), exit_code).map(|_| ())
+        self.finish_report(exit_code).map(|_| ())
     }
 
     /// [`Run::finish_with_exit_code`], returning what was done: how long it
     /// took and, online, what the upload left unsent
     /// ([`FinishReport::is_complete`], [`FinishReport::sync_command`]).
     pub fn finish_report(&self, exit_code: i32) -> Result<FinishReport> {
-        finish_shared(self.shared(), exit_code)
+        let shared = self.shared();
+        shared.logs.user(|| finish_shared(shared, exit_code))
     }
 }
 

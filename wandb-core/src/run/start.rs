@@ -124,6 +124,7 @@ fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run>
         .saturating_sub(shift);
     let start_unix_ns = u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX);
 
+    let (settings_name, settings_entity) = (settings.name.clone(), settings.entity.clone());
     if settings.mode == Mode::Disabled {
         let dir = settings
             .root_dir
@@ -147,6 +148,8 @@ fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run>
             summary: Default::default(),
             hooks: Default::default(),
             worker: Default::default(),
+            meta: Mutex::new(super::meta::RunMeta::new(settings_name, settings_entity)),
+            logs: Default::default(),
             #[cfg(feature = "online")]
             live: Default::default(),
         }));
@@ -168,11 +171,18 @@ fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run>
         }
     };
 
+    // logs/debug.log and logs/debug-internal.log, only with a run directory.
+    let logs = if on_disk {
+        crate::diag::RunLogs::open(&rd.dir, settings.api_key.iter().cloned().collect())
+    } else {
+        crate::diag::RunLogs::default()
+    };
     let writer_id = random_writer_id();
     let run_rec = run_record(&settings, &info, &config, start_time, resumed.as_ref())?;
     // A resumed run's stored summary is also written as a summary record:
     // the official tools read the summary from those, not from the run record.
     let resumed_summary = run_rec.summary.clone();
+    let (rec_tags, rec_notes) = (run_rec.tags.clone(), run_rec.notes.clone());
     let mut initial = vec![
         RecordType::Header(proto::HeaderRecord {
             version_info: Some(proto::VersionInfo {
@@ -188,9 +198,19 @@ fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run>
     ];
     initial.extend(resumed_summary.map(RecordType::Summary));
     // Online mode: validate the key and start tailing the log (crate::online).
+    // The entity of the URLs: the setting or, online, the key's default.
+    #[cfg(feature = "online")]
+    let settings_entity = settings_entity.or_else(|| {
+        begin
+            .live
+            .as_ref()
+            .and_then(|l| l.viewer_entity().map(str::to_owned))
+    });
     #[cfg(feature = "online")]
     let live = match begin.live {
-        Some(prepared) => Some(prepared.start(&settings, &rd.dir, &rd.wandb_file)?),
+        Some(prepared) => {
+            Some(logs.internal(|| prepared.start(&settings, &rd.dir, &rd.wandb_file))?)
+        }
         None => None,
     };
     #[cfg(feature = "online")]
@@ -218,6 +238,7 @@ fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run>
             initial,
             summary_mirror: summary.clone(),
             on_flush,
+            dispatch: logs.internal.clone(),
         },
         queue.clone(),
     )
@@ -242,6 +263,11 @@ fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run>
         summary,
         hooks: Default::default(),
         worker: Mutex::new(Some(handle)),
+        meta: Mutex::new(
+            super::meta::RunMeta::new(settings_name, settings_entity)
+                .with_tags_notes(rec_tags, rec_notes),
+        ),
+        logs,
         #[cfg(feature = "online")]
         live: Mutex::new(live),
     });
@@ -251,11 +277,21 @@ fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run>
         if run.settings().resume.is_none() {
             crate::resume::remove_auto_file(&resume::wandb_dir(run.settings()));
         }
+    }
+    run.shared().logs.user(|| {
+        tracing::info!(run_id = %run.id(), dir = %run.dir().display(), "run initialized");
+        tracing::debug!(settings = ?run.settings(), "settings");
+        // The header goes out before console capture starts: it is not in output.log.
+        run.shared().print_header(resumed.is_some());
+    });
+    if on_disk {
         // requirements.txt (system/), console capture (console/).
-        crate::system::record_dependencies(&run);
+        run.shared()
+            .logs
+            .internal(|| crate::system::record_dependencies(&run));
         crate::console::attach(&run);
     }
     // System metrics: `stats` records only.
-    crate::system::attach(&run);
+    run.shared().logs.internal(|| crate::system::attach(&run));
     Ok(run)
 }

@@ -81,9 +81,11 @@ impl SystemMonitor {
         let signal = Arc::new(StopSignal::default());
         let sig = Arc::clone(&signal);
         let interval = interval.max(Duration::from_millis(10));
+        let dispatch = crate::diag::current_dispatch();
         let handle = std::thread::Builder::new()
             .name("wandb-system-monitor".into())
             .spawn(move || {
+                let _log = tracing::dispatcher::set_default(&dispatch);
                 let _ended = Ended(Arc::clone(&sig));
                 crate::background::lower_priority();
                 let mut sources = make_sources();

@@ -61,7 +61,7 @@ impl Engine {
     }
 
     pub(super) fn flush_lines(&mut self) -> Result<()> {
-        if self.pending_bytes == 0 && !self.state.summary_dirty {
+        if self.pending_bytes == 0 && !self.state.summary_dirty && !self.state.preempting {
             if self.cfg.mode == Mode::Live && self.last_send.elapsed() >= self.cfg.heartbeat {
                 let text =
                     self.client
@@ -76,6 +76,7 @@ impl Engine {
         loop {
             let body = self.build_body(None);
             self.send_body(&body)?;
+            self.state.preempting = false;
             if self.pending_bytes == 0 {
                 return Ok(());
             }
@@ -124,6 +125,9 @@ impl Engine {
             out.push_str("]}");
         }
         out.push('}');
+        if self.state.preempting {
+            out.push_str(",\"preempting\":true");
+        }
         let all_sent = counts
             .iter()
             .zip(&self.streams)

@@ -166,7 +166,7 @@ impl Engine {
         match rt {
             RecordType::Run(run) => {
                 if self.started {
-                    self.update_run(&run);
+                    self.update_run(&run)?;
                 } else {
                     self.start(run)?;
                 }
@@ -218,6 +218,7 @@ impl Engine {
             RecordType::Metric(m) => self.state.apply_metric(&m),
             RecordType::Environment(e) => self.state.apply_environment(&e),
             RecordType::Alert(a) => self.alert(&a)?,
+            RecordType::Preempting(_) => self.state.preempting = true,
             RecordType::Artifact(a) if self.started => {
                 let (e, p, r) = (
                     self.entity.clone(),
@@ -398,10 +399,29 @@ impl Engine {
         }
     }
 
-    fn update_run(&mut self, run: &proto::RunRecord) {
+    /// A later run record (`set_name`, `set_tags`, `set_notes`): config
+    /// changes go out with the next flush; name, notes and tags now, in an
+    /// UpsertBucket (as the official client; empty fields are left as they are).
+    fn update_run(&mut self, run: &proto::RunRecord) -> Result<()> {
         if let Some(c) = &run.config {
             self.state.apply_config(c);
         }
+        if run.display_name.is_empty() && run.notes.is_empty() && run.tags.is_empty() {
+            return Ok(());
+        }
+        let mut vars = json!({"name": self.run_id, "project": self.project, "entity": self.entity});
+        if !run.display_name.is_empty() {
+            vars["displayName"] = json!(run.display_name);
+        }
+        if !run.notes.is_empty() {
+            vars["notes"] = json!(run.notes);
+        }
+        if !run.tags.is_empty() {
+            vars["tags"] = json!(run.tags);
+        }
+        self.client
+            .graphql("UpsertBucket", gql::UPSERT_BUCKET, Some(vars))?;
+        Ok(())
     }
 
     fn alert(&mut self, a: &proto::AlertRecord) -> Result<()> {
