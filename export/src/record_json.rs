@@ -65,7 +65,7 @@ pub fn record_json_line(num: usize, payload: &[u8]) -> Result<String> {
             }
             "output_raw" => {
                 map.entry("output_type")
-                    .or_insert(J::String("STDOUT".into()));
+                    .or_insert(J::String("STDERR".into())); // the enum's zero value
             }
             _ => {}
         }
