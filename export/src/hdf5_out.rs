@@ -36,8 +36,9 @@ pub struct Hdf5Run<'a> {
 
 /// Writes `runs` to a new HDF5 file at `path`: group `/<run id>` per run
 /// with string attributes and a 1-D dataset per history column (int64,
-/// float64, bool, UTF-8 strings). Int columns with missing values become
-/// float64 with NaN (HDF5 has no nulls); missing strings are empty.
+/// float64, bool, UTF-8 strings). Int and bool columns with missing values
+/// become float64 with NaN (HDF5 has no nulls; bools as 1.0/0.0); missing
+/// strings are empty.
 pub fn write_hdf5(path: &Path, runs: &[Hdf5Run<'_>]) -> Result<()> {
     let file = hdf5::File::create(path).map_err(h5err)?;
     for run in runs {
@@ -65,6 +66,18 @@ pub fn write_hdf5(path: &Path, runs: &[Hdf5Run<'_>]) -> Result<()> {
                 }
                 Data::Int(v) => builder.with_data(v.as_slice()).create(name.as_str()),
                 Data::Float(v) => builder.with_data(v.as_slice()).create(name.as_str()),
+                Data::Bool(v) if c.has_missing() => {
+                    let f: Vec<f64> = v
+                        .iter()
+                        .zip(&c.valid)
+                        .map(|(x, ok)| match (ok, x) {
+                            (false, _) => f64::NAN,
+                            (true, true) => 1.0,
+                            (true, false) => 0.0,
+                        })
+                        .collect();
+                    builder.with_data(f.as_slice()).create(name.as_str())
+                }
                 Data::Bool(v) => builder.with_data(v.as_slice()).create(name.as_str()),
                 Data::Str(v) => {
                     let s: Vec<VarLenUnicode> = v.iter().map(|x| vlu(x)).collect();
