@@ -5,7 +5,6 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
-use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
 use crate::error::{Error, Result};
@@ -57,20 +56,17 @@ pub fn write_parquet(
         fields.push(Field::new(&c.name, dt, nullable));
         arrays.push(array);
     }
-    let schema = Arc::new(Schema::new(fields));
+    // schema metadata is written as the file's key-value metadata too
+    let schema = Arc::new(Schema::new_with_metadata(
+        fields,
+        metadata.iter().cloned().collect::<std::collections::HashMap<_, _>>(),
+    ));
     let batch = if arrays.is_empty() {
         RecordBatch::new_empty(schema.clone())
     } else {
         RecordBatch::try_new(schema.clone(), arrays).map_err(|e| Error::encode("Parquet", e))?
     };
-    let props = WriterProperties::builder()
-        .set_key_value_metadata(Some(
-            metadata
-                .iter()
-                .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
-                .collect(),
-        ))
-        .build();
+    let props = WriterProperties::builder().build();
     let mut writer =
         ArrowWriter::try_new(w, schema, Some(props)).map_err(|e| Error::encode("Parquet", e))?;
     writer.write(&batch).map_err(|e| Error::encode("Parquet", e))?;
