@@ -9,7 +9,7 @@ use wandb_export::{export, load_run, record_json_line, summary_json, ExportOptio
 /// overview as one JSON object); what was skipped goes to stderr with its
 /// byte offset. With `strict`, anything skipped makes the command fail.
 pub fn inspect(path: &Path, summary: bool, strict: bool) -> Result<(), String> {
-    let run = load_run(path).map_err(|e| e.to_string())?;
+    let run = load_run(path, !summary).map_err(|e| e.to_string())?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let write_err = |e: std::io::Error| format!("cannot write to standard output: {e}");

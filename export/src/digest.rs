@@ -63,78 +63,109 @@ struct PartialLine {
     time: Option<String>,
 }
 
-impl RunDigest {
-    /// Folds the records of a run into its overview.
-    pub fn from_records(records: impl IntoIterator<Item = proto::Record>) -> Self {
-        let mut d = RunDigest::default();
-        let mut config = Map::new();
-        let mut summary = Map::new();
-        let mut partial = [PartialLine::default(), PartialLine::default()];
-        for record in records {
-            match record.record_type {
-                Some(RecordType::Run(run)) => {
-                    d.run_id = run.run_id;
-                    d.name = run.display_name;
-                    d.entity = run.entity;
-                    d.project = run.project;
-                    d.notes = run.notes;
-                    d.tags = run.tags;
-                    d.start_time = run
-                        .start_time
-                        .filter(|t| t.seconds != 0 || t.nanos != 0)
-                        .map(|t| rfc3339_nano(t.seconds, t.nanos));
-                    if let Some(c) = run.config {
-                        apply_items(
-                            &mut config,
-                            c.update.iter().map(|i| (&i.key, &i.nested_key, &i.value_json)),
-                            c.remove.iter().map(|i| (&i.key, &i.nested_key)),
-                        );
-                    }
+/// Folds records into a [`RunDigest`] one at a time.
+#[derive(Default)]
+pub struct DigestBuilder {
+    d: RunDigest,
+    config: Map<String, J>,
+    summary: Map<String, J>,
+    partial: [PartialLine; 2],
+}
+
+impl DigestBuilder {
+    /// An empty digest.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Notes a history row's step (for rows not passed to [`DigestBuilder::apply`]).
+    pub fn note_step(&mut self, step: i64) {
+        self.d.step = Some(self.d.step.map_or(step, |s| s.max(step)));
+    }
+
+    /// Folds one record in.
+    pub fn apply(&mut self, record: &proto::Record) {
+        let DigestBuilder {
+            d,
+            config,
+            summary,
+            partial,
+        } = self;
+        match &record.record_type {
+            Some(RecordType::Run(run)) => {
+                d.run_id = run.run_id.clone();
+                d.name = run.display_name.clone();
+                d.entity = run.entity.clone();
+                d.project = run.project.clone();
+                d.notes = run.notes.clone();
+                d.tags = run.tags.clone();
+                d.start_time = run
+                    .start_time
+                    .as_ref()
+                    .filter(|t| t.seconds != 0 || t.nanos != 0)
+                    .map(|t| rfc3339_nano(t.seconds, t.nanos));
+                if let Some(c) = &run.config {
+                    apply_items(
+                        config,
+                        c.update.iter().map(|i| (&i.key, &i.nested_key, &i.value_json)),
+                        c.remove.iter().map(|i| (&i.key, &i.nested_key)),
+                    );
                 }
-                Some(RecordType::Config(c)) => apply_items(
-                    &mut config,
-                    c.update.iter().map(|i| (&i.key, &i.nested_key, &i.value_json)),
-                    c.remove.iter().map(|i| (&i.key, &i.nested_key)),
-                ),
-                Some(RecordType::Summary(s)) => apply_items(
-                    &mut summary,
-                    s.update.iter().map(|i| (&i.key, &i.nested_key, &i.value_json)),
-                    s.remove.iter().map(|i| (&i.key, &i.nested_key)),
-                ),
-                Some(RecordType::History(h)) => {
-                    if let Some(step) = history_step(&h) {
-                        d.step = Some(d.step.map_or(step, |s| s.max(step)));
-                    }
-                }
-                Some(RecordType::OutputRaw(o)) => {
-                    let stderr = o.output_type == proto::output_raw_record::OutputType::Stderr as i32;
-                    let time = o
-                        .timestamp
-                        .map(|t| rfc3339_nano(t.seconds, t.nanos))
-                        .unwrap_or_else(|| rfc3339_nano(0, 0));
-                    let buf = &mut partial[usize::from(stderr)];
-                    for piece in o.line.split_inclusive('\n') {
-                        if buf.time.is_none() {
-                            buf.time = Some(time.clone());
-                        }
-                        match piece.strip_suffix('\n') {
-                            Some(text) => {
-                                buf.text.push_str(text.strip_suffix('\r').unwrap_or(text));
-                                let done = std::mem::take(buf);
-                                d.console.push(ConsoleLine {
-                                    line: done.text,
-                                    stderr,
-                                    time: done.time.unwrap_or_default(),
-                                });
-                            }
-                            None => buf.text.push_str(piece),
-                        }
-                    }
-                }
-                Some(RecordType::Exit(e)) => d.exit_code = Some(e.exit_code),
-                _ => {}
             }
+            Some(RecordType::Config(c)) => apply_items(
+                config,
+                c.update.iter().map(|i| (&i.key, &i.nested_key, &i.value_json)),
+                c.remove.iter().map(|i| (&i.key, &i.nested_key)),
+            ),
+            Some(RecordType::Summary(s)) => apply_items(
+                summary,
+                s.update.iter().map(|i| (&i.key, &i.nested_key, &i.value_json)),
+                s.remove.iter().map(|i| (&i.key, &i.nested_key)),
+            ),
+            Some(RecordType::History(h)) => {
+                if let Some(step) = history_step(h) {
+                    d.step = Some(d.step.map_or(step, |s| s.max(step)));
+                }
+            }
+            Some(RecordType::OutputRaw(o)) => {
+                let stderr = o.output_type == proto::output_raw_record::OutputType::Stderr as i32;
+                let time = o
+                    .timestamp
+                    .as_ref()
+                    .map(|t| rfc3339_nano(t.seconds, t.nanos))
+                    .unwrap_or_else(|| rfc3339_nano(0, 0));
+                let buf = &mut partial[usize::from(stderr)];
+                for piece in o.line.split_inclusive('\n') {
+                    if buf.time.is_none() {
+                        buf.time = Some(time.clone());
+                    }
+                    match piece.strip_suffix('\n') {
+                        Some(text) => {
+                            buf.text.push_str(text.strip_suffix('\r').unwrap_or(text));
+                            let done = std::mem::take(buf);
+                            d.console.push(ConsoleLine {
+                                line: done.text,
+                                stderr,
+                                time: done.time.unwrap_or_default(),
+                            });
+                        }
+                        None => buf.text.push_str(piece),
+                    }
+                }
+            }
+            Some(RecordType::Exit(e)) => d.exit_code = Some(e.exit_code),
+            _ => {}
         }
+    }
+
+    /// The digest.
+    pub fn finish(self) -> RunDigest {
+        let DigestBuilder {
+            mut d,
+            mut config,
+            mut summary,
+            partial,
+        } = self;
         for (i, buf) in partial.into_iter().enumerate() {
             if !buf.text.is_empty() {
                 d.console.push(ConsoleLine {
@@ -149,6 +180,17 @@ impl RunDigest {
         d.config = config;
         d.summary = summary;
         d
+    }
+}
+
+impl RunDigest {
+    /// Folds the records of a run into its overview.
+    pub fn from_records<'a>(records: impl IntoIterator<Item = &'a proto::Record>) -> Self {
+        let mut b = DigestBuilder::new();
+        for r in records {
+            b.apply(r);
+        }
+        b.finish()
     }
 
     /// The run's state: `finished` (exit code 0), `crashed` (254, or no

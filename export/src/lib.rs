@@ -23,15 +23,20 @@ pub mod read;
 pub mod record_json;
 pub mod table;
 pub mod text;
+pub mod wire;
 
 use std::fs;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use prost::Message as _;
+use wandb_core::proto::record::RecordType;
+
 pub use digest::RunDigest;
 pub use error::{Error, Result};
-pub use read::{read_run, resolve_wandb_file, RawRun, Skipped};
+pub use digest::DigestBuilder;
+pub use read::{read_run, read_run_records, resolve_wandb_file, scan_run, RawRun, Skipped};
 pub use record_json::record_json_line;
 pub use table::{Column, Data, Table, TableBuilder};
 
@@ -107,10 +112,15 @@ pub struct LoadedRun {
     pub raw: RawRun,
 }
 
-/// Reads a run directory or `.wandb` file for export.
-pub fn load_run(path: &Path) -> Result<LoadedRun> {
-    let raw = read_run(path)?;
-    let digest = RunDigest::from_records(raw.records());
+/// Reads a run directory or `.wandb` file; `keep_payloads` keeps the
+/// encoded records for [`record_json_line`].
+pub fn load_run(path: &Path, keep_payloads: bool) -> Result<LoadedRun> {
+    let raw = if keep_payloads {
+        read_run(path)?
+    } else {
+        read_run_records(path)?
+    };
+    let digest = RunDigest::from_records(&raw.records);
     let run_id = if digest.run_id.is_empty() {
         raw.path
             .file_stem()
@@ -137,9 +147,66 @@ pub fn summary_json(run: &LoadedRun) -> serde_json::Value {
     run.digest.to_json(&file, last_write)
 }
 
+fn create(path: &Path) -> Result<BufWriter<fs::File>> {
+    fs::File::create(path)
+        .map(|f| BufWriter::with_capacity(1 << 20, f))
+        .map_err(|e| Error::io("cannot create", path, e))
+}
+
+/// A run streamed into a [`TableBuilder`] by [`stream_run`].
+pub struct StreamedRun {
+    /// The run id (the file name's `run-<id>.wandb` when there is no run record).
+    pub run_id: String,
+    /// Its `.wandb` file.
+    pub file: PathBuf,
+    /// Its overview.
+    pub digest: RunDigest,
+    /// What was skipped in its file.
+    pub skipped: Vec<Skipped>,
+}
+
+fn file_run_id(file: &Path) -> String {
+    file.file_stem()
+        .and_then(|s| s.to_str())
+        .map(|s| s.trim_start_matches("run-").to_string())
+        .unwrap_or_default()
+}
+
+/// Reads the run at `path` record by record, adding its history rows to
+/// `table` (history records are read without decoding them into owned
+/// strings unless they hold media) and folding the rest into its digest.
+pub fn stream_run(path: &Path, table: &mut TableBuilder) -> Result<StreamedRun> {
+    let mut run_id = file_run_id(&resolve_wandb_file(path)?);
+    let mut digest = DigestBuilder::new();
+    let (file, skipped) = scan_run(path, |payload| {
+        if let Some(h) = wire::history_bytes(&payload) {
+            if let Some(step) = table.add_history_bytes(&run_id, h) {
+                if let Some(s) = step {
+                    digest.note_step(s);
+                }
+                return Ok(());
+            }
+        }
+        let record = wandb_core::proto::Record::decode(payload.as_slice()).map_err(|e| e.to_string())?;
+        match &record.record_type {
+            Some(RecordType::Run(r)) if !r.run_id.is_empty() => run_id = r.run_id.clone(),
+            Some(RecordType::History(h)) => table.add_row(&run_id, h),
+            _ => {}
+        }
+        digest.apply(&record);
+        Ok(())
+    })?;
+    Ok(StreamedRun {
+        run_id,
+        file,
+        digest: digest.finish(),
+        skipped,
+    })
+}
+
 /// The metadata of a run kept beside its history: id, project, entity,
-/// name, state, exit code, config and summary.
-pub fn run_metadata(run: &LoadedRun) -> serde_json::Value {
+/// name, exit code, config and summary.
+pub fn streamed_metadata(run: &StreamedRun) -> serde_json::Value {
     let d = &run.digest;
     serde_json::json!({
         "run_id": run.run_id,
@@ -152,12 +219,6 @@ pub fn run_metadata(run: &LoadedRun) -> serde_json::Value {
     })
 }
 
-fn create(path: &Path) -> Result<BufWriter<fs::File>> {
-    fs::File::create(path)
-        .map(|f| BufWriter::with_capacity(1 << 20, f))
-        .map_err(|e| Error::io("cannot create", path, e))
-}
-
 /// Exports the history of the runs at `paths` (run directories or `.wandb`
 /// files) as `options` say. Several runs give one table with a `run_id`
 /// column (CSV, JSON lines, Parquet) or a group per run (HDF5).
@@ -165,25 +226,36 @@ pub fn export(paths: &[PathBuf], options: &ExportOptions) -> Result<ExportReport
     if paths.is_empty() {
         return Err(Error::Invalid("no run to export".into()));
     }
-    let runs = paths
-        .iter()
-        .map(|p| load_run(p))
-        .collect::<Result<Vec<_>>>()?;
     let mut report = ExportReport::default();
+    let out = &options.output;
+    if options.format == Format::Hdf5 {
+        let mut runs = Vec::with_capacity(paths.len());
+        for p in paths {
+            let mut b = TableBuilder::new(false);
+            let run = stream_run(p, &mut b)?;
+            runs.push((run, b.finish()));
+        }
+        for (r, t) in &runs {
+            report.rows += t.rows;
+            report.columns = report.columns.max(t.columns.len());
+            for s in &r.skipped {
+                report.skipped.push((r.file.clone(), s.clone()));
+            }
+        }
+        export_hdf5(&runs, out)?;
+        return Ok(report);
+    }
+    let mut builder = TableBuilder::new(paths.len() > 1);
+    let mut runs = Vec::with_capacity(paths.len());
+    for p in paths {
+        runs.push(stream_run(p, &mut builder)?);
+    }
     for r in &runs {
-        for s in &r.raw.skipped {
+        for s in &r.skipped {
             report.skipped.push((r.file.clone(), s.clone()));
         }
     }
-    let meta = serde_json::json!({ "runs": runs.iter().map(run_metadata).collect::<Vec<_>>() });
-    let out = &options.output;
-    if options.format == Format::Hdf5 {
-        return export_hdf5(&runs, out, report);
-    }
-    let mut builder = TableBuilder::new(runs.len() > 1);
-    for r in &runs {
-        builder.add_run(&r.run_id, r.raw.records());
-    }
+    let meta = serde_json::json!({ "runs": runs.iter().map(streamed_metadata).collect::<Vec<_>>() });
     let table = builder.finish();
     report.rows = table.rows;
     report.columns = table.columns.len();
@@ -223,29 +295,23 @@ fn export_parquet(_: &Table, _: &serde_json::Value, _: &Path) -> Result<()> {
 }
 
 #[cfg(feature = "hdf5")]
-fn export_hdf5(runs: &[LoadedRun], out: &Path, mut report: ExportReport) -> Result<ExportReport> {
-    let mut tables = Vec::with_capacity(runs.len());
-    let mut attrs = Vec::with_capacity(runs.len());
-    for r in runs {
-        let mut b = TableBuilder::new(false);
-        b.add_run(&r.run_id, r.raw.records());
-        let t = b.finish();
-        report.rows += t.rows;
-        report.columns = report.columns.max(t.columns.len());
-        tables.push(t);
-        let d = &r.digest;
-        attrs.push(vec![
-            ("run_id".to_string(), r.run_id.clone()),
-            ("project".to_string(), d.project.clone()),
-            ("entity".to_string(), d.entity.clone()),
-            ("name".to_string(), d.name.clone()),
-            ("config".to_string(), serde_json::Value::Object(d.config.clone()).to_string()),
-            ("summary".to_string(), serde_json::Value::Object(d.summary.clone()).to_string()),
-        ]);
-    }
+fn export_hdf5(runs: &[(StreamedRun, Table)], out: &Path) -> Result<()> {
+    let attrs: Vec<Vec<(String, String)>> = runs
+        .iter()
+        .map(|(r, _)| {
+            let d = &r.digest;
+            vec![
+                ("run_id".to_string(), r.run_id.clone()),
+                ("project".to_string(), d.project.clone()),
+                ("entity".to_string(), d.entity.clone()),
+                ("name".to_string(), d.name.clone()),
+                ("config".to_string(), serde_json::Value::Object(d.config.clone()).to_string()),
+                ("summary".to_string(), serde_json::Value::Object(d.summary.clone()).to_string()),
+            ]
+        })
+        .collect();
     let parts: Vec<hdf5_out::Hdf5Run<'_>> = runs
         .iter()
-        .zip(&tables)
         .zip(&attrs)
         .map(|((r, t), a)| hdf5_out::Hdf5Run {
             group: &r.run_id,
@@ -253,11 +319,10 @@ fn export_hdf5(runs: &[LoadedRun], out: &Path, mut report: ExportReport) -> Resu
             attrs: a,
         })
         .collect();
-    hdf5_out::write_hdf5(out, &parts)?;
-    Ok(report)
+    hdf5_out::write_hdf5(out, &parts)
 }
 
 #[cfg(not(feature = "hdf5"))]
-fn export_hdf5(_: &[LoadedRun], _: &Path, _: ExportReport) -> Result<ExportReport> {
+fn export_hdf5(_: &[(StreamedRun, Table)], _: &Path) -> Result<()> {
     Err(Error::FormatDisabled("hdf5"))
 }

@@ -36,21 +36,13 @@ impl std::fmt::Display for Skipped {
 pub struct RawRun {
     /// The `.wandb` file that was read.
     pub path: PathBuf,
-    /// Each record's encoded `Record` message, in file order.
+    /// The decoded records, in file order.
+    pub records: Vec<proto::Record>,
+    /// Each record's encoded `Record` message, in file order (only from
+    /// [`read_run`]; [`read_run_records`] leaves it empty).
     pub payloads: Vec<Vec<u8>>,
     /// Corrupt chunks, undecodable records and a truncated end, in file order.
     pub skipped: Vec<Skipped>,
-}
-
-impl RawRun {
-    /// Decodes every payload into a [`proto::Record`]; payloads that are not
-    /// valid records were already reported in [`RawRun::skipped`] and are
-    /// left out.
-    pub fn records(&self) -> impl Iterator<Item = proto::Record> + '_ {
-        self.payloads
-            .iter()
-            .filter_map(|p| proto::Record::decode(p.as_slice()).ok())
-    }
 }
 
 /// The `.wandb` file of `path`: `path` itself when it is a file, otherwise
@@ -83,6 +75,42 @@ pub fn resolve_wandb_file(path: &Path) -> Result<PathBuf> {
 /// are skipped and reported in [`RawRun::skipped`]; a file that is not a
 /// `.wandb` file (bad header) or cannot be read is an error.
 pub fn read_run(path: &Path) -> Result<RawRun> {
+    read(path, true)
+}
+
+/// [`read_run`] without keeping the encoded payloads (for export).
+pub fn read_run_records(path: &Path) -> Result<RawRun> {
+    read(path, false)
+}
+
+fn read(path: &Path, keep_payloads: bool) -> Result<RawRun> {
+    let mut records = Vec::new();
+    let mut payloads = Vec::new();
+    let (path, skipped) = scan_run(path, |payload| {
+        let record = proto::Record::decode(payload.as_slice()).map_err(|e| e.to_string())?;
+        records.push(record);
+        if keep_payloads {
+            payloads.push(payload);
+        }
+        Ok(())
+    })?;
+    Ok(RawRun {
+        path,
+        records,
+        payloads,
+        skipped,
+    })
+}
+
+/// Reads the run directory or `.wandb` file `path` record by record:
+/// `on_record` gets each intact record payload and returns an error text if
+/// it is not a valid record (then reported as skipped). Returns the
+/// `.wandb` file and what was skipped; a bad header or an I/O error is an
+/// error.
+pub fn scan_run(
+    path: &Path,
+    mut on_record: impl FnMut(Vec<u8>) -> std::result::Result<(), String>,
+) -> Result<(PathBuf, Vec<Skipped>)> {
     let file_path = resolve_wandb_file(path)?;
     let file = fs::File::open(&file_path).map_err(|e| Error::io("cannot open", &file_path, e))?;
     let reader = LogReader::new(BufReader::with_capacity(1 << 20, file)).map_err(|e| {
@@ -91,25 +119,19 @@ pub fn read_run(path: &Path) -> Result<RawRun> {
             reason: e.to_string(),
         }
     })?;
-    let mut run = RawRun {
-        path: file_path.clone(),
-        ..RawRun::default()
-    };
+    let mut skipped = Vec::new();
+    let mut good = 0usize;
     for item in reader {
         match item {
-            Ok(payload) => {
-                if let Err(e) = proto::Record::decode(payload.as_slice()) {
-                    run.skipped.push(Skipped {
-                        offset: None,
-                        reason: format!(
-                            "the record after record {} is not a valid protobuf Record ({e}); skipped",
-                            run.payloads.len()
-                        ),
-                    });
-                    continue;
-                }
-                run.payloads.push(payload);
-            }
+            Ok(payload) => match on_record(payload) {
+                Ok(()) => good += 1,
+                Err(e) => skipped.push(Skipped {
+                    offset: None,
+                    reason: format!(
+                        "the record after record {good} is not a valid protobuf Record ({e}); skipped"
+                    ),
+                }),
+            },
             Err(ReadError::Io(e)) => {
                 return Err(Error::io(
                     "cannot read",
@@ -117,16 +139,16 @@ pub fn read_run(path: &Path) -> Result<RawRun> {
                     std::io::Error::other(e),
                 ))
             }
-            Err(ReadError::Truncated { offset }) => run.skipped.push(Skipped {
+            Err(ReadError::Truncated { offset }) => skipped.push(Skipped {
                 offset: Some(offset),
                 reason: "the file ends inside a record (the run may still be active or was interrupted); the incomplete record was skipped".into(),
             }),
-            Err(ReadError::Corrupt { offset, reason }) => run.skipped.push(Skipped {
+            Err(ReadError::Corrupt { offset, reason }) => skipped.push(Skipped {
                 offset: Some(offset),
                 reason: format!("corrupt chunk ({reason}); the rest of its 32 KiB block was skipped"),
             }),
-            Err(ReadError::BadHeader(reason)) => run.skipped.push(Skipped { offset: Some(0), reason }),
+            Err(ReadError::BadHeader(reason)) => skipped.push(Skipped { offset: Some(0), reason }),
         }
     }
-    Ok(run)
+    Ok((file_path, skipped))
 }

@@ -3,9 +3,12 @@
 
 use std::collections::HashMap;
 
+use foldhash::HashMap as FastMap;
+
 use wandb_core::{proto, Value};
 
 use crate::digest::history_step;
+use crate::wire;
 
 /// A column's values. Missing cells hold a default and are marked in
 /// [`Column::valid`].
@@ -198,7 +201,7 @@ pub(crate) fn float_text(f: f64) -> String {
 /// Builds a [`Table`] from the history records of one or more runs.
 pub struct TableBuilder {
     builders: Vec<Builder>,
-    index: HashMap<String, usize>,
+    index: FastMap<String, usize>,
     rows: usize,
     with_run_id: bool,
 }
@@ -208,7 +211,7 @@ impl TableBuilder {
     pub fn new(with_run_id: bool) -> Self {
         let mut b = TableBuilder {
             builders: Vec::new(),
-            index: HashMap::new(),
+            index: FastMap::default(),
             rows: 0,
             with_run_id,
         };
@@ -243,12 +246,77 @@ impl TableBuilder {
 
     /// Adds one row per history record of `records` (other records are
     /// ignored), with `run_id` in the `run_id` column if there is one.
-    pub fn add_run(&mut self, run_id: &str, records: impl IntoIterator<Item = proto::Record>) {
+    pub fn add_run<'a>(
+        &mut self,
+        run_id: &str,
+        records: impl IntoIterator<Item = &'a proto::Record>,
+    ) {
         for record in records {
-            if let Some(proto::record::RecordType::History(h)) = record.record_type {
-                self.add_row(run_id, &h);
+            if let Some(proto::record::RecordType::History(h)) = &record.record_type {
+                self.add_row(run_id, h);
             }
         }
+    }
+
+    /// Adds the row of an encoded `HistoryRecord` without decoding it into
+    /// owned strings; returns its step (`Some(None)` without one), or
+    /// `None`, adding nothing, if it holds a media object or is malformed
+    /// (use [`TableBuilder::add_row`] on the decoded record then).
+    pub fn add_history_bytes(&mut self, run_id: &str, history: &[u8]) -> Option<Option<i64>> {
+        let mut items = Vec::with_capacity(8);
+        let mut step = wire::history_items(history, &mut items)?;
+        let mut buf = String::new();
+        if items
+            .iter()
+            .any(|i| i.dotted_key(&mut buf).ends_with("._type"))
+        {
+            return None;
+        }
+        if step.is_none() {
+            step = items
+                .iter()
+                .find(|i| i.nested_len == 0 && i.key == "_step")
+                .and_then(|i| match i.value {
+                    wire::ItemValue::Json(j) => j.trim().parse().ok(),
+                    wire::ItemValue::Int(n) => Some(n),
+                    _ => None,
+                });
+        }
+        if self.with_run_id {
+            self.set("run_id", Cell::Str(run_id.to_string()));
+        }
+        if let Some(s) = step {
+            self.set("_step", Cell::Int(s));
+        }
+        for i in &items {
+            let key = i.dotted_key(&mut buf);
+            if key == "_step" {
+                continue;
+            }
+            let cell = match i.value {
+                wire::ItemValue::Json(j) => parse_cell(j),
+                wire::ItemValue::Null => None,
+                wire::ItemValue::Bool(b) => Some(Cell::Bool(b)),
+                wire::ItemValue::Int(n) => Some(Cell::Int(n)),
+                wire::ItemValue::Float(f) => Some(Cell::Float(f)),
+                wire::ItemValue::Text(t) => Some(Cell::Str(t.to_string())),
+            };
+            if let Some(cell) = cell {
+                let row = self.rows;
+                let idx = match self.index.get(key) {
+                    Some(&idx) => idx,
+                    None => {
+                        let owned = key.to_string();
+                        self.column(&owned)
+                    }
+                };
+                if let Some(b) = self.builders.get_mut(idx) {
+                    b.set(row, cell);
+                }
+            }
+        }
+        self.rows += 1;
+        Some(step)
     }
 
     /// Adds one history row.
@@ -263,6 +331,24 @@ impl TableBuilder {
         }
         if let Some(step) = history_step(h) {
             self.set("_step", Cell::Int(step));
+        }
+        if !h.item.iter().any(is_type_marker) {
+            // fast path: no media object in this row
+            for i in &h.item {
+                if i.nested_key.is_empty() {
+                    if i.key != "_step" {
+                        if let Some(cell) = parse_cell(&i.value_json) {
+                            self.set(&i.key, cell);
+                        }
+                    }
+                } else if let Some(cell) = parse_cell(&i.value_json) {
+                    let key = i.nested_key.join(".");
+                    if key != "_step" {
+                        self.set(&key, cell);
+                    }
+                }
+            }
+            return;
         }
         let items: Vec<(String, Value)> = h
             .item
@@ -345,6 +431,38 @@ fn media_text(map: &wandb_core::Map) -> String {
         None => Value::Map(map.clone()),
     };
     wandb_core::json::to_json_string(&v).unwrap_or_default()
+}
+
+/// Whether a history item is the `_type` of a media object (`img._type`).
+fn is_type_marker(i: &proto::HistoryItem) -> bool {
+    match i.nested_key.split_last() {
+        Some((last, rest)) => last == "_type" && !rest.is_empty(),
+        None => i.key.ends_with("._type"),
+    }
+}
+
+/// The cell of a value's JSON text, with fast paths for numbers and
+/// booleans; `None` for null.
+fn parse_cell(json: &str) -> Option<Cell> {
+    let b = json.as_bytes();
+    let numeric = b.first().is_some_and(|c| c.is_ascii_digit() || *c == b'-')
+        && b.get(1).is_none_or(|c| *c != b'I');
+    if numeric {
+        if !b.iter().any(|c| matches!(c, b'.' | b'e' | b'E')) {
+            if let Ok(i) = json.parse::<i64>() {
+                return Some(Cell::Int(i));
+            }
+        } else if let Ok(f) = json.parse::<f64>() {
+            return Some(Cell::Float(f));
+        }
+    }
+    match json {
+        "true" => return Some(Cell::Bool(true)),
+        "false" => return Some(Cell::Bool(false)),
+        _ => {}
+    }
+    let value = wandb_core::json::parse(json).unwrap_or_else(|_| Value::Str(json.to_string()));
+    value_cell(&value)
 }
 
 /// The cell of a logged value; `None` (missing) for a logged null.
