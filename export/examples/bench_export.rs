@@ -12,10 +12,21 @@ use std::time::Instant;
 
 use wandb_export::{export, ExportOptions, Format};
 
+/// CPU seconds (user + system) of this process or of its waited-for children.
+fn cpu_secs(who: i32) -> f64 {
+    // SAFETY: getrusage only writes the zero-initialised struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(who, &mut u) } != 0 {
+        return 0.0;
+    }
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
 const PANDAS: &str = r#"
 import sys, json, time, pandas as pd
 src, out = sys.argv[1], sys.argv[2]
-t = time.perf_counter()
+t, c0 = time.perf_counter(), time.process_time()
 rows = []
 with open(src) as f:
     for line in f:
@@ -23,9 +34,9 @@ with open(src) as f:
         if r["type"] == "history":
             rows.append(r["history"]["item"])
 df = pd.DataFrame.from_records(rows)
-parsed = time.perf_counter() - t
+parsed, parsed_cpu = time.perf_counter() - t, time.process_time() - c0
 for fmt in sys.argv[3:]:
-    t = time.perf_counter()
+    t, c0 = time.perf_counter(), time.process_time()
     if fmt == "parquet": df.to_parquet(out + ".parquet")
     elif fmt == "csv": df.to_csv(out + ".csv", index=False)
     elif fmt == "hdf5":
@@ -33,7 +44,8 @@ for fmt in sys.argv[3:]:
         with h5py.File(out + ".h5", "w") as h:
             g = h.create_group("run")
             for c in df.columns: g.create_dataset(c.replace("/", "%2F"), data=df[c].to_numpy())
-    print(json.dumps({"format": fmt, "parse_s": parsed, "write_s": time.perf_counter() - t}))
+    print(json.dumps({"format": fmt, "parse_s": parsed, "write_s": time.perf_counter() - t,
+                      "parse_cpu": parsed_cpu, "write_cpu": time.process_time() - c0}))
 "#;
 
 fn main() {
@@ -72,15 +84,19 @@ fn main() {
     if cfg!(feature = "hdf5") {
         formats.push(("hdf5", Format::Hdf5));
     }
-    println!("| path | format | seconds | rows/s |");
-    println!("|---|---|---:|---:|");
+    println!("| path | format | wall s | rows/s (wall) | CPU s | rows/s (CPU) |");
+    println!("|---|---|---:|---:|---:|---:|");
     for (name, format) in &formats {
         let out = tmp.join(format!("out.{name}"));
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu_secs(libc::RUSAGE_SELF));
         let report = export(&[dir.clone()], &ExportOptions::new(*format, &out)).expect("export");
-        let s = t.elapsed().as_secs_f64();
+        let (s, cpu) = (t.elapsed().as_secs_f64(), cpu_secs(libc::RUSAGE_SELF) - c);
         assert_eq!(report.rows as i64, rows);
-        println!("| wandb-rs export | {name} | {s:.2} | {:.0} |", rows as f64 / s);
+        println!(
+            "| wandb-rs export | {name} | {s:.2} | {:.0} | {cpu:.2} | {:.0} |",
+            rows as f64 / s,
+            rows as f64 / cpu
+        );
     }
 
     let venv = std::env::var_os("WANDB_RS_ORACLE_VENV")
@@ -88,6 +104,7 @@ fn main() {
         .unwrap_or_else(|| Path::new(&std::env::var("HOME").unwrap_or_default()).join(".cache/wandb-rs/oracle-venv"));
     let records = tmp.join("records.jsonl");
     let t = Instant::now();
+    let c0 = cpu_secs(libc::RUSAGE_CHILDREN);
     let status = Command::new(venv.join("bin/wandb"))
         .args(["leet", "inspect", "--json"])
         .arg(&dir)
@@ -98,6 +115,7 @@ fn main() {
         .expect("run wandb leet inspect");
     assert!(status.success());
     let inspect_s = t.elapsed().as_secs_f64();
+    let inspect_cpu = cpu_secs(libc::RUSAGE_CHILDREN) - c0;
     let names: Vec<&str> = formats.iter().map(|(n, _)| *n).collect();
     let out = Command::new(venv.join("bin/python"))
         .arg("-c")
@@ -110,13 +128,16 @@ fn main() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("json");
-        let s = inspect_s + v["parse_s"].as_f64().unwrap_or(0.0) + v["write_s"].as_f64().unwrap_or(0.0);
+        let py = v["parse_s"].as_f64().unwrap_or(0.0) + v["write_s"].as_f64().unwrap_or(0.0);
+        let py_cpu = v["parse_cpu"].as_f64().unwrap_or(0.0) + v["write_cpu"].as_f64().unwrap_or(0.0);
+        let (s, cpu) = (inspect_s + py, inspect_cpu + py_cpu);
         println!(
-            "| wandb leet inspect --json + pandas | {} | {s:.2} | {:.0} |",
+            "| wandb leet inspect --json + pandas | {} | {s:.2} | {:.0} | {cpu:.2} | {:.0} |",
             v["format"].as_str().unwrap_or(""),
-            rows as f64 / s
+            rows as f64 / s,
+            rows as f64 / cpu
         );
     }
-    println!("(leet inspect alone: {inspect_s:.2} s)");
+    println!("(leet inspect alone: {inspect_s:.2} s wall, {inspect_cpu:.2} s CPU)");
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -266,10 +266,7 @@ impl TableBuilder {
         let mut items = Vec::with_capacity(8);
         let mut step = wire::history_items(history, &mut items)?;
         let mut buf = String::new();
-        if items
-            .iter()
-            .any(|i| i.dotted_key(&mut buf).ends_with("._type"))
-        {
+        if items.iter().any(wire::Item::is_type_marker) {
             return None;
         }
         if step.is_none() {

@@ -94,10 +94,11 @@ pub enum ItemValue<'a> {
 /// One history item, borrowed from the payload.
 #[derive(Debug, Clone, Copy)]
 pub struct Item<'a> {
-    /// `key`.
+    /// The key when it is one part: the single `nested_key` part, or `key`
+    /// without `nested_key` (see [`Item::dotted_key`] for several parts).
     pub key: &'a str,
-    /// The first `nested_key` part, if any.
-    pub nested_first: Option<&'a str>,
+    /// The last `nested_key` part, if any.
+    pub nested_last: Option<&'a str>,
     /// How many `nested_key` parts.
     pub nested_len: usize,
     /// The encoded item (to list every nested part when there are several).
@@ -113,9 +114,8 @@ impl<'a> Item<'a> {
     where
         'a: 'b,
     {
-        match (self.nested_len, self.nested_first) {
-            (0, _) | (_, None) => self.key,
-            (1, Some(k)) => k,
+        match self.nested_len {
+            0 | 1 => self.key,
             _ => {
                 buf.clear();
                 let mut f = Fields { buf: self.raw };
@@ -129,6 +129,16 @@ impl<'a> Item<'a> {
                 }
                 buf.as_str()
             }
+        }
+    }
+}
+
+impl Item<'_> {
+    /// Whether this is the `_type` item of a media object (`img._type`).
+    pub fn is_type_marker(&self) -> bool {
+        match (self.nested_len, self.nested_last) {
+            (0 | 1, _) | (_, None) => self.key.ends_with("._type"),
+            (_, Some(last)) => last == "_type",
         }
     }
 }
@@ -160,20 +170,23 @@ pub fn history_items<'a>(history: &'a [u8], items: &mut Vec<Item<'a>>) -> Option
 fn item(raw: &[u8]) -> Option<Item<'_>> {
     let mut it = Item {
         key: "",
-        nested_first: None,
+        nested_last: None,
         nested_len: 0,
         raw,
         value: ItemValue::Json(""),
     };
     let mut typed = None;
+    let mut key = "";
     let mut f = Fields { buf: raw };
     while let Some((n, field)) = f.next_field()? {
         match (n, field) {
-            (1, Field::Bytes(b)) => it.key = std::str::from_utf8(b).ok()?,
+            (1, Field::Bytes(b)) => key = std::str::from_utf8(b).ok()?,
             (2, Field::Bytes(b)) => {
-                if it.nested_first.is_none() {
-                    it.nested_first = Some(std::str::from_utf8(b).ok()?);
+                let part = std::str::from_utf8(b).ok()?;
+                if it.nested_len == 0 {
+                    it.key = part;
                 }
+                it.nested_last = Some(part);
                 it.nested_len += 1;
             }
             (3, Field::Varint(_)) => typed = Some(ItemValue::Null),
@@ -185,6 +198,9 @@ fn item(raw: &[u8]) -> Option<Item<'_>> {
             (16, Field::Bytes(b)) => it.value = ItemValue::Json(std::str::from_utf8(b).ok()?),
             _ => {}
         }
+    }
+    if it.nested_len == 0 {
+        it.key = key;
     }
     if let (ItemValue::Json(""), Some(t)) = (it.value, typed) {
         it.value = t;
