@@ -42,8 +42,15 @@ fn report_skipped(file: &Path, skipped: &[wandb_export::Skipped]) {
 }
 
 /// `export PATH... --format F -o OUT`.
-pub fn export_runs(paths: &[PathBuf], format: &str, output: &Path, strict: bool) -> Result<(), String> {
-    let format: Format = format.parse().map_err(|e: wandb_export::Error| e.to_string())?;
+pub fn export_runs(
+    paths: &[PathBuf],
+    format: &str,
+    output: &Path,
+    strict: bool,
+) -> Result<(), String> {
+    let format: Format = format
+        .parse()
+        .map_err(|e: wandb_export::Error| e.to_string())?;
     let report = export(paths, &ExportOptions::new(format, output)).map_err(|e| e.to_string())?;
     for (file, s) in &report.skipped {
         eprintln!("wandb-rs: {}: skipped {s}", file.display());
@@ -61,7 +68,10 @@ pub fn export_runs(paths: &[PathBuf], format: &str, output: &Path, strict: bool)
         output.display()
     );
     if strict && !report.skipped.is_empty() {
-        return Err(format!("{} problem(s) found (--strict)", report.skipped.len()));
+        return Err(format!(
+            "{} problem(s) found (--strict)",
+            report.skipped.len()
+        ));
     }
     Ok(())
 }

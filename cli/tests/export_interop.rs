@@ -135,8 +135,14 @@ fn number(v: &Value) -> Option<f64> {
 fn assert_values(got: &Value, format: &str) {
     let cols = &got["columns"];
     let hdf5 = format == "hdf5";
-    for column in ["_step", "acc", "loss", "name", "nested.a", "val/acc", "flag", "img"] {
-        let key = if hdf5 { column.replace('/', "%2F") } else { column.to_string() };
+    for column in [
+        "_step", "acc", "loss", "name", "nested.a", "val/acc", "flag", "img",
+    ] {
+        let key = if hdf5 {
+            column.replace('/', "%2F")
+        } else {
+            column.to_string()
+        };
         let values = cols[&key]["values"]
             .as_array()
             .unwrap_or_else(|| panic!("{format}: no column {key}: {cols}"));
@@ -161,7 +167,12 @@ fn assert_values(got: &Value, format: &str) {
 }
 
 fn assert_dtypes(got: &Value, format: &str) {
-    let dtype = |c: &str| got["columns"][c]["dtype"].as_str().unwrap_or("").to_string();
+    let dtype = |c: &str| {
+        got["columns"][c]["dtype"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
     match format {
         "csv" | "jsonl" => {
             for c in ["_step", "acc", "nested.a"] {
@@ -170,7 +181,10 @@ fn assert_dtypes(got: &Value, format: &str) {
             for c in ["loss", "val/acc"] {
                 assert_eq!(dtype(c), "float64", "{format} {c}");
             }
-            assert!(["str", "object"].contains(&dtype("name").as_str()), "{format} name");
+            assert!(
+                ["str", "object"].contains(&dtype("name").as_str()),
+                "{format} name"
+            );
         }
         "parquet" => {
             let arrow = &got["arrow"];
@@ -212,7 +226,11 @@ fn assert_meta(got: &Value, format: &str) {
         let run = &got["meta"]["runs"][0];
         (run["config"].clone(), run["summary"].clone())
     };
-    assert_eq!(config, json!({"lr": 0.01, "opt": {"name": "adam"}}), "{format}");
+    assert_eq!(
+        config,
+        json!({"lr": 0.01, "opt": {"name": "adam"}}),
+        "{format}"
+    );
     assert_eq!(summary["acc"], ROWS - 1, "{format}: {summary}");
     assert_eq!(summary["name"], format!("r{}, \"q\"", ROWS - 1), "{format}");
 }

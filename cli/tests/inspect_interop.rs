@@ -59,7 +59,10 @@ fn official_comparable(mut r: Value) -> Value {
 }
 
 fn assert_same_records(official: Vec<Value>, ours: Vec<Value>, what: &str) {
-    assert!(!official.is_empty(), "{what}: the official reader read nothing");
+    assert!(
+        !official.is_empty(),
+        "{what}: the official reader read nothing"
+    );
     assert_eq!(official.len(), ours.len(), "{what}: record count");
     for (i, (o, u)) in official.into_iter().zip(ours).enumerate() {
         assert_eq!(
@@ -75,7 +78,11 @@ fn assert_same_as_official(path: &Path) {
     let what = path.display().to_string();
     let out = inspect(&["--strict"], path);
     assert!(out.status.success(), "{what}: {out:?}");
-    assert!(out.stderr.is_empty(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_same_records(leet_inspect(path), lines(&out), &what);
 
     let out = inspect(&["--summary"], path);
@@ -180,21 +187,39 @@ fn own_runs_read_like_the_official_reader() {
     let tmp = ScratchDir::new("inspect-own");
     let mut c = Command::new(std::env::current_exe().unwrap());
     clear_wandb_env(&mut c)
-        .args(["--exact", "own_runs_read_like_the_official_reader", "--nocapture"])
+        .args([
+            "--exact",
+            "own_runs_read_like_the_official_reader",
+            "--nocapture",
+        ])
         .env(CHILD, tmp.path());
     let out = c.output().unwrap();
     assert!(out.status.success(), "child run failed: {out:?}");
     let run_dir = std::fs::read_dir(tmp.path().join("wandb"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("offline-run-"))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("offline-run-")
+        })
         .expect("run directory");
     let file = wandb_export::resolve_wandb_file(&run_dir).unwrap();
     assert_same_as_official(&file);
     // the records we meant to write are there
     let records = lines(&inspect(&[], &file));
     let types: Vec<&str> = records.iter().filter_map(|r| r["type"].as_str()).collect();
-    for t in ["run", "config", "history", "summary", "stats", "output_raw", "metric", "exit"] {
+    for t in [
+        "run",
+        "config",
+        "history",
+        "summary",
+        "stats",
+        "output_raw",
+        "metric",
+        "exit",
+    ] {
         assert!(types.contains(&t), "no {t} record in {types:?}");
     }
     let summary: Value = serde_json::from_slice(&inspect(&["--summary"], &file).stdout).unwrap();
@@ -224,9 +249,15 @@ fn damaged(tmp: &Path, name: &str, damage: impl FnOnce(&mut Vec<u8>)) -> PathBuf
 
 fn assert_damaged_like_official(path: &Path, expect_offset: u64) {
     let (official, official_err) = leet_inspect_lenient(path);
-    assert!(!official_err.is_empty(), "the official reader saw no problem");
+    assert!(
+        !official_err.is_empty(),
+        "the official reader saw no problem"
+    );
     let out = inspect(&[], path);
-    assert!(out.status.success(), "without --strict the readable records are printed: {out:?}");
+    assert!(
+        out.status.success(),
+        "without --strict the readable records are printed: {out:?}"
+    );
     assert_same_records(official, lines(&out), &path.display().to_string());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -235,7 +266,10 @@ fn assert_damaged_like_official(path: &Path, expect_offset: u64) {
     );
     let strict = inspect(&["--strict"], path);
     assert!(!strict.status.success(), "--strict must fail");
-    assert_eq!(strict.stdout, out.stdout, "--strict still prints every readable record");
+    assert_eq!(
+        strict.stdout, out.stdout,
+        "--strict still prints every readable record"
+    );
 }
 
 #[test]

@@ -89,7 +89,11 @@ fn main() {
     for (name, format) in &formats {
         let out = tmp.join(format!("out.{name}"));
         let (t, c) = (Instant::now(), cpu_secs(libc::RUSAGE_SELF));
-        let report = export(&[dir.clone()], &ExportOptions::new(*format, &out)).expect("export");
+        let report = export(
+            std::slice::from_ref(&dir),
+            &ExportOptions::new(*format, &out),
+        )
+        .expect("export");
         let (s, cpu) = (t.elapsed().as_secs_f64(), cpu_secs(libc::RUSAGE_SELF) - c);
         assert_eq!(report.rows as i64, rows);
         println!(
@@ -101,7 +105,10 @@ fn main() {
 
     let venv = std::env::var_os("WANDB_RS_ORACLE_VENV")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(&std::env::var("HOME").unwrap_or_default()).join(".cache/wandb-rs/oracle-venv"));
+        .unwrap_or_else(|| {
+            Path::new(&std::env::var("HOME").unwrap_or_default())
+                .join(".cache/wandb-rs/oracle-venv")
+        });
     let records = tmp.join("records.jsonl");
     let t = Instant::now();
     let c0 = cpu_secs(libc::RUSAGE_CHILDREN);
@@ -125,11 +132,16 @@ fn main() {
         .args(&names)
         .output()
         .expect("run python");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("json");
         let py = v["parse_s"].as_f64().unwrap_or(0.0) + v["write_s"].as_f64().unwrap_or(0.0);
-        let py_cpu = v["parse_cpu"].as_f64().unwrap_or(0.0) + v["write_cpu"].as_f64().unwrap_or(0.0);
+        let py_cpu =
+            v["parse_cpu"].as_f64().unwrap_or(0.0) + v["write_cpu"].as_f64().unwrap_or(0.0);
         let (s, cpu) = (inspect_s + py, inspect_cpu + py_cpu);
         println!(
             "| wandb leet inspect --json + pandas | {} | {s:.2} | {:.0} | {cpu:.2} | {:.0} |",

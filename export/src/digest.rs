@@ -107,19 +107,25 @@ impl DigestBuilder {
                 if let Some(c) = &run.config {
                     apply_items(
                         config,
-                        c.update.iter().map(|i| (&i.key, &i.nested_key, &i.value_json)),
+                        c.update
+                            .iter()
+                            .map(|i| (&i.key, &i.nested_key, &i.value_json)),
                         c.remove.iter().map(|i| (&i.key, &i.nested_key)),
                     );
                 }
             }
             Some(RecordType::Config(c)) => apply_items(
                 config,
-                c.update.iter().map(|i| (&i.key, &i.nested_key, &i.value_json)),
+                c.update
+                    .iter()
+                    .map(|i| (&i.key, &i.nested_key, &i.value_json)),
                 c.remove.iter().map(|i| (&i.key, &i.nested_key)),
             ),
             Some(RecordType::Summary(s)) => apply_items(
                 summary,
-                s.update.iter().map(|i| (&i.key, &i.nested_key, &i.value_json)),
+                s.update
+                    .iter()
+                    .map(|i| (&i.key, &i.nested_key, &i.value_json)),
                 s.remove.iter().map(|i| (&i.key, &i.nested_key)),
             ),
             Some(RecordType::History(h)) => {
@@ -230,7 +236,10 @@ impl RunDigest {
             })
             .collect();
         let (secs, nanos) = match last_write.duration_since(SystemTime::UNIX_EPOCH) {
-            Ok(d) => (i64::try_from(d.as_secs()).unwrap_or(i64::MAX), d.subsec_nanos() as i32),
+            Ok(d) => (
+                i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+                d.subsec_nanos() as i32,
+            ),
             Err(_) => (0, 0),
         };
         serde_json::json!({
@@ -265,9 +274,9 @@ pub fn history_step(h: &proto::HistoryRecord) -> Option<i64> {
         .and_then(|i| i.value_json.trim().parse::<i64>().ok())
 }
 
-fn item_path<'a>(key: &'a String, nested: &'a [String]) -> Vec<&'a str> {
+fn item_path<'a>(key: &'a str, nested: &'a [String]) -> Vec<&'a str> {
     if nested.is_empty() {
-        vec![key.as_str()]
+        vec![key]
     } else {
         nested.iter().map(String::as_str).collect()
     }

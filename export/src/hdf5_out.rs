@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::str::FromStr as _;
 
-use hdf5_metno as hdf5;
 use hdf5::types::VarLenUnicode;
+use hdf5_metno as hdf5;
 
 use crate::error::{Error, Result};
 use crate::table::{Data, Table};

@@ -33,9 +33,9 @@ use std::time::SystemTime;
 use prost::Message as _;
 use wandb_core::proto::record::RecordType;
 
+pub use digest::DigestBuilder;
 pub use digest::RunDigest;
 pub use error::{Error, Result};
-pub use digest::DigestBuilder;
 pub use read::{read_run, read_run_records, resolve_wandb_file, scan_run, RawRun, Skipped};
 pub use record_json::record_json_line;
 pub use table::{Column, Data, Table, TableBuilder};
@@ -187,7 +187,8 @@ pub fn stream_run(path: &Path, table: &mut TableBuilder) -> Result<StreamedRun> 
                 return Ok(());
             }
         }
-        let record = wandb_core::proto::Record::decode(payload.as_slice()).map_err(|e| e.to_string())?;
+        let record =
+            wandb_core::proto::Record::decode(payload.as_slice()).map_err(|e| e.to_string())?;
         match &record.record_type {
             Some(RecordType::Run(r)) if !r.run_id.is_empty() => run_id = r.run_id.clone(),
             Some(RecordType::History(h)) => table.add_row(&run_id, h),
@@ -255,7 +256,8 @@ pub fn export(paths: &[PathBuf], options: &ExportOptions) -> Result<ExportReport
             report.skipped.push((r.file.clone(), s.clone()));
         }
     }
-    let meta = serde_json::json!({ "runs": runs.iter().map(streamed_metadata).collect::<Vec<_>>() });
+    let meta =
+        serde_json::json!({ "runs": runs.iter().map(streamed_metadata).collect::<Vec<_>>() });
     let table = builder.finish();
     report.rows = table.rows;
     report.columns = table.columns.len();
@@ -273,7 +275,8 @@ pub fn export(paths: &[PathBuf], options: &ExportOptions) -> Result<ExportReport
             let mut sidecar = out.clone().into_os_string();
             sidecar.push(".meta.json");
             let sidecar = PathBuf::from(sidecar);
-            let text = serde_json::to_string_pretty(&meta).map_err(|e| Error::encode("metadata", e))?;
+            let text =
+                serde_json::to_string_pretty(&meta).map_err(|e| Error::encode("metadata", e))?;
             fs::write(&sidecar, text).map_err(|e| Error::io("cannot write", &sidecar, e))?;
             report.sidecar = Some(sidecar);
         }
@@ -305,8 +308,14 @@ fn export_hdf5(runs: &[(StreamedRun, Table)], out: &Path) -> Result<()> {
                 ("project".to_string(), d.project.clone()),
                 ("entity".to_string(), d.entity.clone()),
                 ("name".to_string(), d.name.clone()),
-                ("config".to_string(), serde_json::Value::Object(d.config.clone()).to_string()),
-                ("summary".to_string(), serde_json::Value::Object(d.summary.clone()).to_string()),
+                (
+                    "config".to_string(),
+                    serde_json::Value::Object(d.config.clone()).to_string(),
+                ),
+                (
+                    "summary".to_string(),
+                    serde_json::Value::Object(d.summary.clone()).to_string(),
+                ),
             ]
         })
         .collect();

@@ -35,7 +35,9 @@ pub fn write_parquet(
             Data::Float(v) => (
                 DataType::Float64,
                 Arc::new(if nullable {
-                    Float64Array::from_iter(v.iter().enumerate().map(|(r, x)| valid(r).then_some(*x)))
+                    Float64Array::from_iter(
+                        v.iter().enumerate().map(|(r, x)| valid(r).then_some(*x)),
+                    )
                 } else {
                     Float64Array::from(v.clone())
                 }),
@@ -49,7 +51,9 @@ pub fn write_parquet(
             Data::Str(v) => (
                 DataType::Utf8,
                 Arc::new(StringArray::from_iter(
-                    v.iter().enumerate().map(|(r, x)| valid(r).then_some(x.as_str())),
+                    v.iter()
+                        .enumerate()
+                        .map(|(r, x)| valid(r).then_some(x.as_str())),
                 )),
             ),
         };
@@ -59,7 +63,10 @@ pub fn write_parquet(
     // schema metadata is written as the file's key-value metadata too
     let schema = Arc::new(Schema::new_with_metadata(
         fields,
-        metadata.iter().cloned().collect::<std::collections::HashMap<_, _>>(),
+        metadata
+            .iter()
+            .cloned()
+            .collect::<std::collections::HashMap<_, _>>(),
     ));
     let batch = if arrays.is_empty() {
         RecordBatch::new_empty(schema.clone())
@@ -69,7 +76,9 @@ pub fn write_parquet(
     let props = WriterProperties::builder().build();
     let mut writer =
         ArrowWriter::try_new(w, schema, Some(props)).map_err(|e| Error::encode("Parquet", e))?;
-    writer.write(&batch).map_err(|e| Error::encode("Parquet", e))?;
+    writer
+        .write(&batch)
+        .map_err(|e| Error::encode("Parquet", e))?;
     writer.close().map_err(|e| Error::encode("Parquet", e))?;
     Ok(())
 }

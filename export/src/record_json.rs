@@ -138,7 +138,11 @@ pub fn value_to_json(v: &Value) -> J {
         Value::Float32(f) => float_json(f64::from(*f)),
         Value::Str(s) => J::String(s.clone()),
         Value::List(l) => J::Array(l.iter().map(value_to_json).collect()),
-        Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), value_to_json(v))).collect()),
+        Value::Map(m) => J::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), value_to_json(v)))
+                .collect(),
+        ),
         Value::Media(m) => J::String(format!("{m:?}")),
     }
 }

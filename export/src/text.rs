@@ -4,6 +4,18 @@ use std::io::Write;
 
 use crate::table::{Data, Table};
 
+/// Whether column `c` has a value at row `r` (a row past the end of its
+/// data, in a hand-built inconsistent table, counts as missing).
+fn present(c: &crate::table::Column, r: usize) -> bool {
+    let len = match &c.data {
+        Data::Int(v) => v.len(),
+        Data::Float(v) => v.len(),
+        Data::Bool(v) => v.len(),
+        Data::Str(v) => v.len(),
+    };
+    r < len && c.valid.get(r).copied().unwrap_or(false)
+}
+
 /// A float for CSV/JSON lines: shortest round trip that always reads back
 /// as a float (`1.0`, `1e-7`); non-finite values as `nan_inf[0..3]`.
 fn push_float(f: f64, non_finite: [&str; 3], out: &mut Vec<u8>) {
@@ -51,9 +63,10 @@ pub fn write_csv(table: &Table, w: &mut impl Write) -> std::io::Result<()> {
             if i > 0 {
                 buf.push(b',');
             }
-            if !c.valid.get(r).copied().unwrap_or(false) {
+            if !present(c, r) {
                 continue;
             }
+            // indexing below is in bounds: present() checked r < len
             match &c.data {
                 Data::Int(v) => buf.extend_from_slice(itoa.format(v[r]).as_bytes()),
                 Data::Float(v) => push_float(v[r], ["NaN", "inf", "-inf"], &mut buf),
@@ -94,10 +107,11 @@ pub fn write_jsonl(table: &Table, w: &mut impl Write) -> std::io::Result<()> {
                 buf.push(b',');
             }
             buf.extend_from_slice(&names[i]);
-            if !c.valid.get(r).copied().unwrap_or(false) {
+            if !present(c, r) {
                 buf.extend_from_slice(b"null");
                 continue;
             }
+            // indexing below is in bounds: present() checked r < len
             match &c.data {
                 Data::Int(v) => buf.extend_from_slice(itoa.format(v[r]).as_bytes()),
                 Data::Float(v) => push_float(v[r], ["NaN", "Infinity", "-Infinity"], &mut buf),

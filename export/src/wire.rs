@@ -191,7 +191,9 @@ fn item(raw: &[u8]) -> Option<Item<'_>> {
             }
             (3, Field::Varint(_)) => typed = Some(ItemValue::Null),
             (4, Field::Varint(v)) => typed = Some(ItemValue::Bool(v != 0)),
-            (5, Field::Varint(v)) => typed = Some(ItemValue::Int(((v >> 1) as i64) ^ -((v & 1) as i64))),
+            (5, Field::Varint(v)) => {
+                typed = Some(ItemValue::Int(((v >> 1) as i64) ^ -((v & 1) as i64)))
+            }
             (6, Field::Fixed64(v)) => typed = Some(ItemValue::Float(f64::from_bits(v))),
             (7, Field::Bytes(b)) => typed = Some(ItemValue::Text(std::str::from_utf8(b).ok()?)),
             (8, Field::Bytes(b)) => typed = Some(ItemValue::Json(std::str::from_utf8(b).ok()?)),
@@ -251,6 +253,9 @@ mod tests {
             ..Default::default()
         };
         assert!(history_bytes(&other.encode_to_vec()).is_none());
-        assert!(history_items(&[0x0a, 0x05, 1], &mut items).is_none(), "truncated");
+        assert!(
+            history_items(&[0x0a, 0x05, 1], &mut items).is_none(),
+            "truncated"
+        );
     }
 }
