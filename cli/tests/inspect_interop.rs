@@ -14,8 +14,14 @@ use std::time::Duration;
 
 use serde_json::Value;
 use wandb_test_support::{
-    clear_wandb_env, fixtures_dir, leet_inspect, leet_inspect_lenient, leet_summary, ScratchDir,
+    clear_wandb_env, leet_inspect, leet_inspect_lenient, leet_summary, ScratchDir,
 };
+
+/// `tests/fixtures`, from this crate's own manifest path (a shared target
+/// directory can hold a test-support build made in another checkout).
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+}
 
 fn inspect(args: &[&str], path: &Path) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_wandb-rs"));
