@@ -48,6 +48,15 @@ for fmt in sys.argv[3:]:
                       "parse_cpu": parsed_cpu, "write_cpu": time.process_time() - c0}))
 "#;
 
+/// Removes the benchmark's directory on drop, also after a panic.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn main() {
     let rows: i64 = std::env::args()
         .nth(1)
@@ -55,6 +64,7 @@ fn main() {
         .unwrap_or(1_000_000);
     let tmp = std::env::temp_dir().join(format!("wandb-rs-bench-export-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).expect("temp dir");
+    let _guard = TempDir(tmp.clone());
     let t = Instant::now();
     let run = wandb::init(
         wandb::InitOptions::new()
@@ -151,5 +161,4 @@ fn main() {
         );
     }
     println!("(leet inspect alone: {inspect_s:.2} s wall, {inspect_cpu:.2} s CPU)");
-    let _ = std::fs::remove_dir_all(&tmp);
 }
