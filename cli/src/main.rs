@@ -2,7 +2,13 @@
 //!
 //! - `wandb-rs sync <run dir>...`: upload offline runs (ours or the official
 //!   client's) like `wandb sync`;
-//! - `wandb-rs login [KEY] [--host URL]`: store an API key in netrc (0600).
+//! - `wandb-rs login [KEY] [--host URL]`: store an API key in netrc (0600);
+//! - `wandb-rs inspect <run dir | .wandb>`: the records as JSON lines, or
+//!   the run's overview with `--summary` (like `wandb leet inspect --json`);
+//! - `wandb-rs export <run dir>... --format csv|jsonl|parquet|hdf5 -o FILE`:
+//!   the history as a table.
+
+mod read_cmds;
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::path::PathBuf;
@@ -53,6 +59,38 @@ enum Command {
         #[arg(long)]
         host: Option<String>,
     },
+    /// Print a run's records as JSON lines, or its overview with --summary.
+    ///
+    /// Example: wandb-rs inspect --summary wandb/offline-run-20260101_120000-abc123
+    Inspect {
+        /// A run directory or a `.wandb` file.
+        path: PathBuf,
+        /// Print one JSON object: state, exit code, config, summary, last
+        /// step and the console tail.
+        #[arg(long)]
+        summary: bool,
+        /// Fail (exit status 1) if any part of the file was skipped as
+        /// corrupt or truncated (always reported on stderr).
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Export the history of runs as one table (CSV, JSON lines, Parquet, HDF5).
+    ///
+    /// Example: wandb-rs export wandb/offline-run-* --format parquet -o history.parquet
+    Export {
+        /// Run directories or `.wandb` files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// csv, jsonl, parquet or hdf5.
+        #[arg(short = 'f', long, default_value = "csv")]
+        format: String,
+        /// The output file.
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+        /// Fail if any part of a file was skipped as corrupt or truncated.
+        #[arg(long)]
+        strict: bool,
+    },
     /// Store an API key in ~/.netrc (or $NETRC) for a server.
     Login {
         /// The API key; read from WANDB_API_KEY or standard input when absent.
@@ -76,6 +114,17 @@ fn main() -> ExitCode {
             host,
         } => sync(paths, entity, project, id, include_synced, timeout, host),
         Command::Login { key, host } => login(key, host),
+        Command::Inspect {
+            path,
+            summary,
+            strict,
+        } => read_cmds::inspect(&path, summary, strict),
+        Command::Export {
+            paths,
+            format,
+            output,
+            strict,
+        } => read_cmds::export_runs(&paths, &format, &output, strict),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
