@@ -62,3 +62,109 @@ pub fn tensor_histogram(
 ) -> Result<Option<TensorHistogram>, WandbCandleError> {
     with_host_f32("tensor", t, |v| TensorHistogram::from_slice(v, num_bins))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    /// Values exactly representable in f16, bf16, f32 and f64 (multiples of
+    /// 0.25 in [-25, 24.75]), in a scrambled order.
+    fn exact_values(n: usize) -> Vec<f32> {
+        (0..n).map(|i| ((i * 37) % 200) as f32 * 0.25 - 25.0).collect()
+    }
+
+    const FLOATS: [DType; 4] = [DType::F16, DType::BF16, DType::F32, DType::F64];
+
+    #[test]
+    fn every_float_dtype_gives_the_f32_values_and_histogram() {
+        let values = exact_values(1000);
+        let want = TensorHistogram::from_slice(&values, 64).unwrap();
+        assert_eq!(want.values.len(), 64);
+        let base = Tensor::from_vec(values.clone(), (10, 100), &Device::Cpu).unwrap();
+        for dtype in FLOATS {
+            let t = base.to_dtype(dtype).unwrap();
+            assert_eq!(t.dtype(), dtype);
+            assert_eq!(to_host_f32("w", &t).unwrap(), values, "{dtype:?}");
+            let h = tensor_histogram(&t, 64).unwrap().unwrap();
+            assert_eq!(h, want, "{dtype:?}");
+            assert_eq!(h.total(), 1000);
+        }
+    }
+
+    #[test]
+    fn half_precision_values_are_binned_after_rounding_to_the_dtype() {
+        // 0.1 is not representable: each dtype bins its own rounded values.
+        let values: Vec<f32> = (0..300).map(|i| i as f32 * 0.1 - 15.0).collect();
+        let base = Tensor::from_vec(values.clone(), 300, &Device::Cpu).unwrap();
+        for dtype in FLOATS {
+            let t = base.to_dtype(dtype).unwrap();
+            let rounded: Vec<f32> = t
+                .to_dtype(DType::F64)
+                .unwrap()
+                .to_vec1::<f64>()
+                .unwrap()
+                .into_iter()
+                .map(|v| v as f32)
+                .collect();
+            let want = TensorHistogram::from_slice(&rounded, 64).unwrap();
+            assert_eq!(tensor_histogram(&t, 64).unwrap().unwrap(), want, "{dtype:?}");
+        }
+        // bf16 keeps 8 significant bits: its edges differ from f32's.
+        let f32_h = tensor_histogram(&base, 64).unwrap().unwrap();
+        let bf16_h = tensor_histogram(&base.to_dtype(DType::BF16).unwrap(), 64)
+            .unwrap()
+            .unwrap();
+        assert_ne!(f32_h.bins, bf16_h.bins);
+    }
+
+    #[test]
+    fn non_finite_values_are_dropped_in_every_dtype() {
+        let mut values = exact_values(100);
+        values[3] = f32::NAN;
+        values[50] = f32::INFINITY;
+        values[70] = f32::NEG_INFINITY;
+        let base = Tensor::from_vec(values, 100, &Device::Cpu).unwrap();
+        for dtype in FLOATS {
+            let h = tensor_histogram(&base.to_dtype(dtype).unwrap(), 64)
+                .unwrap()
+                .unwrap();
+            assert_eq!(h.total(), 97, "{dtype:?}");
+        }
+        let all_nan = Tensor::from_vec(vec![f32::NAN; 8], 8, &Device::Cpu).unwrap();
+        for dtype in FLOATS {
+            let t = all_nan.to_dtype(dtype).unwrap();
+            assert_eq!(tensor_histogram(&t, 64).unwrap(), None, "{dtype:?}");
+        }
+    }
+
+    #[test]
+    fn strided_and_offset_views_read_their_own_values() {
+        let values = exact_values(24);
+        let t = Tensor::from_vec(values.clone(), (4, 6), &Device::Cpu).unwrap();
+        // A transposed view is not contiguous: copied in its own row-major order.
+        let tt = t.t().unwrap();
+        assert!(!tt.is_contiguous());
+        let want: Vec<f32> = (0..6)
+            .flat_map(|c| (0..4).map(move |r| (r, c)))
+            .map(|(r, c)| values[r * 6 + c])
+            .collect();
+        assert_eq!(to_host_f32("t", &tt).unwrap(), want);
+        assert_eq!(with_host_f32("t", &tt, <[f32]>::to_vec).unwrap(), want);
+        // A row range is contiguous with an offset: read in place.
+        let rows = t.narrow(0, 1, 2).unwrap();
+        assert!(rows.is_contiguous());
+        let in_place = with_host_f32("r", &rows, <[f32]>::to_vec).unwrap();
+        assert_eq!(in_place, values[6..18].to_vec());
+        assert_eq!(to_host_f32("r", &rows).unwrap(), in_place);
+    }
+
+    #[test]
+    fn integer_tensors_are_converted_too() {
+        let t = Tensor::new(&[1u8, 2, 2, 3, 3, 3], &Device::Cpu).unwrap();
+        let h = tensor_histogram(&t, 3).unwrap().unwrap();
+        assert_eq!(h.values, vec![1, 2, 3]);
+        let want = TensorHistogram::from_slice(&[1.0, 2.0, 2.0, 3.0, 3.0, 3.0], 3).unwrap();
+        assert_eq!(h, want);
+    }
+}
