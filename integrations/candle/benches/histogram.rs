@@ -2,9 +2,12 @@
 //! tensor (target: at most 20 ms including the copy to the host):
 //! - `in_place/f32`: what `watch` does for a large contiguous f32 CPU
 //!   tensor (its storage is binned where it lies, no copy);
-//! - `host_copy/<dtype>`: conversion to f32 and copy to a host `Vec`, then
+//! - `host_copy/<dtype>`: copy to the host and conversion to f32 into the
+//!   buffer the watcher reuses from one logging step to the next, then
 //!   binning (the path of every other tensor: f16, bf16, f64, strided,
-//!   non-CPU devices).
+//!   non-CPU devices);
+//! - `fresh_alloc/F32`: the same into a new `Vec` each time (the first
+//!   logging step; the page faults of 40 MB cost more than the copy).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use wandb_callbacks::TensorHistogram;
@@ -38,17 +41,25 @@ fn bench(c: &mut Criterion) {
     });
     for dtype in [DType::F32, DType::BF16, DType::F16, DType::F64] {
         let td = t.to_dtype(dtype).expect("dtype");
+        let mut buf = Vec::new();
         g.bench_with_input(
             BenchmarkId::new("host_copy", format!("{dtype:?}")),
             &td,
             |b, td| {
                 b.iter(|| {
-                    let v = wandb_candle::to_host_f32("w", std::hint::black_box(td)).expect("copy");
-                    TensorHistogram::from_slice(&v, 64)
+                    wandb_candle::read_f32_into("w", std::hint::black_box(td), &mut buf)
+                        .expect("copy");
+                    TensorHistogram::from_slice(&buf, 64)
                 })
             },
         );
     }
+    g.bench_function("fresh_alloc/F32", |b| {
+        b.iter(|| {
+            let v = wandb_candle::to_host_f32("w", std::hint::black_box(&t)).expect("copy");
+            TensorHistogram::from_slice(&v, 64)
+        })
+    });
     g.finish();
 }
 

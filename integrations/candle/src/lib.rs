@@ -28,6 +28,6 @@ pub use candle_nn;
 pub use callback::WandbCallback;
 pub use checkpoint::{restore_best_weights, safetensors_checkpoint};
 pub use error::WandbCandleError;
-pub use tensor::{tensor_histogram, to_host_f32, with_host_f32};
+pub use tensor::{read_f32_into, tensor_histogram, to_host_f32, with_host_f32};
 pub use wandb_callbacks::{WatchLog, WatchOptions};
 pub use watch::{watch, Watcher};

@@ -1,6 +1,6 @@
 //! Reading candle tensors back to the host as `f32`, and their histograms.
 
-use candle_core::{CpuStorage, DType, Storage, Tensor};
+use candle_core::{CpuStorage, DType, Device, Storage, Tensor};
 use wandb_callbacks::TensorHistogram;
 
 use crate::error::WandbCandleError;
@@ -14,22 +14,78 @@ fn read_error(name: &str, t: &Tensor, source: candle_core::Error) -> WandbCandle
 }
 
 /// The values of `t` (any shape, dtype and device) as a host `Vec<f32>` in
-/// row-major order. The dtype is converted on the tensor's device (f16,
-/// bf16 and f32 exactly; f64 rounded to nearest), then the values are
-/// copied to the host. `name` only labels the error.
+/// row-major order; see [`read_f32_into`]. `name` only labels the error.
 pub fn to_host_f32(name: &str, t: &Tensor) -> Result<Vec<f32>, WandbCandleError> {
-    let convert = || -> candle_core::Result<Vec<f32>> {
-        t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()
+    let mut out = Vec::new();
+    read_f32_into(name, t, &mut out)?;
+    Ok(out)
+}
+
+/// Replaces the contents of `out` with the values of `t` as `f32`, in
+/// row-major order. The tensor is copied to the host in its own dtype (a
+/// strided view made contiguous first), then converted there: f16 and bf16
+/// exactly (vectorised), f64 rounded to nearest; other dtypes through
+/// candle's conversion. Reusing `out` avoids a fresh allocation per call.
+pub fn read_f32_into(name: &str, t: &Tensor, out: &mut Vec<f32>) -> Result<(), WandbCandleError> {
+    out.clear();
+    let host = (|| -> candle_core::Result<Tensor> {
+        let t = if t.device().is_cpu() {
+            t.clone()
+        } else {
+            t.to_device(&Device::Cpu)?
+        };
+        if t.is_contiguous() {
+            Ok(t)
+        } else {
+            t.contiguous()
+        }
+    })()
+    .map_err(|e| read_error(name, t, e))?;
+    let done = {
+        let (storage, layout) = host.storage_and_layout();
+        match (&*storage, layout.contiguous_offsets()) {
+            (Storage::Cpu(cpu), Some((start, end))) => convert(cpu, start, end, out),
+            _ => false,
+        }
     };
-    convert().map_err(|e| read_error(name, t, e))
+    if !done {
+        let convert = || host.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>();
+        out.clear();
+        out.extend(convert().map_err(|e| read_error(name, t, e))?);
+    }
+    Ok(())
+}
+
+/// Appends `cpu[start..end]` as f32 to `out`; false for other dtypes.
+fn convert(cpu: &CpuStorage, start: usize, end: usize, out: &mut Vec<f32>) -> bool {
+    use half::slice::HalfFloatSliceExt;
+    fn halves<H>(v: &[H], start: usize, end: usize, out: &mut Vec<f32>, f: impl Fn(&[H], &mut [f32])) -> bool {
+        let Some(s) = v.get(start..end) else {
+            return false;
+        };
+        out.resize(s.len(), 0.0);
+        f(s, out);
+        true
+    }
+    match cpu {
+        CpuStorage::F32(v) => v.get(start..end).map(|s| out.extend_from_slice(s)).is_some(),
+        CpuStorage::F64(v) => v
+            .get(start..end)
+            .map(|s| out.extend(s.iter().map(|&x| x as f32)))
+            .is_some(),
+        CpuStorage::F16(v) => halves(v, start, end, out, |s, o| s.convert_to_f32_slice(o)),
+        CpuStorage::BF16(v) => halves(v, start, end, out, |s, o| s.convert_to_f32_slice(o)),
+        _ => false,
+    }
 }
 
 /// Calls `f` with the values of `t` as `f32`: without any copy for a
 /// contiguous f32 tensor on the CPU (its storage is read in place), else
-/// through [`to_host_f32`].
+/// through [`read_f32_into`] with `scratch` as the buffer.
 pub fn with_host_f32<R>(
     name: &str,
     t: &Tensor,
+    scratch: &mut Vec<f32>,
     f: impl FnOnce(&[f32]) -> R,
 ) -> Result<R, WandbCandleError> {
     if t.dtype() == DType::F32 && t.device().is_cpu() {
@@ -42,8 +98,8 @@ pub fn with_host_f32<R>(
             }
         }
     }
-    let values = to_host_f32(name, t)?;
-    Ok(f(&values))
+    read_f32_into(name, t, scratch)?;
+    Ok(f(scratch))
 }
 
 /// The `watch` histogram (torch `histc` rules, `num_bins` bins) of a candle
@@ -60,7 +116,9 @@ pub fn tensor_histogram(
     t: &Tensor,
     num_bins: usize,
 ) -> Result<Option<TensorHistogram>, WandbCandleError> {
-    with_host_f32("tensor", t, |v| TensorHistogram::from_slice(v, num_bins))
+    with_host_f32("tensor", t, &mut Vec::new(), |v| {
+        TensorHistogram::from_slice(v, num_bins)
+    })
 }
 
 #[cfg(test)]
@@ -150,13 +208,29 @@ mod tests {
             .map(|(r, c)| values[r * 6 + c])
             .collect();
         assert_eq!(to_host_f32("t", &tt).unwrap(), want);
-        assert_eq!(with_host_f32("t", &tt, <[f32]>::to_vec).unwrap(), want);
+        assert_eq!(with_host_f32("t", &tt, &mut Vec::new(), <[f32]>::to_vec).unwrap(), want);
         // A row range is contiguous with an offset: read in place.
         let rows = t.narrow(0, 1, 2).unwrap();
         assert!(rows.is_contiguous());
-        let in_place = with_host_f32("r", &rows, <[f32]>::to_vec).unwrap();
+        let in_place = with_host_f32("r", &rows, &mut Vec::new(), <[f32]>::to_vec).unwrap();
         assert_eq!(in_place, values[6..18].to_vec());
         assert_eq!(to_host_f32("r", &rows).unwrap(), in_place);
+    }
+
+    #[test]
+    fn a_reused_buffer_is_replaced_not_appended_to() {
+        let values = exact_values(50);
+        let base = Tensor::from_vec(values.clone(), (5, 10), &Device::Cpu).unwrap();
+        let mut buf = vec![9.0f32; 1000];
+        for dtype in FLOATS {
+            let t = base.to_dtype(dtype).unwrap();
+            read_f32_into("w", &t, &mut buf).unwrap();
+            assert_eq!(buf, values, "{dtype:?}");
+            let tt = t.t().unwrap();
+            read_f32_into("w", &tt, &mut buf).unwrap();
+            assert_eq!(buf, to_host_f32("w", &base.t().unwrap()).unwrap(), "{dtype:?}");
+        }
+        assert!(buf.capacity() >= 1000);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! variables of a `VarMap`, keyed by their names (`fc1.weight`), with the
 //! official client's rules (see `wandb_callbacks::watch`).
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use candle_core::backprop::GradStore;
 use candle_core::{Tensor, Var};
 use candle_nn::VarMap;
@@ -39,15 +41,22 @@ pub fn watch(run: &Run, varmap: &VarMap, options: WatchOptions) -> Watcher {
     Watcher {
         inner: wandb_callbacks::watch(run, options),
         varmap: varmap.clone(),
+        scratch: Arc::default(),
     }
 }
 
 /// A watched candle `VarMap` (it sees variables created after [`watch`]
 /// too). Cheap to clone; only logging steps copy tensors to the host.
+///
+/// Large tensors that cannot be binned in place (not f32, not on the CPU,
+/// strided) are converted into a host buffer that the watcher keeps for the
+/// next logging step, so that each step does not allocate (and fault in)
+/// it again; it holds as many `f32` as the largest such tensor.
 #[derive(Clone)]
 pub struct Watcher {
     inner: wandb_callbacks::Watcher,
     varmap: VarMap,
+    scratch: Arc<Mutex<Vec<f32>>>,
 }
 
 impl std::fmt::Debug for Watcher {
@@ -102,7 +111,7 @@ impl Watcher {
             .varmap
             .data()
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+            .unwrap_or_else(PoisonError::into_inner);
         let mut vars: Vec<(String, Var)> =
             data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         drop(data);
@@ -111,16 +120,18 @@ impl Watcher {
     }
 
     fn fill(&self, mut step: WatchStep, grads: Option<&GradStore>) -> Result<usize, WandbCandleError> {
+        let mut scratch = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
+        let scratch = &mut *scratch;
         for (name, var) in self.vars() {
             if !step.accepts(&name) {
                 continue;
             }
             if step.wants_parameters() {
-                add(&mut step, Kind::Parameter, &name, var.as_tensor())?;
+                add(&mut step, Kind::Parameter, &name, var.as_tensor(), scratch)?;
             }
             if let (true, Some(grads)) = (step.wants_gradients(), grads) {
                 if let Some(g) = grads.get(var.as_tensor()) {
-                    add(&mut step, Kind::Gradient, &name, g)?;
+                    add(&mut step, Kind::Gradient, &name, g, scratch)?;
                 }
             }
         }
@@ -135,8 +146,15 @@ enum Kind {
 }
 
 /// Adds one histogram: small tensors as an owned host copy (binned on the
-/// run's writer thread), large f32 CPU tensors read in place.
-fn add(step: &mut WatchStep, kind: Kind, name: &str, t: &Tensor) -> Result<bool, WandbCandleError> {
+/// run's writer thread), large f32 CPU tensors read in place, other
+/// large ones through the reused `scratch` buffer.
+fn add(
+    step: &mut WatchStep,
+    kind: Kind,
+    name: &str,
+    t: &Tensor,
+    scratch: &mut Vec<f32>,
+) -> Result<bool, WandbCandleError> {
     if t.elem_count() <= DeferredHistogram::MAX_LEN {
         let mut err = None;
         let fetch = || to_host_f32(name, t).map_err(|e| err = Some(e)).ok();
@@ -149,7 +167,7 @@ fn add(step: &mut WatchStep, kind: Kind, name: &str, t: &Tensor) -> Result<bool,
             None => Ok(added),
         };
     }
-    with_host_f32(name, t, |values| match kind {
+    with_host_f32(name, t, scratch, |values| match kind {
         Kind::Parameter => step.parameter(name, values),
         Kind::Gradient => step.gradient(name, values),
     })
