@@ -18,10 +18,10 @@
 
 use std::path::PathBuf;
 
+use wandb_callbacks::{EarlyStopping, FitReport, Mode};
 use wandb_candle::candle_core::{self, DType, Device, Module, Tensor, D};
 use wandb_candle::candle_nn::{self, Conv2d, Linear, Optimizer, VarBuilder, VarMap};
 use wandb_candle::{WandbCallback, WatchLog, WatchOptions};
-use wandb_callbacks::{EarlyStopping, FitReport, Mode};
 use wandb_data_types::{cells, Image, Table};
 use wandb_plot::ChartRowExt;
 
@@ -198,7 +198,11 @@ impl Dataset {
     }
 
     /// Images `range` as tensors on `dev`.
-    fn batch(&self, range: std::ops::Range<usize>, dev: &Device) -> candle_core::Result<(Tensor, Tensor)> {
+    fn batch(
+        &self,
+        range: std::ops::Range<usize>,
+        dev: &Device,
+    ) -> candle_core::Result<(Tensor, Tensor)> {
         let n = range.len();
         let px = &self.pixels[range.start * SIDE * SIDE..range.end * SIDE * SIDE];
         let x = Tensor::from_slice(px, (n, 1, SIDE, SIDE), dev)?;
@@ -261,7 +265,10 @@ impl Cnn {
 /// seeded) with seeded uniform ones (±1/sqrt(fan_in)), biases 0.
 fn seed_weights(varmap: &VarMap, seed: u64) -> candle_core::Result<()> {
     let mut rng = Rng(seed ^ 0xC0FF_EE00);
-    let data = varmap.data().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let data = varmap
+        .data()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut names: Vec<&String> = data.keys().collect();
     names.sort();
     for name in names {
@@ -281,7 +288,12 @@ fn seed_weights(varmap: &VarMap, seed: u64) -> candle_core::Result<()> {
 }
 
 /// Loss and accuracy of `model` on `data`, and the predicted classes.
-fn evaluate(model: &Cnn, data: &Dataset, batch: usize, dev: &Device) -> candle_core::Result<(f64, f64, Vec<u32>)> {
+fn evaluate(
+    model: &Cnn,
+    data: &Dataset,
+    batch: usize,
+    dev: &Device,
+) -> candle_core::Result<(f64, f64, Vec<u32>)> {
     let (mut loss_sum, mut preds) = (0.0, Vec::with_capacity(data.len()));
     let mut start = 0;
     while start < data.len() {
@@ -293,7 +305,11 @@ fn evaluate(model: &Cnn, data: &Dataset, batch: usize, dev: &Device) -> candle_c
         preds.extend(logits.argmax(D::Minus1)?.to_vec1::<u32>()?);
         start = end;
     }
-    let correct = preds.iter().zip(&data.labels).filter(|(p, l)| p == l).count();
+    let correct = preds
+        .iter()
+        .zip(&data.labels)
+        .filter(|(p, l)| p == l)
+        .count();
     let n = data.len().max(1) as f64;
     Ok((loss_sum / n, correct as f64 / n, preds))
 }
@@ -314,13 +330,19 @@ pub struct CnnReport {
 }
 
 /// Trains the CNN; logs to `run` when `cfg.wandb` is set.
-pub fn train(run: Option<&wandb_core::Run>, cfg: &CnnConfig) -> Result<CnnReport, Box<dyn std::error::Error + Send + Sync>> {
+pub fn train(
+    run: Option<&wandb_core::Run>,
+    cfg: &CnnConfig,
+) -> Result<CnnReport, Box<dyn std::error::Error + Send + Sync>> {
     let dev = Device::Cpu;
     let run = run.filter(|_| cfg.wandb);
     let train = synthetic(cfg.train_size, cfg.seed);
     let valid = synthetic(cfg.valid_size, cfg.seed.wrapping_add(1));
     let varmap = VarMap::new();
-    let model = Cnn::new(VarBuilder::from_varmap(&varmap, DType::F32, &dev), cfg.channels)?;
+    let model = Cnn::new(
+        VarBuilder::from_varmap(&varmap, DType::F32, &dev),
+        cfg.channels,
+    )?;
     seed_weights(&varmap, cfg.seed)?;
     let mut opt = candle_nn::SGD::new(varmap.all_vars(), cfg.learning_rate)?;
 
@@ -339,7 +361,9 @@ pub fn train(run: Option<&wandb_core::Run>, cfg: &CnnConfig) -> Result<CnnReport
         }
         cb.watch(
             &varmap,
-            WatchOptions::new().log(WatchLog::All).log_freq(cfg.watch_log_freq),
+            WatchOptions::new()
+                .log(WatchLog::All)
+                .log_freq(cfg.watch_log_freq),
         )
     });
     if let Some(cb) = cb.as_mut() {
@@ -362,7 +386,11 @@ pub fn train(run: Option<&wandb_core::Run>, cfg: &CnnConfig) -> Result<CnnReport
             }
             opt.step(&grads)?;
             if let Some(cb) = cb.as_mut() {
-                let correct = logits.argmax(D::Minus1)?.eq(&y)?.to_dtype(DType::F32)?.mean_all()?;
+                let correct = logits
+                    .argmax(D::Minus1)?
+                    .eq(&y)?
+                    .to_dtype(DType::F32)?
+                    .mean_all()?;
                 let loss = f64::from(loss.to_scalar::<f32>()?);
                 let acc = f64::from(correct.to_scalar::<f32>()?);
                 cb.batch_end_with(Some(cfg.learning_rate), &[("loss", loss), ("acc", acc)])?;
@@ -407,7 +435,10 @@ fn log_results(
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut table = Table::new(["image", "truth", "prediction", "correct"]);
     for i in 0..cfg.table_rows.min(valid.len()) {
-        let (truth, pred) = (CLASSES[valid.labels[i] as usize], CLASSES[predictions[i] as usize]);
+        let (truth, pred) = (
+            CLASSES[valid.labels[i] as usize],
+            CLASSES[predictions[i] as usize],
+        );
         let image = Image::from_gray8(SIDE as u32, SIDE as u32, &valid.gray8(i))?.caption(pred);
         table.add_row(cells![image, truth, pred, truth == pred])?;
     }
@@ -429,7 +460,8 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .nth(1)
         .or_else(|| std::env::var("CANDLE_CNN_SIZE").ok())
         .unwrap_or_else(|| "test".into());
-    let mut cfg = CnnConfig::sized(&size).ok_or_else(|| format!("unknown size {size:?}: use test or demo"))?;
+    let mut cfg = CnnConfig::sized(&size)
+        .ok_or_else(|| format!("unknown size {size:?}: use test or demo"))?;
     let run = wandb_core::init(
         wandb_core::InitOptions::new()
             .project("candle-cnn")

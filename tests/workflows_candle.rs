@@ -100,7 +100,10 @@ fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
     // The test size: 3 epochs of 6 batches, watch every 3 steps, no early stop.
     let per_epoch = cfg.batches_per_epoch();
     let steps = (cfg.epochs * per_epoch) as u64;
-    assert_eq!((report.fit.epochs_run, report.fit.global_step), (cfg.epochs, steps));
+    assert_eq!(
+        (report.fit.epochs_run, report.fit.global_step),
+        (cfg.epochs, steps)
+    );
     assert_eq!(report.fit.stopped_early, None);
     assert_eq!(report.predictions.len(), cfg.valid_size);
     let vars = example::variables(cfg.channels);
@@ -108,7 +111,10 @@ fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
     let (rows, records) = leet(&file);
     // 18 batch rows, 3 epoch rows, the final table + chart row.
     assert_eq!(rows.len(), steps as usize + cfg.epochs + 1, "{rows:?}");
-    let batches: Vec<&Item> = rows.iter().filter(|r| r.contains_key("batch/loss")).collect();
+    let batches: Vec<&Item> = rows
+        .iter()
+        .filter(|r| r.contains_key("batch/loss"))
+        .collect();
     assert_eq!(batches.len() as u64, steps);
     let mut watch_steps = Vec::new();
     for (i, r) in batches.iter().enumerate() {
@@ -119,7 +125,7 @@ fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
         let acc = r["batch/acc"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&acc), "{acc}");
         let hist_keys = r.keys().filter(|k| k.ends_with("._type")).count();
-        if step % cfg.watch_log_freq != 0 {
+        if !step.is_multiple_of(cfg.watch_log_freq) {
             assert_eq!(hist_keys, 0, "step {step}");
             continue;
         }
@@ -134,12 +140,20 @@ fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
         }
     }
     assert_eq!(watch_steps, [3, 6, 9, 12, 15, 18]);
-    let epochs: Vec<&Item> = rows.iter().filter(|r| r.contains_key("epoch/loss")).collect();
+    let epochs: Vec<&Item> = rows
+        .iter()
+        .filter(|r| r.contains_key("epoch/loss"))
+        .collect();
     assert_eq!(epochs.len(), cfg.epochs);
     let mut val_losses = Vec::new();
     for (e, r) in epochs.iter().enumerate() {
         assert_eq!(r["epoch"], e as u64);
-        for key in ["epoch/acc", "epoch/val_loss", "epoch/val_acc", "epoch/learning_rate"] {
+        for key in [
+            "epoch/acc",
+            "epoch/val_loss",
+            "epoch/val_acc",
+            "epoch/learning_rate",
+        ] {
             assert!(r[key].as_f64().unwrap().is_finite(), "{key}");
         }
         // The epoch's training metrics are the means of its batch rows.
@@ -172,14 +186,20 @@ fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
         assert_eq!(row[0], "Image", "{row}");
         let truth = example::CLASSES[report.labels[i] as usize];
         let pred = example::CLASSES[report.predictions[i] as usize];
-        assert_eq!((row[1].as_str(), row[2].as_str()), (Some(truth), Some(pred)));
+        assert_eq!(
+            (row[1].as_str(), row[2].as_str()),
+            (Some(truth), Some(pred))
+        );
         assert_eq!(row[3], truth == pred);
     }
     let cm: J = {
         let path = last["confusion_matrix_table.path"].as_str().unwrap();
         serde_json::from_slice(&std::fs::read(files_dir.join(path)).unwrap()).unwrap()
     };
-    assert_eq!(cm["columns"], serde_json::json!(["Actual", "Predicted", "nPredictions"]));
+    assert_eq!(
+        cm["columns"],
+        serde_json::json!(["Actual", "Predicted", "nPredictions"])
+    );
     let cells = cm["data"].as_array().unwrap();
     assert_eq!(cells.len(), 16);
     // Counts are floats, as the official client writes them.
@@ -207,9 +227,9 @@ fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
         .unwrap();
     let ckpt = format!("checkpoints/model-epoch{best_epoch}.safetensors");
     assert!(files_dir.join(&ckpt).is_file(), "{ckpt}");
-    let recorded = records.iter().any(|r| {
-        r["type"] == "files" && r.to_string().contains(&format!("\"{ckpt}\""))
-    });
+    let recorded = records
+        .iter()
+        .any(|r| r["type"] == "files" && r.to_string().contains(&format!("\"{ckpt}\"")));
     assert!(recorded, "no files record for {ckpt}");
 
     // Summary and final state.
@@ -237,8 +257,16 @@ fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
     assert_eq!(official.exitcode, Some(0));
     // The confusion matrix's chart spec reaches the server in the config.
     let visualize = &official.config["_wandb"]["value"]["visualize"];
-    assert!(visualize["confusion_matrix"].is_object(), "{}", official.config);
-    assert!(official.files.keys().any(|f| f == &ckpt), "{:?}", official.files.keys());
+    assert!(
+        visualize["confusion_matrix"].is_object(),
+        "{}",
+        official.config
+    );
+    assert!(
+        official.files.keys().any(|f| f == &ckpt),
+        "{:?}",
+        official.files.keys()
+    );
     // The table's artifact carries the images of its rows.
     let (name, table_artifact) = official
         .artifacts
@@ -246,7 +274,11 @@ fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
         .find(|(k, _)| k.contains("predictions"))
         .unwrap_or_else(|| panic!("no predictions artifact in {:?}", official.artifacts.keys()));
     assert!(table_artifact.committed, "{name}");
-    let pngs = table_artifact.files.keys().filter(|f| f.ends_with(".png")).count();
+    let pngs = table_artifact
+        .files
+        .keys()
+        .filter(|f| f.ends_with(".png"))
+        .count();
     assert!(pngs >= 1, "{name}: {:?}", table_artifact.files.keys());
     eprintln!(
         "workflow candle_cnn x candle x offline: pass, {seconds:.2} s, {} rows, {} bytes",

@@ -137,7 +137,11 @@ impl WandbCallback {
 
     /// A batch ended with this loss tensor (its mean, read back to the host)
     /// and learning rate: `batch_begin(lr)` + `batch_end` with `loss`.
-    pub fn batch_end_loss(&mut self, loss: &Tensor, lr: Option<f64>) -> Result<(), WandbCandleError> {
+    pub fn batch_end_loss(
+        &mut self,
+        loss: &Tensor,
+        lr: Option<f64>,
+    ) -> Result<(), WandbCandleError> {
         let loss = scalar("loss", loss)?;
         self.batch_end_with(lr, &[("loss", loss)])
     }

@@ -61,7 +61,10 @@ pub fn restore_best_weights(stopping: EarlyStopping, varmap: &VarMap) -> EarlySt
     let (restore_map, restore_best) = (varmap.clone(), best);
     stopping
         .on_improvement(move |_epoch| {
-            let data = save_map.data().lock().unwrap_or_else(PoisonError::into_inner);
+            let data = save_map
+                .data()
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             let mut copies = HashMap::with_capacity(data.len());
             for (name, var) in data.iter() {
                 copies.insert(name.clone(), var.as_tensor().copy()?);
@@ -72,7 +75,10 @@ pub fn restore_best_weights(stopping: EarlyStopping, varmap: &VarMap) -> EarlySt
         })
         .restore_best(move |_epoch| -> Result<(), BoxError> {
             let best = restore_best.lock().unwrap_or_else(PoisonError::into_inner);
-            let data = restore_map.data().lock().unwrap_or_else(PoisonError::into_inner);
+            let data = restore_map
+                .data()
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             for (name, var) in data.iter() {
                 if let Some(t) = best.get(name) {
                     var.set(t)?;

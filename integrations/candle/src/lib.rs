@@ -21,11 +21,11 @@ mod error;
 mod tensor;
 mod watch;
 
+pub use callback::WandbCallback;
 /// The candle crates this integration is built against (0.11.1), re-exported
 /// so that examples and users can name the same types.
 pub use candle_core;
 pub use candle_nn;
-pub use callback::WandbCallback;
 pub use checkpoint::{restore_best_weights, safetensors_checkpoint};
 pub use error::WandbCandleError;
 pub use tensor::{read_f32_into, tensor_histogram, to_host_f32, with_host_f32};

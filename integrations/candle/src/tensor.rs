@@ -59,7 +59,13 @@ pub fn read_f32_into(name: &str, t: &Tensor, out: &mut Vec<f32>) -> Result<(), W
 /// Appends `cpu[start..end]` as f32 to `out`; false for other dtypes.
 fn convert(cpu: &CpuStorage, start: usize, end: usize, out: &mut Vec<f32>) -> bool {
     use half::slice::HalfFloatSliceExt;
-    fn halves<H>(v: &[H], start: usize, end: usize, out: &mut Vec<f32>, f: impl Fn(&[H], &mut [f32])) -> bool {
+    fn halves<H>(
+        v: &[H],
+        start: usize,
+        end: usize,
+        out: &mut Vec<f32>,
+        f: impl Fn(&[H], &mut [f32]),
+    ) -> bool {
         let Some(s) = v.get(start..end) else {
             return false;
         };
@@ -68,7 +74,10 @@ fn convert(cpu: &CpuStorage, start: usize, end: usize, out: &mut Vec<f32>) -> bo
         true
     }
     match cpu {
-        CpuStorage::F32(v) => v.get(start..end).map(|s| out.extend_from_slice(s)).is_some(),
+        CpuStorage::F32(v) => v
+            .get(start..end)
+            .map(|s| out.extend_from_slice(s))
+            .is_some(),
         CpuStorage::F64(v) => v
             .get(start..end)
             .map(|s| out.extend(s.iter().map(|&x| x as f32)))
@@ -129,7 +138,9 @@ mod tests {
     /// Values exactly representable in f16, bf16, f32 and f64 (multiples of
     /// 0.25 in [-25, 24.75]), in a scrambled order.
     fn exact_values(n: usize) -> Vec<f32> {
-        (0..n).map(|i| ((i * 37) % 200) as f32 * 0.25 - 25.0).collect()
+        (0..n)
+            .map(|i| ((i * 37) % 200) as f32 * 0.25 - 25.0)
+            .collect()
     }
 
     const FLOATS: [DType; 4] = [DType::F16, DType::BF16, DType::F32, DType::F64];
@@ -166,7 +177,11 @@ mod tests {
                 .map(|v| v as f32)
                 .collect();
             let want = TensorHistogram::from_slice(&rounded, 64).unwrap();
-            assert_eq!(tensor_histogram(&t, 64).unwrap().unwrap(), want, "{dtype:?}");
+            assert_eq!(
+                tensor_histogram(&t, 64).unwrap().unwrap(),
+                want,
+                "{dtype:?}"
+            );
         }
         // bf16 keeps 8 significant bits: its edges differ from f32's.
         let f32_h = tensor_histogram(&base, 64).unwrap().unwrap();
@@ -208,7 +223,10 @@ mod tests {
             .map(|(r, c)| values[r * 6 + c])
             .collect();
         assert_eq!(to_host_f32("t", &tt).unwrap(), want);
-        assert_eq!(with_host_f32("t", &tt, &mut Vec::new(), <[f32]>::to_vec).unwrap(), want);
+        assert_eq!(
+            with_host_f32("t", &tt, &mut Vec::new(), <[f32]>::to_vec).unwrap(),
+            want
+        );
         // A row range is contiguous with an offset: read in place.
         let rows = t.narrow(0, 1, 2).unwrap();
         assert!(rows.is_contiguous());
@@ -228,7 +246,11 @@ mod tests {
             assert_eq!(buf, values, "{dtype:?}");
             let tt = t.t().unwrap();
             read_f32_into("w", &tt, &mut buf).unwrap();
-            assert_eq!(buf, to_host_f32("w", &base.t().unwrap()).unwrap(), "{dtype:?}");
+            assert_eq!(
+                buf,
+                to_host_f32("w", &base.t().unwrap()).unwrap(),
+                "{dtype:?}"
+            );
         }
         assert!(buf.capacity() >= 1000);
     }

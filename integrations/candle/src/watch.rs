@@ -87,7 +87,11 @@ impl Watcher {
 
     /// Like [`Watcher::after_backward`] for a loop that counts its steps
     /// from 0: step `n` logs when `n + 1` is a multiple of `log_freq`.
-    pub fn after_backward_at(&self, step: u64, grads: &GradStore) -> Result<usize, WandbCandleError> {
+    pub fn after_backward_at(
+        &self,
+        step: u64,
+        grads: &GradStore,
+    ) -> Result<usize, WandbCandleError> {
         match self.inner.step_at(step) {
             Some(s) => self.fill(s, Some(grads)),
             None => Ok(0),
@@ -119,7 +123,11 @@ impl Watcher {
         vars
     }
 
-    fn fill(&self, mut step: WatchStep, grads: Option<&GradStore>) -> Result<usize, WandbCandleError> {
+    fn fill(
+        &self,
+        mut step: WatchStep,
+        grads: Option<&GradStore>,
+    ) -> Result<usize, WandbCandleError> {
         let mut scratch = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
         let scratch = &mut *scratch;
         for (name, var) in self.vars() {

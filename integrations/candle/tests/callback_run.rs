@@ -19,7 +19,12 @@ fn snapshot(varmap: &VarMap) -> Vec<(String, Vec<f32>)> {
         .unwrap()
         .iter()
         .map(|(k, v)| {
-            let values = v.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let values = v
+                .as_tensor()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap();
             (k.clone(), values)
         })
         .collect();
@@ -55,7 +60,12 @@ fn hand_written_loop_logs_rows_checkpoints_and_restores_the_best_epoch() {
             EarlyStopping::new("val_loss", Mode::Min).patience(2),
             &varmap,
         ))
-        .with_callback(safetensors_checkpoint(&varmap, &ckpt_dir, "val_loss", Mode::Min))
+        .with_callback(safetensors_checkpoint(
+            &varmap,
+            &ckpt_dir,
+            "val_loss",
+            Mode::Min,
+        ))
         .watch(&varmap, WatchOptions::new().log(WatchLog::All).log_freq(2));
     // Validation losses chosen by the test: best at epoch 1, then worse.
     let val = [1.0, 0.5, 0.7, 0.8, 0.9, 1.0];
@@ -65,7 +75,9 @@ fn hand_written_loop_logs_rows_checkpoints_and_restores_the_best_epoch() {
     for v in val {
         cb.epoch_begin().unwrap();
         for _batch in 0..3 {
-            let out = fc2.forward(&fc1.forward(&x).unwrap().relu().unwrap()).unwrap();
+            let out = fc2
+                .forward(&fc1.forward(&x).unwrap().relu().unwrap())
+                .unwrap();
             let loss = (out - &y).unwrap().sqr().unwrap().mean_all().unwrap();
             let grads = loss.backward().unwrap();
             logged.push(cb.after_backward(&grads).unwrap());
@@ -106,7 +118,10 @@ fn hand_written_loop_logs_rows_checkpoints_and_restores_the_best_epoch() {
         .filter(|r| r["type"] == "history")
         .map(|r| r["history"]["item"].as_object().cloned().unwrap())
         .collect();
-    let batches: Vec<_> = rows.iter().filter(|r| r.contains_key("batch/loss")).collect();
+    let batches: Vec<_> = rows
+        .iter()
+        .filter(|r| r.contains_key("batch/loss"))
+        .collect();
     assert_eq!(batches.len(), 12);
     for (i, r) in batches.iter().enumerate() {
         let step = i as u64 + 1;
@@ -116,11 +131,18 @@ fn hand_written_loop_logs_rows_checkpoints_and_restores_the_best_epoch() {
         for name in ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"] {
             for kind in ["gradients", "parameters"] {
                 let key = format!("{kind}/{name}._type");
-                assert_eq!(r.contains_key(&key), step.is_multiple_of(2), "{key} at {step}");
+                assert_eq!(
+                    r.contains_key(&key),
+                    step.is_multiple_of(2),
+                    "{key} at {step}"
+                );
             }
         }
     }
-    let epochs: Vec<_> = rows.iter().filter(|r| r.contains_key("epoch/loss")).collect();
+    let epochs: Vec<_> = rows
+        .iter()
+        .filter(|r| r.contains_key("epoch/loss"))
+        .collect();
     assert_eq!(epochs.len(), 4);
     for (e, r) in epochs.iter().enumerate() {
         assert_eq!(r["epoch"], e as u64);

@@ -81,7 +81,11 @@ fn every_dtype_logs_gradient_and_parameter_histograms_of_every_variable() {
         vars.push((format!("w_{n}"), w, 32usize));
         vars.push((format!("b_{n}"), b, 8usize));
     }
-    let watcher = watch(&run, &varmap, WatchOptions::new().log(WatchLog::All).log_freq(2));
+    let watcher = watch(
+        &run,
+        &varmap,
+        WatchOptions::new().log(WatchLog::All).log_freq(2),
+    );
     let mut expected = Vec::new();
     for step in 0..4u64 {
         let mut loss = Tensor::new(0f64, &Device::Cpu).unwrap();
@@ -158,8 +162,12 @@ fn second_watch_prefix_filter_cap_and_large_tensors() {
     let second = VarMap::new();
     let init = Init::Const(0.5);
     // 300 x 300 = 90 000 values: more than DeferredHistogram::MAX_LEN.
-    let big = first.get((300, 300), "big.weight", init, DType::F32, &Device::Cpu).unwrap();
-    let bias = first.get(3, "big.bias", init, DType::F32, &Device::Cpu).unwrap();
+    let big = first
+        .get((300, 300), "big.weight", init, DType::F32, &Device::Cpu)
+        .unwrap();
+    let bias = first
+        .get(3, "big.bias", init, DType::F32, &Device::Cpu)
+        .unwrap();
     let names = ["a.weight", "b.weight", "c.bias", "d.weight"];
     let small: Vec<Tensor> = names
         .iter()
@@ -218,8 +226,5 @@ fn second_watch_prefix_filter_cap_and_large_tensors() {
     assert_eq!(h.total(), 90_000);
     // Constant tensors: one bin [min, max].
     assert_eq!(logged(row, "parameters/graph_1a.weight").values, vec![5]);
-    assert_eq!(
-        logged(row, "gradients/big.bias").bins,
-        vec![1.0f32, 1.0]
-    );
+    assert_eq!(logged(row, "gradients/big.bias").bins, vec![1.0f32, 1.0]);
 }
