@@ -24,7 +24,7 @@
 //! Everything in [`wandb_core`] is re-exported at the root. Rich values live
 //! in [`data_types`] (also re-exported at the root: [`Image`], [`Table`],
 //! [`Histogram`], ...), charts in [`plot`]; integrations are behind
-//! features: `tensorboard`, `callbacks`, `burn`, `gpu` (NVIDIA metrics),
+//! features: `tensorboard`, `callbacks`, `burn`, `candle`, `gpu` (NVIDIA metrics),
 //! `online` (on by default: online mode and sync).
 #![warn(missing_docs)]
 
@@ -84,3 +84,8 @@ pub use wandb_callbacks::{watch, WatchLog, WatchOptions};
 /// The burn integration: `WandbMetricLogger`, `watch` of burn modules.
 #[cfg(feature = "burn")]
 pub use wandb_burn as burn;
+
+/// The candle integration: `watch` of a `VarMap`, `WandbCallback` for
+/// hand-written candle loops, safetensors checkpoints.
+#[cfg(feature = "candle")]
+pub use wandb_candle as candle;
