@@ -85,6 +85,22 @@ impl TimeseriesConfig {
         }
     }
 
+    /// The loop the overhead benchmark times: 2 epochs of 100 batches of
+    /// 32 windows, hidden width 32; with wandb (`WandbCallback` and `watch`
+    /// every `watch_log_freq` steps) or, for `None`, without.
+    pub fn benchmark(watch_log_freq: Option<u64>) -> Self {
+        TimeseriesConfig {
+            epochs: 2,
+            train_windows: 32 * 100,
+            valid_windows: 256,
+            batch_size: 32,
+            hidden: 32,
+            wandb: watch_log_freq.is_some(),
+            watch_log_freq: watch_log_freq.unwrap_or(u64::MAX),
+            ..TimeseriesConfig::sized(1)
+        }
+    }
+
     /// Training batches per epoch.
     pub fn batches_per_epoch(&self) -> usize {
         self.train_windows.div_ceil(self.batch_size.max(1))

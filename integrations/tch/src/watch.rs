@@ -6,11 +6,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tch::nn::{VarStore, Variables};
 use tch::Tensor;
-use wandb_callbacks::{WatchOptions, WatchStep};
+use wandb_callbacks::{DeferredHistogram, WatchOptions, WatchStep};
 use wandb_core::Run;
 
 use crate::error::WandbTchError;
-use crate::host::to_host_f32;
+use crate::host::{to_host_f32, with_host_f32};
 
 /// Starts watching the variables of `vs` in `run` (the official
 /// `run.watch(model, log=..., log_freq=...)`): returns the [`Watcher`] the
@@ -105,15 +105,50 @@ impl Watcher {
                 source,
             };
             if step.wants_parameters() {
-                let values = to_host_f32(&tensor).map_err(read_err)?;
-                step.parameter_with(&name, || values);
+                add(&mut step, Which::Parameter, &name, &tensor).map_err(read_err)?;
             }
             if step.wants_gradients() {
                 let grad = tensor.f_grad().map_err(read_err)?;
-                let values = to_host_f32(&grad).map_err(read_err)?;
-                step.gradient_with(&name, || values);
+                add(&mut step, Which::Gradient, &name, &grad).map_err(read_err)?;
             }
         }
         Ok(step.commit()?)
     }
+}
+
+/// Which histogram of a parameter.
+#[derive(Clone, Copy)]
+enum Which {
+    Parameter,
+    Gradient,
+}
+
+/// Adds the histogram of `t` to `step` (nothing for an undefined tensor):
+/// a small tensor is copied and binned on the run's writer thread, a large
+/// one binned here from libtorch's buffer, without a copy when it is a
+/// contiguous f32 CPU tensor. Tensors are read only when the step takes them.
+fn add(step: &mut WatchStep, which: Which, name: &str, t: &Tensor) -> Result<(), tch::TchError> {
+    if !t.defined() {
+        return Ok(());
+    }
+    if t.numel() <= DeferredHistogram::MAX_LEN {
+        let mut err = None;
+        let fetch = || to_host_f32(t).map_err(|e| err = Some(e)).ok().flatten();
+        match which {
+            Which::Parameter => step.parameter_with(name, fetch),
+            Which::Gradient => step.gradient_with(name, fetch),
+        };
+        return err.map_or(Ok(()), Err);
+    }
+    let add_slice = |step: &mut WatchStep, values: &[f32]| match which {
+        Which::Parameter => step.parameter(name, values),
+        Which::Gradient => step.gradient(name, values),
+    };
+    if step.accepts(name) {
+        with_host_f32(t, |values| add_slice(step, values))?;
+    } else {
+        // Refused (cap): counted as skipped without reading the tensor.
+        add_slice(step, &[]);
+    }
+    Ok(())
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod mock_server;
+pub mod paired;
 pub mod sync_capture;
 
 pub use mock_server::{
