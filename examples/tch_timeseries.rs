@@ -168,7 +168,10 @@ fn windows(
 
 /// Trains the forecaster on the configured series; logs to `run` when
 /// given and `cfg.wandb` is on.
-pub fn train(run: Option<&Run>, cfg: &TimeseriesConfig) -> Result<TimeseriesOutcome, Box<dyn Error>> {
+pub fn train(
+    run: Option<&Run>,
+    cfg: &TimeseriesConfig,
+) -> Result<TimeseriesOutcome, Box<dyn Error>> {
     tch::manual_seed(cfg.seed);
     let total = cfg.train_windows + cfg.valid_windows + cfg.window;
     let s = series(cfg, total)?;
@@ -203,7 +206,10 @@ pub fn train(run: Option<&Run>, cfg: &TimeseriesConfig) -> Result<TimeseriesOutc
     let batch = cfg.batch_size.max(1);
     for _ in 0..cfg.epochs {
         driver.epoch_begin()?;
-        let order = Tensor::f_randperm(i64::try_from(cfg.train_windows)?, (Kind::Int64, Device::Cpu))?;
+        let order = Tensor::f_randperm(
+            i64::try_from(cfg.train_windows)?,
+            (Kind::Int64, Device::Cpu),
+        )?;
         for start in (0..cfg.train_windows).step_by(batch) {
             let len = batch.min(cfg.train_windows - start);
             let idx = order.f_narrow(0, i64::try_from(start)?, i64::try_from(len)?)?;
@@ -245,10 +251,16 @@ pub fn train(run: Option<&Run>, cfg: &TimeseriesConfig) -> Result<TimeseriesOutc
         .title("Validation: prediction vs truth")
         .xname("t");
         run.log_chart("predictions", chart)?;
-        run.summary().set("final_val_loss", val_losses.last().copied().unwrap_or(f64::NAN))?;
+        run.summary().set(
+            "final_val_loss",
+            val_losses.last().copied().unwrap_or(f64::NAN),
+        )?;
     }
-    let mut parameters: Vec<(String, usize)> =
-        vs.variables().into_iter().map(|(n, t)| (n, t.numel())).collect();
+    let mut parameters: Vec<(String, usize)> = vs
+        .variables()
+        .into_iter()
+        .map(|(n, t)| (n, t.numel()))
+        .collect();
     parameters.sort();
     Ok(TimeseriesOutcome {
         val_losses,
@@ -260,7 +272,9 @@ pub fn train(run: Option<&Run>, cfg: &TimeseriesConfig) -> Result<TimeseriesOutc
 
 fn main() -> Result<(), Box<dyn Error>> {
     let size = match std::env::args().nth(1) {
-        Some(a) => a.parse().map_err(|e| format!("size must be a positive integer, got {a:?}: {e}"))?,
+        Some(a) => a
+            .parse()
+            .map_err(|e| format!("size must be a positive integer, got {a:?}: {e}"))?,
         None => 1,
     };
     let cfg = TimeseriesConfig {

@@ -20,9 +20,11 @@ fn bench(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new(format!("{kind:?}"), n), &t, |b, t| {
             // What `watch` does with a tensor this large.
             b.iter(|| {
-                with_host_f32(std::hint::black_box(t), |v| TensorHistogram::from_slice(v, 64))
-                    .unwrap()
-                    .unwrap()
+                with_host_f32(std::hint::black_box(t), |v| {
+                    TensorHistogram::from_slice(v, 64)
+                })
+                .unwrap()
+                .unwrap()
             })
         });
     }

@@ -63,7 +63,9 @@ fn best_only_checkpoints_are_the_improving_epochs_copied_into_the_run() {
                 let _ = w.f_add_scalar_(1.0).unwrap();
             });
             saved_weights.push((epoch, w.copy()));
-            driver.validation_end(&Metrics::from([("loss".to_string(), val)])).unwrap();
+            driver
+                .validation_end(&Metrics::from([("loss".to_string(), val)]))
+                .unwrap();
             driver.epoch_end().unwrap();
         }
         driver.train_end().unwrap();
@@ -80,11 +82,17 @@ fn best_only_checkpoints_are_the_improving_epochs_copied_into_the_run() {
         .collect();
     assert_eq!(
         recorded,
-        ["checkpoints/model-epoch0.safetensors", "checkpoints/model-epoch2.safetensors"]
+        [
+            "checkpoints/model-epoch0.safetensors",
+            "checkpoints/model-epoch2.safetensors"
+        ]
     );
     for (epoch, rel) in [(0, &recorded[0]), (2, &recorded[1])] {
         let want = &saved_weights[epoch].1;
-        for path in [files_dir.join(rel), ckpt_dir.join(format!("model-epoch{epoch}.safetensors"))] {
+        for path in [
+            files_dir.join(rel),
+            ckpt_dir.join(format!("model-epoch{epoch}.safetensors")),
+        ] {
             let got = weight(&load(&path));
             assert_eq!(got.kind(), Kind::Float);
             assert!(got.equal(want), "{}", path.display());

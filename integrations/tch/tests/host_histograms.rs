@@ -47,7 +47,13 @@ fn undefined_and_complex_tensors_have_no_values() {
     let c = Tensor::ones([2], (Kind::ComplexFloat, Device::Cpu));
     assert!(!is_histogrammable(c.kind()));
     assert_eq!(to_host_f32(&c).unwrap(), None);
-    for kind in [Kind::Half, Kind::BFloat16, Kind::Float, Kind::Double, Kind::Int64] {
+    for kind in [
+        Kind::Half,
+        Kind::BFloat16,
+        Kind::Float,
+        Kind::Double,
+        Kind::Int64,
+    ] {
         assert!(is_histogrammable(kind), "{kind:?}");
     }
 }

@@ -45,11 +45,16 @@ fn our_sync(dir: &Path, url: &str, key: &str) {
 
 /// Equal up to serde_json's float parsing (not exact for 17-digit numbers).
 fn same_f64(got: &J, want: f64) -> bool {
-    got.as_f64().is_some_and(|g| (g - want).abs() <= 4.0 * f64::EPSILON * want.abs())
+    got.as_f64()
+        .is_some_and(|g| (g - want).abs() <= 4.0 * f64::EPSILON * want.abs())
 }
 
 fn f64s(v: &J) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 #[test]
@@ -86,9 +91,16 @@ fn timeseries_run_has_every_metric_histogram_chart_and_syncs_like_wandb_sync() {
     assert!(out.val_losses[epochs - 1] < 0.25, "{:?}", out.val_losses);
 
     let rows = history_rows(&file);
-    assert_eq!(rows.len(), epochs * batches + epochs + 1, "batch rows, epoch rows, chart row");
+    assert_eq!(
+        rows.len(),
+        epochs * batches + epochs + 1,
+        "batch rows, epoch rows, chart row"
+    );
     // Every training batch: one row with its loss, step and learning rate.
-    let batch_rows: Vec<_> = rows.iter().filter(|r| r.contains_key("batch/loss")).collect();
+    let batch_rows: Vec<_> = rows
+        .iter()
+        .filter(|r| r.contains_key("batch/loss"))
+        .collect();
     assert_eq!(batch_rows.len(), epochs * batches);
     for (i, r) in batch_rows.iter().enumerate() {
         let step = (i + 1) as u64;
@@ -97,7 +109,7 @@ fn timeseries_run_has_every_metric_histogram_chart_and_syncs_like_wandb_sync() {
         assert!(r["batch/loss"].as_f64().unwrap().is_finite());
         // watch(log_freq=2): every second step carries all 12 histograms.
         let hists: Vec<&String> = r.keys().filter(|k| k.ends_with("._type")).collect();
-        if step % cfg.watch_log_freq == 0 {
+        if step.is_multiple_of(cfg.watch_log_freq) {
             assert_eq!(hists.len(), 2 * PARAMS.len(), "step {step}: {hists:?}");
             for (name, numel) in PARAMS {
                 for kind in ["gradients", "parameters"] {
@@ -110,7 +122,11 @@ fn timeseries_run_has_every_metric_histogram_chart_and_syncs_like_wandb_sync() {
                         .map(|c| c.as_u64().expect("integer count"))
                         .collect();
                     let bins = f64s(&r[&format!("{key}.bins")]);
-                    assert_eq!(counts.iter().sum::<u64>(), numel as u64, "step {step} {key}");
+                    assert_eq!(
+                        counts.iter().sum::<u64>(),
+                        numel as u64,
+                        "step {step} {key}"
+                    );
                     if counts.len() == 1 {
                         assert_eq!(bins.len(), 2, "{key}: min == max");
                     } else {
@@ -124,7 +140,10 @@ fn timeseries_run_has_every_metric_histogram_chart_and_syncs_like_wandb_sync() {
         }
     }
     // Every epoch: training average and validation loss, by `epoch`.
-    let epoch_rows: Vec<_> = rows.iter().filter(|r| r.contains_key("epoch/val_loss")).collect();
+    let epoch_rows: Vec<_> = rows
+        .iter()
+        .filter(|r| r.contains_key("epoch/val_loss"))
+        .collect();
     assert_eq!(epoch_rows.len(), epochs);
     for (e, r) in epoch_rows.iter().enumerate() {
         assert_eq!(r["epoch"], e as u64);
@@ -136,11 +155,17 @@ fn timeseries_run_has_every_metric_histogram_chart_and_syncs_like_wandb_sync() {
     assert_eq!(chart_row["predictions_table._type"], "table-file");
     let table_path = files_dir.join(chart_row["predictions_table.path"].as_str().unwrap());
     let table: J = serde_json::from_slice(&std::fs::read(&table_path).unwrap()).unwrap();
-    assert_eq!(table["columns"], serde_json::json!(["step", "lineKey", "lineVal"]));
+    assert_eq!(
+        table["columns"],
+        serde_json::json!(["step", "lineKey", "lineVal"])
+    );
     let data = table["data"].as_array().unwrap();
     let n = cfg.valid_windows;
     assert_eq!(data.len(), 2 * n);
-    for (series, values, offset) in [("truth", &out.truth, 0), ("prediction", &out.predictions, n)] {
+    for (series, values, offset) in [
+        ("truth", &out.truth, 0),
+        ("prediction", &out.predictions, n),
+    ] {
         for (i, want) in values.iter().enumerate() {
             let cell = &data[offset + i];
             assert_eq!(cell[0], (cfg.train_windows + cfg.window + i) as u64);
@@ -169,8 +194,10 @@ fn timeseries_run_has_every_metric_histogram_chart_and_syncs_like_wandb_sync() {
     assert_eq!(recorded, ckpts);
     for c in &ckpts {
         let tensors = tch::Tensor::read_safetensors(files_dir.join(c)).unwrap();
-        let mut names: Vec<(String, usize)> =
-            tensors.iter().map(|(n, t)| (n.clone(), t.numel())).collect();
+        let mut names: Vec<(String, usize)> = tensors
+            .iter()
+            .map(|(n, t)| (n.clone(), t.numel()))
+            .collect();
         names.sort();
         assert_eq!(names, out.parameters, "{c}");
     }
@@ -190,7 +217,10 @@ fn timeseries_run_has_every_metric_histogram_chart_and_syncs_like_wandb_sync() {
         .map(|i| i["batch/step"].as_u64().unwrap())
         .collect();
     assert_eq!(watched, [2, 4, 6, 8, 10, 12]);
-    for item in items.iter().filter(|i| i.get("gradients/head.bias._type").is_some()) {
+    for item in items
+        .iter()
+        .filter(|i| i.get("gradients/head.bias._type").is_some())
+    {
         for (name, numel) in PARAMS {
             for kind in ["gradients", "parameters"] {
                 let total: u64 = item[&format!("{kind}/{name}.values")]
@@ -225,10 +255,17 @@ fn timeseries_run_has_every_metric_histogram_chart_and_syncs_like_wandb_sync() {
     assert_eq!(official.history.len(), rows.len());
     assert_eq!(official.exitcode, Some(0));
     for c in &ckpts {
-        assert!(official.files.contains_key(c), "{c} not uploaded: {:?}", official.files.keys());
+        assert!(
+            official.files.contains_key(c),
+            "{c} not uploaded: {:?}",
+            official.files.keys()
+        );
     }
     assert!(
-        official.artifacts.keys().any(|k| k.contains("predictions_table")),
+        official
+            .artifacts
+            .keys()
+            .any(|k| k.contains("predictions_table")),
         "{:?}",
         official.artifacts.keys()
     );

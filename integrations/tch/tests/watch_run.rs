@@ -34,7 +34,12 @@ impl Mlp {
     }
 }
 
-const PARAMS: [(&str, usize); 4] = [("0.bias", 4), ("0.weight", 12), ("2.bias", 1), ("2.weight", 4)];
+const PARAMS: [(&str, usize); 4] = [
+    ("0.bias", 4),
+    ("0.weight", 12),
+    ("2.bias", 1),
+    ("2.weight", 4),
+];
 
 fn batch(kind: Kind) -> (Tensor, Tensor) {
     let x = Tensor::from_slice(&[0.5f32, -1.0, 1.5, 2.0, 0.1, -0.3]).reshape([2, 3]);
@@ -58,8 +63,14 @@ fn hist(row: &Map<String, J>, key: &str) -> Hist {
     assert_eq!(row[&format!("{key}._type")], "histogram", "{key}");
     let list = |k: &str| row[&format!("{key}.{k}")].as_array().unwrap().clone();
     (
-        list("values").iter().map(|c| c.as_u64().expect("integer count")).collect(),
-        list("bins").iter().map(|b| b.as_f64().unwrap() as f32).collect(),
+        list("values")
+            .iter()
+            .map(|c| c.as_u64().expect("integer count"))
+            .collect(),
+        list("bins")
+            .iter()
+            .map(|b| b.as_f64().unwrap() as f32)
+            .collect(),
     )
 }
 
@@ -71,7 +82,11 @@ fn log_all_every_second_step_logs_exact_histograms_of_that_step() {
     let vs = nn::VarStore::new(Device::Cpu);
     let net = Mlp::new(&vs);
     let mut opt = nn::Sgd::default().build(&vs, 0.1).unwrap();
-    let watcher = watch(&run, &vs, WatchOptions::new().log(WatchLog::All).log_freq(2));
+    let watcher = watch(
+        &run,
+        &vs,
+        WatchOptions::new().log(WatchLog::All).log_freq(2),
+    );
     assert_eq!(watcher.inner().prefix(), "");
     let names: Vec<String> = watcher.parameters().into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, PARAMS.map(|(n, _)| n.to_string()));
@@ -93,7 +108,8 @@ fn log_all_every_second_step_logs_exact_histograms_of_that_step() {
             want.push(snapshot);
         }
         opt.step();
-        run.log(Row::new().with("loss", loss.double_value(&[]))).unwrap();
+        run.log(Row::new().with("loss", loss.double_value(&[])))
+            .unwrap();
     }
     run.finish().unwrap();
 
@@ -137,7 +153,10 @@ fn log_all_every_second_step_logs_exact_histograms_of_that_step() {
             }
         }
     }
-    assert_eq!(wandb_test_support::leet_summary(run.wandb_file())["state"], "finished");
+    assert_eq!(
+        wandb_test_support::leet_summary(run.wandb_file())["state"],
+        "finished"
+    );
 }
 
 #[test]
@@ -149,7 +168,11 @@ fn buffers_are_not_watched_and_parameters_without_gradient_log_no_gradient() {
     let used = root.ones("used", &[3]);
     let _unused = root.zeros("unused", &[2]);
     let _running_mean = root.zeros_no_train("running_mean", &[5]);
-    let watcher = watch(&run, &vs, WatchOptions::new().log(WatchLog::All).log_freq(1));
+    let watcher = watch(
+        &run,
+        &vs,
+        WatchOptions::new().log(WatchLog::All).log_freq(1),
+    );
     let names: Vec<String> = watcher.parameters().into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["unused", "used"]);
     (&used * 2.0).sum(Kind::Float).backward();
@@ -164,7 +187,11 @@ fn buffers_are_not_watched_and_parameters_without_gradient_log_no_gradient() {
     let keys: Vec<&String> = rows[0].keys().filter(|k| k.ends_with("._type")).collect();
     assert_eq!(
         keys,
-        ["gradients/used._type", "parameters/unused._type", "parameters/used._type"]
+        [
+            "gradients/used._type",
+            "parameters/unused._type",
+            "parameters/used._type"
+        ]
     );
     assert_eq!(hist(&rows[0], "gradients/used"), (vec![3], vec![2.0, 2.0]));
 }
@@ -175,11 +202,26 @@ fn second_watch_is_prefixed_and_filter_and_cap_apply() {
     let run = offline_run(tmp.path(), "tch-watch-opts");
     let vs = nn::VarStore::new(Device::Cpu);
     let net = Mlp::new(&vs);
-    let first = watch(&run, &vs, WatchOptions::new().filter(|n| n.ends_with(".weight")).log_freq(1));
-    let second = watch(&run, &vs, WatchOptions::new().log(WatchLog::Parameters).max_tensors_per_step(3).log_freq(1));
+    let first = watch(
+        &run,
+        &vs,
+        WatchOptions::new()
+            .filter(|n| n.ends_with(".weight"))
+            .log_freq(1),
+    );
+    let second = watch(
+        &run,
+        &vs,
+        WatchOptions::new()
+            .log(WatchLog::Parameters)
+            .max_tensors_per_step(3)
+            .log_freq(1),
+    );
     assert_eq!(second.inner().prefix(), "graph_1");
     let (x, y) = batch(Kind::Float);
-    net.forward(&x).mse_loss(&y, tch::Reduction::Mean).backward();
+    net.forward(&x)
+        .mse_loss(&y, tch::Reduction::Mean)
+        .backward();
     assert_eq!(first.after_backward().unwrap(), 2);
     assert_eq!(second.after_backward().unwrap(), 3);
     run.log(Row::new().with("loss", 0.5)).unwrap();
@@ -211,9 +253,15 @@ fn half_bfloat16_and_double_stores_are_binned_as_their_float32_cast() {
         let mut vs = nn::VarStore::new(Device::Cpu);
         let net = Mlp::new(&vs);
         vs.set_kind(kind);
-        let watcher = watch(&run, &vs, WatchOptions::new().log(WatchLog::All).log_freq(1));
+        let watcher = watch(
+            &run,
+            &vs,
+            WatchOptions::new().log(WatchLog::All).log_freq(1),
+        );
         let (x, y) = batch(kind);
-        net.forward(&x).mse_loss(&y, tch::Reduction::Mean).backward();
+        net.forward(&x)
+            .mse_loss(&y, tch::Reduction::Mean)
+            .backward();
         let snapshot: Vec<(String, Hist, Hist)> = watcher
             .parameters()
             .iter()
@@ -227,8 +275,16 @@ fn half_bfloat16_and_double_stores_are_binned_as_their_float32_cast() {
         run.finish().unwrap();
         let rows = history_rows(run.wandb_file());
         for (name, params, grads) in &snapshot {
-            assert_eq!(&hist(&rows[0], &format!("parameters/{name}")), params, "{kind:?} {name}");
-            assert_eq!(&hist(&rows[0], &format!("gradients/{name}")), grads, "{kind:?} {name}");
+            assert_eq!(
+                &hist(&rows[0], &format!("parameters/{name}")),
+                params,
+                "{kind:?} {name}"
+            );
+            assert_eq!(
+                &hist(&rows[0], &format!("gradients/{name}")),
+                grads,
+                "{kind:?} {name}"
+            );
         }
     }
 }
