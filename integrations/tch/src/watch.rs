@@ -79,10 +79,14 @@ impl Watcher {
     pub fn parameters(&self) -> Vec<(String, Tensor)> {
         // A panic while another thread held the table leaves it readable.
         let vars = self.vars.lock().unwrap_or_else(PoisonError::into_inner);
+        // Trainable variables are known by their data (a frozen parameter no
+        // longer requires grad); `trainable_variables` has no names. Empty
+        // tensors have no data pointer and no histogram either.
         let trainable: HashSet<usize> = vars
             .trainable_variables
             .iter()
             .map(|v| v.tensor.data_ptr() as usize)
+            .filter(|&p| p != 0)
             .collect();
         let mut params: Vec<(String, Tensor)> = vars
             .named_variables
