@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 
 pub mod artifact_mock;
 pub mod mock_server;
+pub mod paired;
 pub mod sync_capture;
 
 pub use artifact_mock::{ArtifactCall, ArtifactLog, ArtifactMock};
