@@ -225,12 +225,30 @@ fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
         .min_by(|a, b| a.1.total_cmp(b.1))
         .map(|(e, _)| e)
         .unwrap();
-    let ckpt = format!("checkpoints/model-epoch{best_epoch}.safetensors");
-    assert!(files_dir.join(&ckpt).is_file(), "{ckpt}");
-    let recorded = records
+    let ckpt = format!("model-epoch{best_epoch}.safetensors");
+    assert!(root.join("ckpt").join(&ckpt).is_file(), "{ckpt}");
+    // Each improving epoch is a version of the `model-<run id>` artifact;
+    // the last version tagged `best` holds the best epoch's file.
+    let versions: Vec<&serde_json::Value> = records
         .iter()
-        .any(|r| r["type"] == "files" && r.to_string().contains(&format!("\"{ckpt}\"")));
-    assert!(recorded, "no files record for {ckpt}");
+        .filter(|r| r["type"] == "artifact" && r["artifact"]["name"] == "model-candlecnn1")
+        .collect();
+    assert!(!versions.is_empty(), "no model artifact recorded");
+    for v in &versions {
+        assert_eq!(v["artifact"]["type"], "model", "{v}");
+    }
+    let best = versions
+        .iter()
+        .rev()
+        .find(|v| v["artifact"]["aliases"].as_array().is_some_and(|a| a.iter().any(|x| x == "best")))
+        .expect("a version aliased best");
+    let contents: Vec<&str> = best["artifact"]["manifest"]["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(contents, [ckpt.as_str()], "{best}");
 
     // Summary and final state.
     let summary = wandb_test_support::leet_summary(&file);
@@ -262,10 +280,15 @@ fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
         "{}",
         official.config
     );
-    assert!(
-        official.files.keys().any(|f| f == &ckpt),
-        "{:?}",
-        official.files.keys()
+    let model = official
+        .artifacts
+        .get("model/model-candlecnn1")
+        .unwrap_or_else(|| panic!("no model artifact in {:?}", official.artifacts.keys()));
+    assert!(model.committed);
+    assert_eq!(
+        model.files.keys().collect::<Vec<_>>(),
+        [&ckpt],
+        "the last version uploads the best checkpoint"
     );
     // The table's artifact carries the images of its rows.
     let (name, table_artifact) = official

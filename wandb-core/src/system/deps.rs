@@ -4,7 +4,9 @@
 //! A compiled Rust program carries no list of its crates, so we look for the
 //! `Cargo.lock` of the project it was built from: next to the executable or
 //! in one of its parent directories (`target/debug/prog` → the workspace
-//! root), then in the working directory and its parents. Each locked package
+//! root), then under `CARGO_MANIFEST_DIR` (set by `cargo run` and
+//! `cargo test`, so a shared `CARGO_TARGET_DIR` outside the project still
+//! finds it), then in the working directory and its parents. Each locked package
 //! becomes a `name==version` line, the format of `requirements.txt`, so the
 //! W&B UI lists the crates where it lists Python packages. No `Cargo.lock`
 //! found (an installed binary) → no file.
@@ -14,10 +16,12 @@ use std::path::{Path, PathBuf};
 /// Finds the `Cargo.lock` that belongs to the running program.
 pub fn find_cargo_lock() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok();
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
     let cwd = std::env::current_dir().ok();
     exe.as_deref()
         .and_then(Path::parent)
         .and_then(lock_in_ancestors)
+        .or_else(|| manifest.as_deref().and_then(lock_in_ancestors))
         .or_else(|| cwd.as_deref().and_then(lock_in_ancestors))
 }
 
