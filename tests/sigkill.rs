@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use wandb::{init, Console, InitOptions, Mode, Row};
 use wandb_test_support::{
-    leet_inspect, leet_inspect_lenient, official_sync, MockServer, ScratchDir, SyncCapture,
+    leet_inspect, leet_inspect_lenient, official_sync_output, MockServer, ScratchDir, SyncCapture,
 };
 
 const CHILD_ROOT: &str = "WANDB_RS_SIGKILL_CHILD_ROOT";
@@ -231,7 +231,12 @@ fn a_run_killed_at_random_moments_keeps_every_flushed_row() {
         // flushes, during spills) or after the first flush (odd kills).
         let delay = Duration::from_micros(next(&mut state) % 150_000);
         let root = scratch.path().join(format!("k{k:02}"));
-        killed.push(run_and_kill(&root, &format!("kill{k:02}"), delay, k % 2 == 1));
+        killed.push(run_and_kill(
+            &root,
+            &format!("kill{k:02}"),
+            delay,
+            k % 2 == 1,
+        ));
     }
     let flushed_runs = killed.iter().filter(|k| k.flushed.is_some()).count();
     assert!(
@@ -266,7 +271,13 @@ fn a_run_killed_at_random_moments_keeps_every_flushed_row() {
     // the official sync uploads them
     let server = MockServer::start();
     let dirs: Vec<PathBuf> = killed.iter().map(|k| k.dir.clone()).collect();
-    official_sync(&server, &dirs, scratch.path());
+    let out = official_sync_output(&server, &dirs, scratch.path());
+    let sync_out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "wandb sync failed: {sync_out}");
     let requests = server.requests();
     for k in &killed {
         let run_path = format!("/{}/file_stream", k.id);
@@ -279,7 +290,7 @@ fn a_run_killed_at_random_moments_keeps_every_flushed_row() {
         let want = k.flushed.map_or(0, |s| s + 1);
         assert!(
             cap.history.len() as u64 >= want,
-            "{}: {} rows uploaded, {want} reported flushed",
+            "{}: {} rows uploaded, {want} reported flushed; wandb sync printed:\n{sync_out}",
             k.id,
             cap.history.len()
         );

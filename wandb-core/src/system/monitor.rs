@@ -250,12 +250,14 @@ mod tests {
         assert!(t.elapsed() < Duration::from_secs(1));
     }
 
-    struct Slow(Duration);
+    /// A source whose round takes `.0`; `.1` is set when a round begins.
+    struct Slow(Duration, std::sync::Arc<std::sync::atomic::AtomicBool>);
     impl MetricSource for Slow {
         fn name(&self) -> &str {
             "slow"
         }
         fn sample(&mut self, out: &mut Sample) {
+            self.1.store(true, std::sync::atomic::Ordering::SeqCst);
             std::thread::sleep(self.0);
             out.push("slow", 1.0);
         }
@@ -264,13 +266,22 @@ mod tests {
     #[test]
     fn stop_until_does_not_wait_past_its_deadline() {
         // a round that takes 2 s is running when the run finishes
+        let started = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let m = SystemMonitor::spawn(
             |_r: proto::StatsRecord| true,
-            vec![Box::new(Slow(Duration::from_secs(2)))],
+            vec![Box::new(Slow(Duration::from_secs(2), started.clone()))],
             Duration::MAX,
         )
         .unwrap();
-        std::thread::sleep(Duration::from_millis(20));
+        // wait for the round to begin, however loaded the machine
+        let waiting = Instant::now();
+        while !started.load(std::sync::atomic::Ordering::SeqCst) {
+            assert!(
+                waiting.elapsed() < Duration::from_secs(30),
+                "no round began"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let t = Instant::now();
         m.stop_until(t + Duration::from_millis(100));
         let took = t.elapsed();
