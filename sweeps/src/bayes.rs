@@ -19,7 +19,7 @@ const EPS: f64 = 1e-6;
 pub struct BayesInfo {
     /// Probability that the suggestion improves on the best run.
     pub success_probability: f64,
-    /// Predicted metric (in the config's direction).
+    /// Predicted metric, in the minimised space (negated for `maximize`, as the official info).
     pub predicted_value: f64,
     /// Predicted standard deviation.
     pub predicted_std: f64,
@@ -145,8 +145,7 @@ pub fn bayes_next(
     } else {
         next_sample(&fx, &fy, current_x, d, rng)?
     };
-    let mut info = info;
-    info.predicted_value *= sign;
+
     let mut j = 0;
     let values: Vec<(Vec<String>, Value)> = params
         .iter()

@@ -118,14 +118,14 @@ def grid_cases():
     for cfg in GRIDS:
         runs, order = [], []
         while True:
-            nxt = grid_search_next_runs(runs, cfg, validate=True)[0]
+            nxt = grid_search_next_runs(runs, cfg)[0]
             if nxt is None:
                 break
             order.append(jsonable(nxt.config))
             runs.append(SweepRun(name=f"r{len(runs)}", state=RunState.finished, config=nxt.config))
         # Resuming with a partial history skips what was done (ints for floats).
         done = [SweepRun(name="x", state=RunState.finished, config=c) for c in order[1:3]]
-        resumed = grid_search_next_runs(done, cfg, validate=True, n=3)
+        resumed = grid_search_next_runs(done, cfg, n=3)
         out.append({"config": cfg, "order": order, "done": [r.config for r in done],
                     "resumed": [jsonable(r.config) if r else None for r in resumed]})
     return out
