@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 
+pub mod agent;
 mod bayes;
 pub mod config;
 mod controller;
@@ -37,6 +38,7 @@ mod search;
 pub mod special;
 
 
+pub use agent::{run_sweep, sweep_params_from_env, AgentError, AgentOptions, TrialResult};
 pub use bayes::{bayes_next, BayesInfo};
 pub use config::{
     ConfigError, Distribution, Goal, Hyperband, Impute, Method, MetricSpec, Parameter, SweepConfig,
