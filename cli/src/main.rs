@@ -150,9 +150,23 @@ fn main() -> ExitCode {
             host,
         } => sync(paths, entity, project, id, include_synced, timeout, host),
         Command::Login { key, host } => login(key, host),
-        Command::Sweep { config, jobs, count, seed, dir, sweep_id, command } => {
-            sweep_cmd::sweep(sweep_cmd::SweepArgs { config, command, jobs, count, seed, dir, sweep_id })
-        }
+        Command::Sweep {
+            config,
+            jobs,
+            count,
+            seed,
+            dir,
+            sweep_id,
+            command,
+        } => sweep_cmd::sweep(sweep_cmd::SweepArgs {
+            config,
+            command,
+            jobs,
+            count,
+            seed,
+            dir,
+            sweep_id,
+        }),
         Command::Inspect {
             path,
             summary,

@@ -27,10 +27,22 @@ fn grid_sweep_passes_args_and_env_like_the_official_agent() {
     let tmp = tempfile::tempdir().unwrap();
     let config = "method: grid\nparameters:\n  lr: {values: [0.1, 1e-05]}\n  flag: {values: [true, false]}\n  name: {value: x y}\n";
     let script = r#"echo "$WANDB_SWEEP_ID|$WANDB_RUN_ID|$WANDB_RUN_GROUP|$WANDB_MODE|$WANDB_SWEEP_PARAM_PATH|$*" >> trials.log"#;
-    let out = sweep(tmp.path(), config, &["--sweep-id", "abcd1234"], &["sh", "-c", script, "sh"]);
+    let out = sweep(
+        tmp.path(),
+        config,
+        &["--sweep-id", "abcd1234"],
+        &["sh", "-c", script, "sh"],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("sweep abcd1234 done: 4 run(s), 0 failed"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("sweep abcd1234 done: 4 run(s), 0 failed"),
+        "{stdout}"
+    );
     let log = std::fs::read_to_string(tmp.path().join("trials.log")).unwrap();
     let lines: Vec<Vec<&str>> = log.lines().map(|l| l.split('|').collect()).collect();
     let args: Vec<&str> = lines.iter().map(|l| l[5]).collect();
@@ -48,10 +60,18 @@ fn grid_sweep_passes_args_and_env_like_the_official_agent() {
         assert_eq!(l[1].len(), 8, "run id {}", l[1]);
         assert_eq!(l[2], "abcd1234");
         assert_eq!(l[3], "offline");
-        let expected = tmp.path().join(format!("wandb/sweep-abcd1234/config-{}.yaml", l[1]));
-        assert_eq!(Path::new(l[4]).canonicalize().unwrap(), expected.canonicalize().unwrap());
+        let expected = tmp
+            .path()
+            .join(format!("wandb/sweep-abcd1234/config-{}.yaml", l[1]));
+        assert_eq!(
+            Path::new(l[4]).canonicalize().unwrap(),
+            expected.canonicalize().unwrap()
+        );
         let text = std::fs::read_to_string(l[4]).unwrap();
-        assert!(text.starts_with("wandb_version: 1\n\nflag:\n  value: "), "{text}");
+        assert!(
+            text.starts_with("wandb_version: 1\n\nflag:\n  value: "),
+            "{text}"
+        );
         assert!(text.contains("name:\n  value: \"x y\"\n"), "{text}");
     }
 }
@@ -66,9 +86,20 @@ fn macros_count_and_failures() {
         tmp.path(),
         config,
         &["--count", "3", "--jobs", "2", "--seed", "4"],
-        &["sh", "-c", script, "sh", "${args_no_hyphens}", "${args_json_file}"],
+        &[
+            "sh",
+            "-c",
+            script,
+            "sh",
+            "${args_no_hyphens}",
+            "${args_json_file}",
+        ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let log = std::fs::read_to_string(tmp.path().join("trials.log")).unwrap();
     let heads: Vec<&str> = log.lines().filter(|l| l.starts_with("n=")).collect();
     assert_eq!(heads.len(), 3, "{log}");
@@ -78,7 +109,11 @@ fn macros_count_and_failures() {
         assert!((1..=3).contains(&n));
         assert!(file.ends_with(".json"), "{file}");
     }
-    assert_eq!(log.lines().filter(|l| l.starts_with("{\"n\":")).count(), 3, "{log}");
+    assert_eq!(
+        log.lines().filter(|l| l.starts_with("{\"n\":")).count(),
+        3,
+        "{log}"
+    );
 
     // Every trial failing makes the command fail.
     let out = sweep(tmp.path(), config, &["--count", "2"], &["false"]);
@@ -86,7 +121,12 @@ fn macros_count_and_failures() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("failed (exit 1)"));
 
     // A bad config names the key.
-    let out = sweep(tmp.path(), "method: grid\nparameters:\n  n: {min: 3, max: 1}\n", &[], &["true"]);
+    let out = sweep(
+        tmp.path(),
+        "method: grid\nparameters:\n  n: {min: 3, max: 1}\n",
+        &[],
+        &["true"],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("parameters.n.min"));
 }

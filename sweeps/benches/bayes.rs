@@ -37,7 +37,11 @@ pub fn history(n: usize) -> Vec<SweepRun> {
                 + (drop - 0.2).powi(2);
             let cfg = json!({"lr": {"value": lr}, "bs": {"value": bs}, "depth": {"value": depth},
                              "drop": {"value": drop}, "act": {"value": "relu"}});
-            let mut run = SweepRun::new(format!("r{i}"), RunState::Finished, cfg.as_object().cloned().unwrap_or_default());
+            let mut run = SweepRun::new(
+                format!("r{i}"),
+                RunState::Finished,
+                cfg.as_object().cloned().unwrap_or_default(),
+            );
             run.push("loss", loss);
             run
         })

@@ -85,7 +85,10 @@ pub fn bayes_next(
     runs: &[SweepRun],
     rng: &mut Mt19937,
 ) -> Result<(Map<String, Value>, BayesInfo), SearchError> {
-    let metric = config.metric.as_ref().ok_or(SearchError::Missing("metric"))?;
+    let metric = config
+        .metric
+        .as_ref()
+        .ok_or(SearchError::Missing("metric"))?;
     let (name, goal) = (metric.name.as_str(), metric.goal);
     let params = flatten(&config.parameters);
     let searchable: Vec<&HyperParam> = params.iter().filter(|p| p.searchable()).collect();
@@ -99,7 +102,13 @@ pub fn bayes_next(
         .iter()
         .filter(|r| r.state.is_terminal())
         .filter_map(|r| r.metric_extremum(name, goal == Goal::Minimize))
-        .reduce(|a, b| if goal == Goal::Maximize { a.min(b) } else { a.max(b) })
+        .reduce(|a, b| {
+            if goal == Goal::Maximize {
+                a.min(b)
+            } else {
+                a.max(b)
+            }
+        })
         .unwrap_or(0.0);
     let (mut sample_x, mut y, mut current_x) = (Vec::new(), Vec::new(), Vec::new());
     for run in runs {
@@ -124,7 +133,16 @@ pub fn bayes_next(
         }
     }
     let sign = if goal == Goal::Maximize { -1.0 } else { 1.0 };
-    let y: Vec<f64> = y.into_iter().map(|v| if v.is_finite() { v * sign } else { worst * sign }).collect();
+    let y: Vec<f64> = y
+        .into_iter()
+        .map(|v| {
+            if v.is_finite() {
+                v * sign
+            } else {
+                worst * sign
+            }
+        })
+        .collect();
     let d = searchable.len();
     let (fx, fy): (Vec<Vec<f64>>, Vec<f64>) = sample_x
         .into_iter()
@@ -172,7 +190,11 @@ fn fit_normalized(x: Vec<Vec<f64>>, y: &[f64]) -> Result<(Gp, f64, f64), SearchE
         let m = ys.iter().sum::<f64>() / ys.len() as f64;
         let sd = (ys.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / ys.len() as f64).sqrt()
             + EPS / scale;
-        (ys.iter().map(|v| (v - m) / sd).collect(), m * scale, sd * scale)
+        (
+            ys.iter().map(|v| (v - m) / sd).collect(),
+            m * scale,
+            sd * scale,
+        )
     };
     let gp = Gp::fit(x, &norm)
         .ok_or_else(|| SearchError::Unsupported("the Gaussian process fit failed".into()))?;
@@ -186,11 +208,16 @@ fn next_sample(
     d: usize,
     rng: &mut Mt19937,
 ) -> Result<BayesInfo, SearchError> {
-    let mut current: Vec<Vec<f64>> = current_x.into_iter().filter(|x| x.iter().all(|v| v.is_finite())).collect();
+    let mut current: Vec<Vec<f64>> = current_x
+        .into_iter()
+        .filter(|x| x.iter().all(|v| v.is_finite()))
+        .collect();
     current.truncate(MAX_SAMPLES - 5);
     let (mut x, mut y) = (fx.to_vec(), fy.to_vec());
     if x.len() > MAX_SAMPLES {
-        let idx: Vec<usize> = (0..MAX_SAMPLES).map(|_| rng.numpy_randint(0, fx.len() as i64) as usize).collect();
+        let idx: Vec<usize> = (0..MAX_SAMPLES)
+            .map(|_| rng.numpy_randint(0, fx.len() as i64) as usize)
+            .collect();
         x = idx.iter().map(|&i| fx[i].clone()).collect();
         y = idx.iter().map(|&i| fy[i]).collect();
     }
@@ -205,7 +232,9 @@ fn next_sample(
         }
         (gp, mean, std) = fit_normalized(x, &y)?;
     }
-    let test: Vec<Vec<f64>> = (0..CANDIDATES).map(|_| (0..d).map(|_| rng.next_f64()).collect()).collect();
+    let test: Vec<Vec<f64>> = (0..CANDIDATES)
+        .map(|_| (0..d).map(|_| rng.next_f64()).collect())
+        .collect();
     let preds: Vec<(f64, f64)> = test.iter().map(|t| gp.predict(t)).collect();
     let best_y = fy.iter().copied().fold(f64::INFINITY, f64::min);
     let min_norm = (best_y - mean) / std;

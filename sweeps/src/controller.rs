@@ -48,10 +48,16 @@ impl Controller {
 
     /// Whether `run_cap` runs exist or a run reached `metric.target`.
     pub fn done(&self) -> bool {
-        if self.config.run_cap.is_some_and(|cap| self.runs.len() as u64 >= cap) {
+        if self
+            .config
+            .run_cap
+            .is_some_and(|cap| self.runs.len() as u64 >= cap)
+        {
             return true;
         }
-        let Some(m) = &self.config.metric else { return false };
+        let Some(m) = &self.config.metric else {
+            return false;
+        };
         let Some(target) = m.target else { return false };
         let max = m.goal == crate::Goal::Maximize;
         self.runs.iter().any(|r| {

@@ -13,7 +13,11 @@ fn matern(d: f64, l: f64) -> f64 {
 }
 
 fn dist(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt()
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f64>()
+        .sqrt()
 }
 
 /// Lower Cholesky factor of a row-major `n×n` matrix, `None` if not
@@ -114,11 +118,20 @@ impl Gp {
         let (lo, hi) = LOG_BOUNDS;
         let steps = 48;
         let h = (hi - lo) / steps as f64;
-        let grid: Vec<(f64, f64)> = (0..=steps).map(|i| lo + i as f64 * h).map(|t| (t, f(t))).collect();
+        let grid: Vec<(f64, f64)> = (0..=steps)
+            .map(|i| lo + i as f64 * h)
+            .map(|t| (t, f(t)))
+            .collect();
         let best = grid
             .iter()
             .enumerate()
-            .fold((0, f64::NEG_INFINITY), |acc, (i, g)| if g.1 > acc.1 { (i, g.1) } else { acc })
+            .fold((0, f64::NEG_INFINITY), |acc, (i, g)| {
+                if g.1 > acc.1 {
+                    (i, g.1)
+                } else {
+                    acc
+                }
+            })
             .0;
         let (mut a, mut b) = (lo.max(grid[best].0 - h), hi.min(grid[best].0 + h));
         let g = (5f64.sqrt() - 1.0) / 2.0;

@@ -6,7 +6,10 @@ use crate::SearchError;
 
 /// The bands (history lengths at which runs are compared).
 pub fn bands(config: &SweepConfig) -> Result<Vec<usize>, SearchError> {
-    let et = config.early_terminate.as_ref().ok_or(SearchError::Missing("early_terminate"))?;
+    let et = config
+        .early_terminate
+        .as_ref()
+        .ok_or(SearchError::Missing("early_terminate"))?;
     let bands: Vec<usize> = if let (Some(max_iter), Some(s)) = (et.max_iter, et.s) {
         let mut band = max_iter as f64;
         let mut out = Vec::new();
@@ -45,14 +48,29 @@ pub fn bands(config: &SweepConfig) -> Result<Vec<usize>, SearchError> {
 
 /// The names of the running runs to stop now.
 pub fn hyperband_stop(config: &SweepConfig, runs: &[SweepRun]) -> Result<Vec<String>, SearchError> {
-    let metric = config.metric.as_ref().ok_or(SearchError::Missing("metric"))?;
-    let et = config.early_terminate.as_ref().ok_or(SearchError::Missing("early_terminate"))?;
+    let metric = config
+        .metric
+        .as_ref()
+        .ok_or(SearchError::Missing("metric"))?;
+    let et = config
+        .early_terminate
+        .as_ref()
+        .ok_or(SearchError::Missing("early_terminate"))?;
     let bands = bands(config)?;
     let r = 1.0 / et.eta;
-    let sign = if metric.goal == Goal::Maximize { -1.0 } else { 1.0 };
+    let sign = if metric.goal == Goal::Maximize {
+        -1.0
+    } else {
+        1.0
+    };
     let histories: Vec<Vec<f64>> = runs
         .iter()
-        .map(|run| run.metric_history(&metric.name).into_iter().map(|v| v * sign).collect())
+        .map(|run| {
+            run.metric_history(&metric.name)
+                .into_iter()
+                .map(|v| v * sign)
+                .collect()
+        })
         .collect();
     let thresholds: Vec<f64> = bands
         .iter()
@@ -82,7 +100,9 @@ pub fn hyperband_stop(config: &SweepConfig, runs: &[SweepRun]) -> Result<Vec<Str
                 break;
             }
         }
-        let Some((band, threshold)) = closest else { continue };
+        let Some((band, threshold)) = closest else {
+            continue;
+        };
         let value = if et.strict && band >= 1 {
             history[band - 1]
         } else {

@@ -24,7 +24,6 @@
 //! ```
 #![warn(missing_docs)]
 
-
 pub mod agent;
 mod bayes;
 pub mod config;
@@ -36,7 +35,6 @@ pub mod rng;
 mod run;
 mod search;
 pub mod special;
-
 
 pub use agent::{run_sweep, sweep_params_from_env, AgentError, AgentOptions, TrialResult};
 pub use bayes::{bayes_next, BayesInfo};

@@ -25,7 +25,10 @@ pub fn flatten(parameters: &BTreeMap<String, Parameter>) -> Vec<HyperParam> {
             let mut path = prefix.to_vec();
             path.push(k.clone());
             match p {
-                Parameter::Dist(d) => out.push(HyperParam { path, dist: d.clone() }),
+                Parameter::Dist(d) => out.push(HyperParam {
+                    path,
+                    dist: d.clone(),
+                }),
                 Parameter::Nested { parameters } => walk(parameters, &path, out),
             }
         }
@@ -83,7 +86,10 @@ pub fn randint_cdf(k: f64, low: i64, high: i64) -> f64 {
 fn pick(values: &[Value], i: i64) -> Value {
     let n = values.len() as i64;
     let i = if i < 0 { i + n } else { i };
-    values.get(i.clamp(0, n.max(1) - 1) as usize).cloned().unwrap_or(Value::Null)
+    values
+        .get(i.clamp(0, n.max(1) - 1) as usize)
+        .cloned()
+        .unwrap_or(Value::Null)
 }
 
 impl HyperParam {
@@ -102,7 +108,10 @@ impl HyperParam {
         match &self.dist {
             D::Constant { value } => value.clone(),
             D::Categorical { values } => pick(values, randint_ppf(p, 0, values.len() as i64)),
-            D::CategoricalWProbabilities { values, probabilities } => {
+            D::CategoricalWProbabilities {
+                values,
+                probabilities,
+            } => {
                 let mut acc = 0.0;
                 let idx = probabilities
                     .iter()
@@ -200,7 +209,10 @@ pub fn to_config(values: &[(Vec<String>, Value)]) -> Map<String, Value> {
     for (path, v) in values {
         insert_path(&mut plain, path, v.clone());
     }
-    plain.into_iter().map(|(k, v)| (k, serde_json::json!({ "value": v }))).collect()
+    plain
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::json!({ "value": v })))
+        .collect()
 }
 
 fn insert_path(m: &mut Map<String, Value>, path: &[String], v: Value) {
@@ -210,7 +222,9 @@ fn insert_path(m: &mut Map<String, Value>, path: &[String], v: Value) {
             m.insert(last.clone(), v);
         }
         [first, rest @ ..] => {
-            let e = m.entry(first.clone()).or_insert_with(|| Value::Object(Map::new()));
+            let e = m
+                .entry(first.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
             if !e.is_object() {
                 *e = Value::Object(Map::new());
             }

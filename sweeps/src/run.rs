@@ -27,7 +27,10 @@ pub enum RunState {
 impl RunState {
     /// Finished, crashed, failed or killed.
     pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Finished | Self::Crashed | Self::Failed | Self::Killed)
+        matches!(
+            self,
+            Self::Finished | Self::Crashed | Self::Failed | Self::Killed
+        )
     }
 }
 
@@ -56,7 +59,13 @@ pub fn finite(v: &Value) -> Option<f64> {
 impl SweepRun {
     /// A run with parameters and no metrics yet.
     pub fn new(name: impl Into<String>, state: RunState, config: Map<String, Value>) -> Self {
-        SweepRun { name: name.into(), state, config, history: Vec::new(), summary: Map::new() }
+        SweepRun {
+            name: name.into(),
+            state,
+            config,
+            history: Vec::new(),
+            summary: Map::new(),
+        }
     }
 
     /// Appends a history row holding only `metric = value`.
@@ -68,7 +77,10 @@ impl SweepRun {
 
     /// The metric's finite values in history order (`filter_invalid=True`).
     pub fn metric_history(&self, metric: &str) -> Vec<f64> {
-        self.history.iter().filter_map(|row| row.get(metric).and_then(finite)).collect()
+        self.history
+            .iter()
+            .filter_map(|row| row.get(metric).and_then(finite))
+            .collect()
     }
 
     /// Minimum (`max = false`) or maximum over history and summary; `None`

@@ -49,14 +49,19 @@ fn canonical(v: &Value) -> Value {
             _ => v.clone(),
         },
         Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), canonical(v))).collect()),
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), canonical(v))).collect())
+        }
         _ => v.clone(),
     }
 }
 
 /// The next grid point not yet in `runs`, or `None` once the grid is done.
 /// The first parameter (sorted by name) varies slowest, the last fastest.
-pub fn grid_next(config: &SweepConfig, runs: &[SweepRun]) -> Result<Option<Map<String, Value>>, SearchError> {
+pub fn grid_next(
+    config: &SweepConfig,
+    runs: &[SweepRun],
+) -> Result<Option<Map<String, Value>>, SearchError> {
     let params = flatten(&config.parameters);
     let mut axes: Vec<(usize, Vec<Value>)> = Vec::new();
     for (i, p) in params.iter().enumerate() {
@@ -73,9 +78,17 @@ pub fn grid_next(config: &SweepConfig, runs: &[SweepRun]) -> Result<Option<Map<S
                         // Keys added to dict values at run time do not count.
                         let v = match (v, vals.iter().find(|x| x.is_object())) {
                             (Value::Object(m), Some(_)) => {
-                                let known: Vec<&String> =
-                                    vals.iter().filter_map(|x| x.as_object()).flat_map(|o| o.keys()).collect();
-                                Value::Object(m.iter().filter(|(k, _)| known.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect())
+                                let known: Vec<&String> = vals
+                                    .iter()
+                                    .filter_map(|x| x.as_object())
+                                    .flat_map(|o| o.keys())
+                                    .collect();
+                                Value::Object(
+                                    m.iter()
+                                        .filter(|(k, _)| known.contains(k))
+                                        .map(|(k, v)| (k.clone(), v.clone()))
+                                        .collect(),
+                                )
                             }
                             _ => v.clone(),
                         };
@@ -90,8 +103,14 @@ pub fn grid_next(config: &SweepConfig, runs: &[SweepRun]) -> Result<Option<Map<S
     }
     let mut idx = vec![0usize; axes.len()];
     loop {
-        let point: Vec<Value> = axes.iter().zip(&idx).map(|((_, v), &i)| canonical(&v[i])).collect();
-        let taken = seen.iter().any(|s| s.iter().zip(&point).all(|(a, b)| a.as_ref() == Some(b)));
+        let point: Vec<Value> = axes
+            .iter()
+            .zip(&idx)
+            .map(|((_, v), &i)| canonical(&v[i]))
+            .collect();
+        let taken = seen
+            .iter()
+            .any(|s| s.iter().zip(&point).all(|(a, b)| a.as_ref() == Some(b)));
         if !taken {
             let mut values: Vec<(Vec<String>, Value)> = Vec::new();
             let mut axis = 0;
@@ -127,7 +146,11 @@ pub fn grid_next(config: &SweepConfig, runs: &[SweepRun]) -> Result<Option<Map<S
 pub fn grid_points(config: &SweepConfig) -> Result<Vec<Map<String, Value>>, SearchError> {
     let mut runs = Vec::new();
     while let Some(c) = grid_next(config, &runs)? {
-        runs.push(SweepRun::new(format!("g{}", runs.len()), crate::RunState::Finished, c));
+        runs.push(SweepRun::new(
+            format!("g{}", runs.len()),
+            crate::RunState::Finished,
+            c,
+        ));
     }
     Ok(runs.into_iter().map(|r| r.config).collect())
 }

@@ -15,7 +15,9 @@ fn trial_child() {
     if std::env::var_os("WANDB_SWEEPS_TEST_CHILD").is_none() {
         return;
     }
-    let params = sweep_params_from_env().unwrap().expect("WANDB_SWEEP_PARAM_PATH");
+    let params = sweep_params_from_env()
+        .unwrap()
+        .expect("WANDB_SWEEP_PARAM_PATH");
     let quality = params["quality"].as_f64().unwrap();
     let steps = params.get("steps").and_then(Value::as_u64).unwrap_or(3);
     let pause = params.get("pause_ms").and_then(Value::as_u64).unwrap_or(0);
@@ -54,9 +56,18 @@ fn options(dir: &Path, jobs: usize) -> AgentOptions {
         env: vec![
             ("WANDB_SWEEPS_TEST_CHILD".into(), "1".into()),
             ("HOME".into(), dir.join("home").display().to_string()),
-            ("WANDB_DATA_DIR".into(), dir.join("data").display().to_string()),
-            ("WANDB_CACHE_DIR".into(), dir.join("cache").display().to_string()),
-            ("WANDB_CONFIG_DIR".into(), dir.join("config").display().to_string()),
+            (
+                "WANDB_DATA_DIR".into(),
+                dir.join("data").display().to_string(),
+            ),
+            (
+                "WANDB_CACHE_DIR".into(),
+                dir.join("cache").display().to_string(),
+            ),
+            (
+                "WANDB_CONFIG_DIR".into(),
+                dir.join("config").display().to_string(),
+            ),
             ("TMPDIR".into(), std::env::temp_dir().display().to_string()),
         ],
         ..AgentOptions::default()
@@ -68,7 +79,13 @@ fn run_record(dir: &Path, id: &str) -> wandb_core::proto::RunRecord {
     let run_dir = std::fs::read_dir(&wandb)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_str().unwrap().ends_with(&format!("-{id}")))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .ends_with(&format!("-{id}"))
+        })
         .expect("the trial's run directory");
     let out = wandb_core::store::read_file(&run_dir.join(format!("run-{id}.wandb"))).unwrap();
     out.records
@@ -88,10 +105,16 @@ fn grid_sweep_runs_every_point_as_grouped_offline_runs() {
     )
     .unwrap();
     let mut seen = Vec::new();
-    let trials = run_sweep(cfg, &options(tmp.path(), 2), |t| seen.push(t.run_id.clone())).unwrap();
+    let trials = run_sweep(cfg, &options(tmp.path(), 2), |t| {
+        seen.push(t.run_id.clone())
+    })
+    .unwrap();
     assert_eq!(trials.len(), 3);
     assert_eq!(seen.len(), 3);
-    let mut qualities: Vec<i64> = trials.iter().map(|t| t.params["quality"].as_i64().unwrap()).collect();
+    let mut qualities: Vec<i64> = trials
+        .iter()
+        .map(|t| t.params["quality"].as_i64().unwrap())
+        .collect();
     qualities.sort();
     assert_eq!(qualities, vec![1, 2, 3]);
     for t in &trials {
@@ -104,9 +127,15 @@ fn grid_sweep_runs_every_point_as_grouped_offline_runs() {
         assert_eq!(rec.run_id, t.run_id);
         assert_eq!(rec.run_group, "swp00001");
         let cfg = rec.config.expect("config");
-        let quality = cfg.update.iter().find(|i| i.key == "quality").expect("quality in config");
+        let quality = cfg
+            .update
+            .iter()
+            .find(|i| i.key == "quality")
+            .expect("quality in config");
         assert_eq!(quality.value_json, t.params["quality"].to_string());
-        let param_file = tmp.path().join(format!("wandb/sweep-swp00001/config-{}.yaml", t.run_id));
+        let param_file = tmp
+            .path()
+            .join(format!("wandb/sweep-swp00001/config-{}.yaml", t.run_id));
         let text = std::fs::read_to_string(param_file).unwrap();
         assert!(text.starts_with("wandb_version: 1\n\n"), "{text}");
         assert!(text.contains("quality:\n  value: "), "{text}");
@@ -123,10 +152,19 @@ fn hyperband_stops_the_worse_running_trials() {
     .unwrap();
     let trials = run_sweep(cfg, &options(tmp.path(), 4), |_| {}).unwrap();
     assert_eq!(trials.len(), 4);
-    let state = |q: i64| trials.iter().find(|t| t.params["quality"] == q).unwrap().state;
+    let state = |q: i64| {
+        trials
+            .iter()
+            .find(|t| t.params["quality"] == q)
+            .unwrap()
+            .state
+    };
     assert_eq!(state(1), RunState::Finished, "{trials:?}");
     assert_eq!(state(4), RunState::Killed, "{trials:?}");
-    let killed = trials.iter().filter(|t| t.state == RunState::Killed).count();
+    let killed = trials
+        .iter()
+        .filter(|t| t.state == RunState::Killed)
+        .count();
     assert!(killed >= 2, "{trials:?}");
 }
 
@@ -137,7 +175,10 @@ fn random_sweep_stops_at_count() {
         "method: random\nmetric: {name: loss}\nparameters:\n  quality: {min: 0.5, max: 2.0}\n  steps: {value: 1}\n",
     )
     .unwrap();
-    let opts = AgentOptions { count: Some(3), ..options(tmp.path(), 3) };
+    let opts = AgentOptions {
+        count: Some(3),
+        ..options(tmp.path(), 3)
+    };
     let trials = run_sweep(cfg, &opts, |_| {}).unwrap();
     assert_eq!(trials.len(), 3);
     for t in trials {

@@ -30,7 +30,10 @@ fn configs_match_the_official_validation_and_defaults() {
         let name = case["name"].as_str().unwrap();
         let parsed = match case.get("file").and_then(Value::as_str) {
             Some(file) => {
-                let path = format!("{}/tests/fixtures/configs/{file}", env!("CARGO_MANIFEST_DIR"));
+                let path = format!(
+                    "{}/tests/fixtures/configs/{file}",
+                    env!("CARGO_MANIFEST_DIR")
+                );
                 let text = std::fs::read_to_string(path).unwrap();
                 // Our YAML reading agrees with PyYAML's on the example.
                 let ours: Value = serde_yaml_ng::from_str(&text).unwrap();
@@ -39,7 +42,10 @@ fn configs_match_the_official_validation_and_defaults() {
             }
             None => SweepConfig::from_value(case["config"].clone()),
         };
-        let deprecated = case.get("deprecated").and_then(Value::as_bool).unwrap_or(false);
+        let deprecated = case
+            .get("deprecated")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         if case["ok"].as_bool().unwrap() {
             let cfg = parsed.unwrap_or_else(|e| panic!("{name}: official accepts, we reject: {e}"));
             assert!(cfg.warnings.is_empty(), "{name}: {:?}", cfg.warnings);
@@ -48,7 +54,11 @@ fn configs_match_the_official_validation_and_defaults() {
             // hyperband fill it (`fill_validate_metric`) before use, as we do.
             let mut theirs = case["filled"].clone();
             if let Some(m) = theirs.get_mut("metric").and_then(Value::as_object_mut) {
-                for (k, d) in [("goal", "minimize"), ("impute", "worst"), ("impute_while_running", "false")] {
+                for (k, d) in [
+                    ("goal", "minimize"),
+                    ("impute", "worst"),
+                    ("impute_while_running", "false"),
+                ] {
                     m.entry(k).or_insert(Value::from(d));
                 }
             }
@@ -57,12 +67,19 @@ fn configs_match_the_official_validation_and_defaults() {
             // The official package refuses the v1 log forms; we accept them
             // with the official message as a warning.
             let cfg = parsed.unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!(cfg.warnings, vec![case["error"].as_str().unwrap().to_string()], "{name}");
+            assert_eq!(
+                cfg.warnings,
+                vec![case["error"].as_str().unwrap().to_string()],
+                "{name}"
+            );
         } else {
             let err = parsed.expect_err(name);
             let key = case["key"].as_str().unwrap();
             assert_eq!(err.key(), key, "{name}: {err}");
-            assert!(err.to_string().contains(&format!("`{key}`")), "{name}: {err}");
+            assert!(
+                err.to_string().contains(&format!("`{key}`")),
+                "{name}: {err}"
+            );
         }
     }
 }
@@ -70,10 +87,13 @@ fn configs_match_the_official_validation_and_defaults() {
 #[test]
 fn serde_deserialize_validates_too() {
     let ok: SweepConfig =
-        serde_json::from_str(r#"{"method":"random","parameters":{"lr":{"min":0.0,"max":1.0}}}"#).unwrap();
+        serde_json::from_str(r#"{"method":"random","parameters":{"lr":{"min":0.0,"max":1.0}}}"#)
+            .unwrap();
     assert_eq!(ok.method, wandb_sweeps::Method::Random);
-    let err = serde_json::from_str::<SweepConfig>(r#"{"method":"random","parameters":{"lr":{"min":2.0,"max":1.0}}}"#)
-        .unwrap_err();
+    let err = serde_json::from_str::<SweepConfig>(
+        r#"{"method":"random","parameters":{"lr":{"min":2.0,"max":1.0}}}"#,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("parameters.lr.min"), "{err}");
 }
 

@@ -8,7 +8,9 @@ mod common;
 use serde_json::Value;
 use wandb_sweeps::params::{flatten, HyperParam};
 use wandb_sweeps::rng::Mt19937;
-use wandb_sweeps::{bayes_next, grid_next, hyperband_stop, random_next, RunState, SweepConfig, SweepRun};
+use wandb_sweeps::{
+    bayes_next, grid_next, hyperband_stop, random_next, RunState, SweepConfig, SweepRun,
+};
 
 fn config(v: &Value) -> SweepConfig {
     SweepConfig::from_value(v.clone()).unwrap_or_else(|e| panic!("{e}: {v}"))
@@ -30,7 +32,12 @@ fn ppf_and_cdf_match_scipy_for_every_distribution() {
     assert_eq!(cases.len(), 20);
     for case in cases {
         let p = param(&case["param"]);
-        for (x, want) in case["p"].as_array().unwrap().iter().zip(case["ppf"].as_array().unwrap()) {
+        for (x, want) in case["p"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(case["ppf"].as_array().unwrap())
+        {
             let got = p.ppf(x.as_f64().unwrap());
             common::assert_close(&got, want, 1e-9, &format!("ppf {} at {x}", case["param"]));
         }
@@ -38,7 +45,11 @@ fn ppf_and_cdf_match_scipy_for_every_distribution() {
             for (x, want) in case["cdf_at"].as_array().unwrap().iter().zip(cdf) {
                 let got = p.cdf(x.as_f64().unwrap());
                 let want = want.as_f64().unwrap();
-                assert!((got - want).abs() <= 1e-9, "cdf {} at {x}: {got} vs {want}", case["param"]);
+                assert!(
+                    (got - want).abs() <= 1e-9,
+                    "cdf {} at {x}: {got} vs {want}",
+                    case["param"]
+                );
             }
         }
     }
@@ -52,7 +63,12 @@ fn grid_order_and_resume_match() {
         let mut done: Vec<SweepRun> = Vec::new();
         for (i, want) in case["order"].as_array().unwrap().iter().enumerate() {
             let got = grid_next(&cfg, &done).unwrap().expect("a grid point");
-            common::assert_close(&Value::Object(got.clone()), want, 0.0, &format!("grid point {i}"));
+            common::assert_close(
+                &Value::Object(got.clone()),
+                want,
+                0.0,
+                &format!("grid point {i}"),
+            );
             done.push(SweepRun::new(format!("r{i}"), RunState::Finished, got));
         }
         assert_eq!(grid_next(&cfg, &done).unwrap(), None, "grid exhausted");
@@ -111,7 +127,10 @@ fn bayes_suggestions_equal_the_official_ones() {
             match want[key].as_f64() {
                 None => assert!(ours.is_nan(), "{name} {key}: {ours}"),
                 // The length scale comes from a different optimiser: close, not equal.
-                Some(w) => assert!((ours - w).abs() <= 1e-3 * w.abs().max(1.0), "{name} {key}: {ours} vs {w}"),
+                Some(w) => assert!(
+                    (ours - w).abs() <= 1e-3 * w.abs().max(1.0),
+                    "{name} {key}: {ours} vs {w}"
+                ),
             }
         }
     }

@@ -16,7 +16,11 @@ fn py_float(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    let exp = if x == 0.0 { 0 } else { x.abs().log10().floor() as i32 };
+    let exp = if x == 0.0 {
+        0
+    } else {
+        x.abs().log10().floor() as i32
+    };
     if (-4..16).contains(&exp) {
         let s = format!("{x}");
         if s.contains('.') {
@@ -55,7 +59,10 @@ pub fn python_str(v: &Value) -> String {
         Value::Array(a) => format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
         Value::Object(m) => format!(
             "{{{}}}",
-            m.iter().map(|(k, v)| format!("'{k}': {}", py_repr(v))).collect::<Vec<_>>().join(", ")
+            m.iter()
+                .map(|(k, v)| format!("'{k}': {}", py_repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -66,7 +73,10 @@ fn value_of(v: &Value) -> &Value {
 
 /// `${args_json}`: the parameters as one JSON object.
 pub fn args_json(args: &Map<String, Value>) -> String {
-    let plain: Map<String, Value> = args.iter().map(|(k, v)| (k.clone(), value_of(v).clone())).collect();
+    let plain: Map<String, Value> = args
+        .iter()
+        .map(|(k, v)| (k.clone(), value_of(v).clone()))
+        .collect();
     Value::Object(plain).to_string()
 }
 
@@ -77,7 +87,12 @@ pub fn args_json(args: &Map<String, Value>) -> String {
 /// `${args_json}`, `${args_json_file}`, `${args_append_hydra}` (`+k=v`),
 /// `${args_override_hydra}` (`++k=v`). Unknown macros expand to nothing, as
 /// in the official agent.
-pub fn expand(template: &[String], args: &Map<String, Value>, program: Option<&str>, json_file: &Path) -> Vec<String> {
+pub fn expand(
+    template: &[String],
+    args: &Map<String, Value>,
+    program: Option<&str>,
+    json_file: &Path,
+) -> Vec<String> {
     let flag = |k: &str, v: &Value| format!("{k}={}", python_str(value_of(v)));
     let mut out = Vec::new();
     for c in template {
@@ -96,7 +111,9 @@ pub fn expand(template: &[String], args: &Map<String, Value>, program: Option<&s
             "args" => out.extend(args.iter().map(|(k, v)| format!("--{}", flag(k, v)))),
             "args_no_hyphens" => out.extend(args.iter().map(|(k, v)| flag(k, v))),
             "args_append_hydra" => out.extend(args.iter().map(|(k, v)| format!("+{}", flag(k, v)))),
-            "args_override_hydra" => out.extend(args.iter().map(|(k, v)| format!("++{}", flag(k, v)))),
+            "args_override_hydra" => {
+                out.extend(args.iter().map(|(k, v)| format!("++{}", flag(k, v))))
+            }
             "args_no_equals" => {
                 for (k, v) in args {
                     out.push(format!("--{k}"));

@@ -97,7 +97,9 @@ pub enum AgentError {
         source: std::io::Error,
     },
     /// The command is empty after expansion.
-    #[error("the sweep command is empty: give one after `--` or set `command`/`program` in the config")]
+    #[error(
+        "the sweep command is empty: give one after `--` or set `command`/`program` in the config"
+    )]
     EmptyCommand,
 }
 
@@ -128,7 +130,9 @@ pub fn run_sweep(
     let template: Vec<String> = if !opts.command.is_empty() {
         opts.command.clone()
     } else if let Some(c) = &config.command {
-        c.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).collect()
+        c.iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+            .collect()
     } else {
         DEFAULT_COMMAND.iter().map(|s| s.to_string()).collect()
     };
@@ -136,7 +140,10 @@ pub fn run_sweep(
     let sweep_dir = dir.join("wandb").join(format!("sweep-{sweep_id}"));
     std::fs::create_dir_all(&sweep_dir)
         .map_err(io(format!("cannot create {}", sweep_dir.display())))?;
-    let metric = config.metric.as_ref().map(|m| (m.name.clone(), m.goal == crate::Goal::Maximize));
+    let metric = config
+        .metric
+        .as_ref()
+        .map(|m| (m.name.clone(), m.goal == crate::Goal::Maximize));
     let program = config.program.clone();
     let mut ctl = Controller::new(config, opts.seed);
     let mut active: Vec<Active> = Vec::new();
@@ -144,7 +151,10 @@ pub fn run_sweep(
     let (mut launched, mut exhausted) = (0usize, false);
     let mut params_of: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     loop {
-        while !exhausted && active.len() < opts.jobs.max(1) && opts.count.is_none_or(|c| launched < c) {
+        while !exhausted
+            && active.len() < opts.jobs.max(1)
+            && opts.count.is_none_or(|c| launched < c)
+        {
             let Some(args) = ctl.suggest()? else {
                 exhausted = true;
                 break;
@@ -176,9 +186,17 @@ pub fn run_sweep(
             }
             cmd.envs(opts.env.iter().map(|(k, v)| (k, v)));
             let child = cmd.spawn().map_err(io(format!("cannot start `{exe}`")))?;
-            ctl.upsert(SweepRun::new(run_id.clone(), RunState::Running, args.clone()));
+            ctl.upsert(SweepRun::new(
+                run_id.clone(),
+                RunState::Running,
+                args.clone(),
+            ));
             params_of.insert(run_id.clone(), args);
-            active.push(Active { run_id, child, sigterm_at: None });
+            active.push(Active {
+                run_id,
+                child,
+                sigterm_at: None,
+            });
             launched += 1;
         }
         if active.is_empty() {
@@ -188,7 +206,11 @@ pub fn run_sweep(
         let mut i = 0;
         while i < active.len() {
             let a = &mut active[i];
-            let mut run = SweepRun::new(a.run_id.clone(), RunState::Running, params_of[&a.run_id].clone());
+            let mut run = SweepRun::new(
+                a.run_id.clone(),
+                RunState::Running,
+                params_of[&a.run_id].clone(),
+            );
             if let Some((h, s)) = read_run(&dir, &a.run_id) {
                 (run.history, run.summary) = (h, s);
             }
@@ -211,7 +233,9 @@ pub fn run_sweep(
                     } else {
                         RunState::Failed
                     };
-                    let value = metric.as_ref().and_then(|(m, max)| run.metric_extremum(m, *max));
+                    let value = metric
+                        .as_ref()
+                        .and_then(|(m, max)| run.metric_extremum(m, *max));
                     let result = TrialResult {
                         run_id: a.run_id.clone(),
                         params: results::plain(&run.config),
@@ -227,7 +251,10 @@ pub fn run_sweep(
             }
         }
         for name in ctl.to_stop()? {
-            if let Some(a) = active.iter_mut().find(|a| a.run_id == name && a.sigterm_at.is_none()) {
+            if let Some(a) = active
+                .iter_mut()
+                .find(|a| a.run_id == name && a.sigterm_at.is_none())
+            {
                 a.sigterm_at = Some(Instant::now());
                 command::terminate(&mut a.child);
             }

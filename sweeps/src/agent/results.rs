@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
-use wandb_core::proto::record::RecordType;
 use wandb_core::proto::history_item;
+use wandb_core::proto::record::RecordType;
 
 /// `{"lr": {"value": 0.1}}` → `{"lr": 0.1}`.
 pub fn plain(args: &Map<String, Value>) -> Map<String, Value> {
@@ -48,9 +48,15 @@ fn flow(v: &Value) -> String {
 
 /// A key plain when it is a parameter name YAML cannot misread, else quoted.
 fn yaml_key(k: &str) -> String {
-    const SPECIAL: [&str; 10] = ["true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"];
-    let plain = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    const SPECIAL: [&str; 10] = [
+        "true", "false", "null", "yes", "no", "on", "off", "y", "n", "~",
+    ];
+    let plain = k
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
         && !SPECIAL.contains(&k.to_ascii_lowercase().as_str());
     if plain {
         k.to_string()
@@ -84,11 +90,17 @@ pub fn param_file(args: &Map<String, Value>) -> String {
 /// # Ok::<(), wandb_sweeps::ConfigError>(())
 /// ```
 pub fn sweep_params_from_env() -> Result<Option<Map<String, Value>>, crate::ConfigError> {
-    let Some(path) = std::env::var_os("WANDB_SWEEP_PARAM_PATH") else { return Ok(None) };
+    let Some(path) = std::env::var_os("WANDB_SWEEP_PARAM_PATH") else {
+        return Ok(None);
+    };
     let text = std::fs::read_to_string(&path).map_err(|e| {
-        crate::ConfigError::Parse(format!("cannot read WANDB_SWEEP_PARAM_PATH {}: {e}", PathBuf::from(&path).display()))
+        crate::ConfigError::Parse(format!(
+            "cannot read WANDB_SWEEP_PARAM_PATH {}: {e}",
+            PathBuf::from(&path).display()
+        ))
     })?;
-    let v: Value = serde_yaml_ng::from_str(&text).map_err(|e| crate::ConfigError::Parse(e.to_string()))?;
+    let v: Value =
+        serde_yaml_ng::from_str(&text).map_err(|e| crate::ConfigError::Parse(e.to_string()))?;
     let mut m = match v {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -104,7 +116,11 @@ fn run_file(dir: &Path, id: &str) -> Option<PathBuf> {
         .ok()?
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(&suffix)))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(&suffix))
+        })
         .map(|p| p.join(format!("run-{id}.wandb")))
         .find(|p| p.is_file())
 }
@@ -115,7 +131,9 @@ fn item_value(json: &str, value: Option<&history_item::Value>) -> Value {
     }
     match value {
         Some(history_item::Value::Integer(i)) => Value::from(*i),
-        Some(history_item::Value::Number(x)) => serde_json::Number::from_f64(*x).map_or(Value::Null, Value::Number),
+        Some(history_item::Value::Number(x)) => {
+            serde_json::Number::from_f64(*x).map_or(Value::Null, Value::Number)
+        }
         Some(history_item::Value::Boolean(b)) => Value::Bool(*b),
         Some(history_item::Value::Text(s)) => Value::String(s.clone()),
         Some(history_item::Value::Json(s)) => serde_json::from_str(s).unwrap_or(Value::Null),
@@ -140,11 +158,22 @@ pub fn read_run(dir: &Path, id: &str) -> Option<(Vec<Map<String, Value>>, Map<St
     for r in outcome.records {
         match r.record_type {
             Some(RecordType::History(h)) => history.push(
-                h.item.iter().map(|i| (key(&i.key, &i.nested_key), item_value(&i.value_json, i.value.as_ref()))).collect(),
+                h.item
+                    .iter()
+                    .map(|i| {
+                        (
+                            key(&i.key, &i.nested_key),
+                            item_value(&i.value_json, i.value.as_ref()),
+                        )
+                    })
+                    .collect(),
             ),
             Some(RecordType::Summary(s)) => {
                 for i in s.update {
-                    summary.insert(key(&i.key, &i.nested_key), serde_json::from_str(&i.value_json).unwrap_or(Value::Null));
+                    summary.insert(
+                        key(&i.key, &i.nested_key),
+                        serde_json::from_str(&i.value_json).unwrap_or(Value::Null),
+                    );
                 }
             }
             _ => {}

@@ -207,7 +207,10 @@ pub enum Distribution {
     /// `values: [...]`, drawn uniformly.
     Categorical { values: Vec<Value> },
     /// `values` with `probabilities` (same length, sum 1).
-    CategoricalWProbabilities { values: Vec<Value>, probabilities: Vec<f64> },
+    CategoricalWProbabilities {
+        values: Vec<Value>,
+        probabilities: Vec<f64>,
+    },
     /// Integers in `[min, max]`.
     IntUniform { min: i64, max: i64 },
     /// Reals in `[min, max]`.
@@ -257,9 +260,8 @@ impl SweepConfig {
 
     /// Reads a `.yaml`, `.yml` or `.json` file.
     pub fn from_path(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError::Parse(format!("cannot read {}: {e}", path.display()))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Parse(format!("cannot read {}: {e}", path.display())))?;
         Self::from_yaml(&text)
     }
 

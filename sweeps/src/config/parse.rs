@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::{
-    Controller, Distribution, Goal, Hyperband, Impute, Method, MetricSpec, Num, Parameter,
-    Quantum, SweepConfig,
+    Controller, Distribution, Goal, Hyperband, Impute, Method, MetricSpec, Num, Parameter, Quantum,
+    SweepConfig,
 };
 
 /// Why a sweep config was rejected.
@@ -38,7 +38,10 @@ impl ConfigError {
 type R<T> = Result<T, ConfigError>;
 
 fn bad<T>(key: &str, message: impl Into<String>) -> R<T> {
-    Err(ConfigError::Invalid { key: key.to_string(), message: message.into() })
+    Err(ConfigError::Invalid {
+        key: key.to_string(),
+        message: message.into(),
+    })
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -50,7 +53,8 @@ fn join(path: &str, key: &str) -> String {
 }
 
 fn object<'a>(v: &'a Value, key: &str) -> R<&'a Map<String, Value>> {
-    v.as_object().map_or_else(|| bad(key, format!("must be a mapping, got {v}")), Ok)
+    v.as_object()
+        .map_or_else(|| bad(key, format!("must be a mapping, got {v}")), Ok)
 }
 
 fn only_keys(m: &Map<String, Value>, path: &str, allowed: &[&str], what: &str) -> R<()> {
@@ -95,21 +99,47 @@ fn integer(m: &Map<String, Value>, path: &str, key: &str) -> R<Option<i64>> {
     }
 }
 
-fn enum_str<'a>(m: &Map<String, Value>, path: &str, key: &str, allowed: &[&'a str]) -> R<Option<&'a str>> {
+fn enum_str<'a>(
+    m: &Map<String, Value>,
+    path: &str,
+    key: &str,
+    allowed: &[&'a str],
+) -> R<Option<&'a str>> {
     match m.get(key) {
         None => Ok(None),
         Some(Value::String(s)) => match allowed.iter().find(|a| **a == s) {
             Some(a) => Ok(Some(a)),
-            None => bad(&join(path, key), format!("`{s}` is not one of {}", allowed.join(", "))),
+            None => bad(
+                &join(path, key),
+                format!("`{s}` is not one of {}", allowed.join(", ")),
+            ),
         },
-        Some(v) => bad(&join(path, key), format!("must be one of {}, got {v}", allowed.join(", "))),
+        Some(v) => bad(
+            &join(path, key),
+            format!("must be one of {}, got {v}", allowed.join(", ")),
+        ),
     }
 }
 
 const TOP_KEYS: &[&str] = &[
-    "apiVersion", "kind", "controller", "description", "program", "job", "image_uri", "entity",
-    "project", "method", "command", "name", "run_cap", "metric", "metrics", "scheduler",
-    "early_terminate", "parameters",
+    "apiVersion",
+    "kind",
+    "controller",
+    "description",
+    "program",
+    "job",
+    "image_uri",
+    "entity",
+    "project",
+    "method",
+    "command",
+    "name",
+    "run_cap",
+    "metric",
+    "metrics",
+    "scheduler",
+    "early_terminate",
+    "parameters",
 ];
 
 pub(super) fn sweep_config(v: &Value) -> R<SweepConfig> {
@@ -122,7 +152,10 @@ pub(super) fn sweep_config(v: &Value) -> R<SweepConfig> {
         Some(_) => Method::Custom,
         None => return bad("method", "is required (grid, random, bayes or custom)"),
     };
-    let metric = m.get("metric").map(|v| metric_spec(v, "metric")).transpose()?;
+    let metric = m
+        .get("metric")
+        .map(|v| metric_spec(v, "metric"))
+        .transpose()?;
     let metrics = match m.get("metrics") {
         None => None,
         Some(Value::Array(a)) if a.len() >= 2 => Some(
@@ -131,7 +164,12 @@ pub(super) fn sweep_config(v: &Value) -> R<SweepConfig> {
                 .map(|(i, v)| metric_spec(v, &format!("metrics.{i}")))
                 .collect::<R<Vec<_>>>()?,
         ),
-        Some(v) => return bad("metrics", format!("must be a list of at least 2 metrics, got {v}")),
+        Some(v) => {
+            return bad(
+                "metrics",
+                format!("must be a list of at least 2 metrics, got {v}"),
+            )
+        }
     };
     if metric.is_some() && metrics.is_some() {
         return bad("metrics", "`metric` and `metrics` cannot both be set");
@@ -147,7 +185,12 @@ pub(super) fn sweep_config(v: &Value) -> R<SweepConfig> {
     let parameters = match m.get("parameters") {
         Some(p) => parameters(p, "parameters", &mut warnings)?,
         None if has_search_space => BTreeMap::new(),
-        None => return bad("parameters", "is required (unless `scheduler.search_space` is set)"),
+        None => {
+            return bad(
+                "parameters",
+                "is required (unless `scheduler.search_space` is set)",
+            )
+        }
     };
     let early_terminate = m.get("early_terminate").map(hyperband).transpose()?;
     let run_cap = match integer(m, "", "run_cap")? {
@@ -165,7 +208,9 @@ pub(super) fn sweep_config(v: &Value) -> R<SweepConfig> {
         Some(c) => {
             let cm = object(c, "controller")?;
             match enum_str(cm, "controller", "type", &["local", "cloud"])? {
-                Some(t) => Some(Controller { kind: t.to_string() }),
+                Some(t) => Some(Controller {
+                    kind: t.to_string(),
+                }),
                 None => return bad("controller.type", "is required (local or cloud)"),
             }
         }
@@ -182,15 +227,24 @@ pub(super) fn sweep_config(v: &Value) -> R<SweepConfig> {
     if let Some(s) = m.get("scheduler") {
         scheduler(s, method)?;
         if controller.as_ref().is_some_and(|c| c.kind == "local") {
-            return bad("controller", "`controller: {type: local}` cannot be used with `scheduler`");
+            return bad(
+                "controller",
+                "`controller: {type: local}` cannot be used with `scheduler`",
+            );
         }
         if early_terminate.is_some() {
-            return bad("early_terminate", "cannot be used together with `scheduler`");
+            return bad(
+                "early_terminate",
+                "cannot be used together with `scheduler`",
+            );
         }
         other.insert("scheduler".into(), s.clone());
     }
     if let Some(ms) = &metrics {
-        other.insert("metrics".into(), serde_json::to_value(ms).unwrap_or(Value::Null));
+        other.insert(
+            "metrics".into(),
+            serde_json::to_value(ms).unwrap_or(Value::Null),
+        );
     }
     Ok(SweepConfig {
         method,
@@ -213,7 +267,12 @@ pub(super) fn sweep_config(v: &Value) -> R<SweepConfig> {
 
 fn scheduler(v: &Value, method: Method) -> R<()> {
     let m = object(v, "scheduler")?;
-    only_keys(m, "scheduler", &["engine", "source", "optimizer", "search_space"], "scheduler")?;
+    only_keys(
+        m,
+        "scheduler",
+        &["engine", "source", "optimizer", "search_space"],
+        "scheduler",
+    )?;
     let engine = match enum_str(m, "scheduler", "engine", &["optuna", "ax", "wandb"])? {
         Some(e) => e,
         None => return bad("scheduler.engine", "is required (optuna, ax or wandb)"),
@@ -221,22 +280,34 @@ fn scheduler(v: &Value, method: Method) -> R<()> {
     for k in ["source", "optimizer", "search_space"] {
         string(m, "scheduler", k)?;
     }
-    if (m.contains_key("optimizer") || m.contains_key("search_space")) && !m.contains_key("source") {
-        return bad("scheduler.source", "is required with `optimizer` or `search_space`");
+    if (m.contains_key("optimizer") || m.contains_key("search_space")) && !m.contains_key("source")
+    {
+        return bad(
+            "scheduler.source",
+            "is required with `optimizer` or `search_space`",
+        );
     }
     let ok = match engine {
         "wandb" => matches!(method, Method::Grid | Method::Random | Method::Bayes),
         _ => method == Method::Custom,
     };
     if !ok {
-        return bad("method", format!("`scheduler.engine: {engine}` does not support this method"));
+        return bad(
+            "method",
+            format!("`scheduler.engine: {engine}` does not support this method"),
+        );
     }
     Ok(())
 }
 
 fn metric_spec(v: &Value, path: &str) -> R<MetricSpec> {
     let m = object(v, path)?;
-    only_keys(m, path, &["name", "goal", "target", "impute", "impute_while_running"], "metric")?;
+    only_keys(
+        m,
+        path,
+        &["name", "goal", "target", "impute", "impute_while_running"],
+        "metric",
+    )?;
     let name = match string(m, path, "name")? {
         Some(n) => n,
         None => return bad(&join(path, "name"), "is required"),
@@ -270,7 +341,12 @@ fn metric_spec(v: &Value, path: &str) -> R<MetricSpec> {
 fn hyperband(v: &Value) -> R<Hyperband> {
     let p = "early_terminate";
     let m = object(v, p)?;
-    only_keys(m, p, &["type", "max_iter", "min_iter", "s", "eta", "strict"], "hyperband")?;
+    only_keys(
+        m,
+        p,
+        &["type", "max_iter", "min_iter", "s", "eta", "strict"],
+        "hyperband",
+    )?;
     if enum_str(m, p, "type", &["hyperband"])?.is_none() {
         return bad("early_terminate.type", "is required (hyperband)");
     }
@@ -293,7 +369,12 @@ fn hyperband(v: &Value) -> R<Hyperband> {
     let strict = match m.get("strict") {
         None => true,
         Some(Value::Bool(b)) => *b,
-        Some(v) => return bad("early_terminate.strict", format!("must be true or false, got {v}")),
+        Some(v) => {
+            return bad(
+                "early_terminate.strict",
+                format!("must be true or false, got {v}"),
+            )
+        }
     };
     Ok(Hyperband {
         kind: "hyperband".into(),
@@ -328,10 +409,24 @@ fn parameters(v: &Value, path: &str, warnings: &mut Vec<String>) -> R<BTreeMap<S
 }
 
 const DISTRIBUTIONS: &[&str] = &[
-    "constant", "categorical", "categorical_w_probabilities", "int_uniform", "uniform",
-    "q_uniform", "log_uniform", "log_uniform_values", "inv_log_uniform", "inv_log_uniform_values",
-    "q_log_uniform", "q_log_uniform_values", "normal", "q_normal", "log_normal", "q_log_normal",
-    "beta", "q_beta",
+    "constant",
+    "categorical",
+    "categorical_w_probabilities",
+    "int_uniform",
+    "uniform",
+    "q_uniform",
+    "log_uniform",
+    "log_uniform_values",
+    "inv_log_uniform",
+    "inv_log_uniform_values",
+    "q_log_uniform",
+    "q_log_uniform_values",
+    "normal",
+    "q_normal",
+    "log_normal",
+    "q_log_normal",
+    "beta",
+    "q_beta",
 ];
 
 fn parameter(v: &Value, path: &str, name: &str, warnings: &mut Vec<String>) -> R<Parameter> {
@@ -399,25 +494,40 @@ fn required_num(m: &Map<String, Value>, path: &str, key: &str) -> R<Num> {
 
 fn min_max(m: &Map<String, Value>, path: &str, positive_min: bool) -> R<(Num, Num)> {
     let (min, max) = (required_num(m, path, "min")?, required_num(m, path, "max")?);
-    let (a, b) = (min.as_f64().unwrap_or(f64::NAN), max.as_f64().unwrap_or(f64::NAN));
+    let (a, b) = (
+        min.as_f64().unwrap_or(f64::NAN),
+        max.as_f64().unwrap_or(f64::NAN),
+    );
     if positive_min && a <= 0.0 {
-        return bad(&join(path, "min"), format!("must be > 0 for this distribution, got {min}"));
+        return bad(
+            &join(path, "min"),
+            format!("must be > 0 for this distribution, got {min}"),
+        );
     }
     if a >= b || a.is_nan() || b.is_nan() {
-        return bad(&join(path, "min"), format!("min {min} is not less than max {max}"));
+        return bad(
+            &join(path, "min"),
+            format!("min {min} is not less than max {max}"),
+        );
     }
     Ok((min, max))
 }
 
 fn quantum(m: &Map<String, Value>, path: &str) -> R<Quantum> {
     match number(m, path, "q")? {
-        None => Ok(Quantum { q: 1.0, integer: false }),
+        None => Ok(Quantum {
+            q: 1.0,
+            integer: false,
+        }),
         Some(n) => {
             let q = n.as_f64().unwrap_or(f64::NAN);
             if q.is_nan() || q <= 0.0 {
                 return bad(&join(path, "q"), format!("must be > 0, got {n}"));
             }
-            Ok(Quantum { q, integer: n.is_i64() || n.is_u64() })
+            Ok(Quantum {
+                q,
+                integer: n.is_i64() || n.is_u64(),
+            })
         }
     }
 }
@@ -436,9 +546,15 @@ fn distribution(m: &Map<String, Value>, path: &str, dist: &str) -> R<Distributio
         "constant" => &["distribution", "value"],
         "categorical" => &["distribution", "values"],
         "categorical_w_probabilities" => &["distribution", "values", "probabilities"],
-        "int_uniform" | "uniform" | "log_uniform" | "log_uniform_values" | "inv_log_uniform"
+        "int_uniform"
+        | "uniform"
+        | "log_uniform"
+        | "log_uniform_values"
+        | "inv_log_uniform"
         | "inv_log_uniform_values" => &["distribution", "min", "max"],
-        "q_uniform" | "q_log_uniform" | "q_log_uniform_values" => &["distribution", "min", "max", "q"],
+        "q_uniform" | "q_log_uniform" | "q_log_uniform_values" => {
+            &["distribution", "min", "max", "q"]
+        }
         "normal" | "log_normal" => &["distribution", "mu", "sigma"],
         "q_normal" | "q_log_normal" => &["distribution", "mu", "sigma", "q"],
         "beta" => &["distribution", "a", "b"],
@@ -448,7 +564,10 @@ fn distribution(m: &Map<String, Value>, path: &str, dist: &str) -> R<Distributio
     let values = || -> R<Vec<Value>> {
         match m.get("values") {
             Some(Value::Array(a)) if !a.is_empty() => Ok(a.clone()),
-            Some(v) => bad(&join(path, "values"), format!("must be a non-empty list, got {v}")),
+            Some(v) => bad(
+                &join(path, "values"),
+                format!("must be a non-empty list, got {v}"),
+            ),
             None => bad(&join(path, "values"), "is required"),
         }
     };
@@ -470,16 +589,28 @@ fn distribution(m: &Map<String, Value>, path: &str, dist: &str) -> R<Distributio
                 _ => None,
             };
             let Some(probabilities) = probs else {
-                return bad(&join(path, "probabilities"), "must be a non-empty list of numbers ≥ 0");
+                return bad(
+                    &join(path, "probabilities"),
+                    "must be a non-empty list of numbers ≥ 0",
+                );
             };
             if probabilities.len() != values.len() {
-                return bad(&join(path, "probabilities"), "must have as many entries as `values`");
+                return bad(
+                    &join(path, "probabilities"),
+                    "must have as many entries as `values`",
+                );
             }
             let sum: f64 = probabilities.iter().sum();
             if (sum - 1.0).abs() > 1e-8 + 1e-5 {
-                return bad(&join(path, "probabilities"), format!("must sum to 1, they sum to {sum}"));
+                return bad(
+                    &join(path, "probabilities"),
+                    format!("must sum to 1, they sum to {sum}"),
+                );
             }
-            D::CategoricalWProbabilities { values, probabilities }
+            D::CategoricalWProbabilities {
+                values,
+                probabilities,
+            }
         }
         "int_uniform" => {
             let (min, max) = min_max(m, path, false)?;
@@ -510,15 +641,27 @@ fn distribution(m: &Map<String, Value>, path: &str, dist: &str) -> R<Distributio
         }
         "q_uniform" => {
             let (min, max) = min_max(m, path, false)?;
-            D::QUniform { min, max, q: quantum(m, path)? }
+            D::QUniform {
+                min,
+                max,
+                q: quantum(m, path)?,
+            }
         }
         "q_log_uniform" => {
             let (min, max) = min_max(m, path, false)?;
-            D::QLogUniform { min, max, q: quantum(m, path)? }
+            D::QLogUniform {
+                min,
+                max,
+                q: quantum(m, path)?,
+            }
         }
         "q_log_uniform_values" => {
             let (min, max) = min_max(m, path, true)?;
-            D::QLogUniformValues { min, max, q: quantum(m, path)? }
+            D::QLogUniformValues {
+                min,
+                max,
+                q: quantum(m, path)?,
+            }
         }
         "normal" => D::Normal {
             mu: num_or(m, path, "mu", float(0.0), false)?,

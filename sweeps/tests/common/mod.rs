@@ -22,12 +22,17 @@ pub fn close(a: &Value, b: &Value, rel: f64) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| close(a, b, rel))
         }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| close(v, w, rel)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| close(v, w, rel)))
         }
         _ => a == b,
     }
 }
 
 pub fn assert_close(ours: &Value, theirs: &Value, rel: f64, what: &str) {
-    assert!(close(ours, theirs, rel), "{what}:\n ours   {ours}\n theirs {theirs}");
+    assert!(
+        close(ours, theirs, rel),
+        "{what}:\n ours   {ours}\n theirs {theirs}"
+    );
 }
