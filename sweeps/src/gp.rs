@@ -92,11 +92,10 @@ fn distances(x: &[Vec<f64>]) -> Vec<f64> {
 /// Log marginal likelihood at `theta`, with the factor and weights.
 fn lml(d: &[f64], n: usize, y: &[f64], theta: f64) -> Option<(f64, Vec<f64>, Vec<f64>)> {
     let ls = theta.exp();
-    let k: Vec<f64> = d
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| matern(v, ls) + if i / n == i % n { NUGGET } else { 0.0 })
-        .collect();
+    let mut k: Vec<f64> = d.iter().map(|&v| matern(v, ls)).collect();
+    for i in 0..n {
+        k[i * n + i] += NUGGET;
+    }
     let l = cholesky(&k, n)?;
     let mut alpha = y.to_vec();
     forward(&l, n, &mut alpha);
@@ -116,7 +115,7 @@ impl Gp {
         // Coarse scan of ln(length scale), then golden-section refinement
         // around the best grid point.
         let (lo, hi) = LOG_BOUNDS;
-        let steps = 48;
+        let steps = 24;
         let h = (hi - lo) / steps as f64;
         let grid: Vec<(f64, f64)> = (0..=steps)
             .map(|i| lo + i as f64 * h)
@@ -151,7 +150,7 @@ impl Gp {
                 dd = a + g * (b - a);
                 fd = f(dd);
             }
-            if (b - a).abs() < 1e-10 {
+            if (b - a).abs() < 1e-8 {
                 break;
             }
         }

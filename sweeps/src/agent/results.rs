@@ -149,9 +149,12 @@ fn key(key: &str, nested: &[String]) -> String {
     }
 }
 
+/// Logged rows of a run, in order.
+pub type History = Vec<Map<String, Value>>;
+
 /// History rows and summary of run `id` (as far as written), or `None`
 /// when it has no `.wandb` file yet.
-pub fn read_run(dir: &Path, id: &str) -> Option<(Vec<Map<String, Value>>, Map<String, Value>)> {
+pub fn read_run(dir: &Path, id: &str) -> Option<(History, Map<String, Value>)> {
     let file = run_file(dir, id)?;
     let outcome = wandb_core::store::read_file(&file).ok()?;
     let (mut history, mut summary) = (Vec::new(), Map::new());

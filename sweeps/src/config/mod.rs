@@ -7,6 +7,7 @@
 //! `eta: 3`, `strict: true`, `q: 1.0`, `mu: 0`, `sigma: 1`, `a`/`b: 1`) are
 //! filled here too. Errors name the offending key (`parameters.lr.min`).
 
+mod params;
 mod parse;
 
 use std::collections::BTreeMap;
