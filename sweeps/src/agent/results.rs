@@ -184,3 +184,27 @@ pub fn read_run(dir: &Path, id: &str) -> Option<(History, Map<String, Value>)> {
     }
     Some((history, summary))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn param_file_round_trips_every_value_exactly() {
+        let args = json!({
+            "lr": {"value": 1.1308573712462676e-5}, "bs": {"value": 32}, "on": {"value": true},
+            "yes": {"value": "no"}, "opt": {"value": {"beta": 0.9, "name": "adam"}},
+            "list": {"value": [1, 2.5, null]}, "big": {"value": 1e300}
+        });
+        let args = args.as_object().unwrap().clone();
+        let text = param_file(&args);
+        assert!(text.starts_with("wandb_version: 1\n\n"), "{text}");
+        assert!(text.contains("lr:\n  value: 1.1308573712462676e-05\n"), "{text}");
+        assert!(text.contains("\"yes\":\n  value: \"no\"\n"), "{text}");
+        let back: Value = serde_yaml_ng::from_str(&text).unwrap();
+        let mut back = back.as_object().unwrap().clone();
+        assert_eq!(back.remove("wandb_version"), Some(json!(1)));
+        assert_eq!(back, args);
+    }
+}
