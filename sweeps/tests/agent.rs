@@ -188,3 +188,16 @@ fn random_sweep_stops_at_count() {
         assert!((m - q * 10.0).abs() <= 1e-12 * m, "{m} vs {}", q * 10.0);
     }
 }
+
+#[test]
+fn a_command_that_cannot_start_is_an_error_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg =
+        SweepConfig::from_yaml("method: grid\nparameters:\n  quality: {values: [1, 2]}\n").unwrap();
+    let opts = AgentOptions {
+        command: vec![tmp.path().join("no-such-program").display().to_string()],
+        ..options(tmp.path(), 2)
+    };
+    let err = run_sweep(cfg, &opts, |_| {}).unwrap_err();
+    assert!(err.to_string().contains("no-such-program"), "{err}");
+}

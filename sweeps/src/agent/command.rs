@@ -170,7 +170,10 @@ mod tests {
             (json!(123456.5), "123456.5"),
             (json!("a b"), "a b"),
             (json!([1, "x", 0.5]), "[1, 'x', 0.5]"),
-            (json!({"beta": 0.9, "name": "adam"}), "{'beta': 0.9, 'name': 'adam'}"),
+            (
+                json!({"beta": 0.9, "name": "adam"}),
+                "{'beta': 0.9, 'name': 'adam'}",
+            ),
         ] {
             assert_eq!(python_str(&v), want, "{v}");
         }
@@ -180,13 +183,32 @@ mod tests {
     fn every_macro_expands_like_the_official_agent() {
         let args = json!({"flag": {"value": false}, "lr": {"value": 0.01}, "on": {"value": true}});
         let args = args.as_object().unwrap();
-        let t = |s: &str| expand(&[s.to_string()], args, Some("train.py"), Path::new("/x/c.json"));
+        let t = |s: &str| {
+            expand(
+                &[s.to_string()],
+                args,
+                Some("train.py"),
+                Path::new("/x/c.json"),
+            )
+        };
         assert_eq!(t("${args}"), ["--flag=False", "--lr=0.01", "--on=True"]);
-        assert_eq!(t("${args_no_hyphens}"), ["flag=False", "lr=0.01", "on=True"]);
-        assert_eq!(t("${args_no_equals}"), ["--flag", "False", "--lr", "0.01", "--on", "True"]);
+        assert_eq!(
+            t("${args_no_hyphens}"),
+            ["flag=False", "lr=0.01", "on=True"]
+        );
+        assert_eq!(
+            t("${args_no_equals}"),
+            ["--flag", "False", "--lr", "0.01", "--on", "True"]
+        );
         assert_eq!(t("${args_no_boolean_flags}"), ["--lr=0.01", "--on"]);
-        assert_eq!(t("${args_append_hydra}"), ["+flag=False", "+lr=0.01", "+on=True"]);
-        assert_eq!(t("${args_override_hydra}"), ["++flag=False", "++lr=0.01", "++on=True"]);
+        assert_eq!(
+            t("${args_append_hydra}"),
+            ["+flag=False", "+lr=0.01", "+on=True"]
+        );
+        assert_eq!(
+            t("${args_override_hydra}"),
+            ["++flag=False", "++lr=0.01", "++on=True"]
+        );
         assert_eq!(t("${args_json}"), [r#"{"flag":false,"lr":0.01,"on":true}"#]);
         assert_eq!(t("${args_json_file}"), ["/x/c.json"]);
         assert_eq!(t("${program}"), ["train.py"]);

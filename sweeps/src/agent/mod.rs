@@ -114,6 +114,16 @@ struct Active {
     sigterm_at: Option<Instant>,
 }
 
+impl Drop for Active {
+    /// A trial still running when the agent stops (an error) is killed and
+    /// reaped: the agent leaves no process behind. For a trial already
+    /// reaped this does nothing.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A sweep id: 8 characters of `[a-z0-9]`, like the server's.
 pub fn new_sweep_id() -> String {
     wandb_core::generate_run_id().chars().take(8).collect()

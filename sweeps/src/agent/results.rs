@@ -200,7 +200,10 @@ mod tests {
         let args = args.as_object().unwrap().clone();
         let text = param_file(&args);
         assert!(text.starts_with("wandb_version: 1\n\n"), "{text}");
-        assert!(text.contains("lr:\n  value: 1.1308573712462676e-05\n"), "{text}");
+        assert!(
+            text.contains("lr:\n  value: 1.1308573712462676e-05\n"),
+            "{text}"
+        );
         assert!(text.contains("\"yes\":\n  value: \"no\"\n"), "{text}");
         let back: Value = serde_yaml_ng::from_str(&text).unwrap();
         let mut back = back.as_object().unwrap().clone();
