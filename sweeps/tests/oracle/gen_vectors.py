@@ -244,7 +244,7 @@ def main():
         "hyperband": hyperband_cases(),
     }
     with open(sys.argv[1], "w") as f:
-        json.dump(vectors, f, indent=1, sort_keys=True)
+        json.dump(vectors, f, sort_keys=True, separators=(",", ":"))
 
 
 if __name__ == "__main__":
