@@ -81,7 +81,8 @@ fn grid_sweep_passes_args_and_env_like_the_official_agent() {
 fn macros_count_and_failures() {
     let tmp = tempfile::tempdir().unwrap();
     let config = "method: random\nparameters:\n  n: {min: 1, max: 3}\n";
-    let script = r#"echo "$1 $2" >> trials.log; cat "$2" >> trials.log; echo >> trials.log"#;
+    // One file per trial: two run at once (--jobs 2).
+    let script = r#"{ echo "$1 $2"; cat "$2"; echo; } > "trial-$WANDB_RUN_ID.log""#;
     let out = sweep(
         tmp.path(),
         config,
@@ -100,7 +101,18 @@ fn macros_count_and_failures() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let log = std::fs::read_to_string(tmp.path().join("trials.log")).unwrap();
+    let mut log = String::new();
+    for e in std::fs::read_dir(tmp.path()).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("trial-")
+        {
+            log.push_str(&std::fs::read_to_string(p).unwrap());
+        }
+    }
     let heads: Vec<&str> = log.lines().filter(|l| l.starts_with("n=")).collect();
     assert_eq!(heads.len(), 3, "{log}");
     for h in heads {
