@@ -25,10 +25,16 @@
 //! in [`data_types`] (also re-exported at the root: [`Image`], [`Table`],
 //! [`Histogram`], ...), charts in [`plot`]; integrations are behind
 //! features: `tensorboard`, `callbacks`, `burn`, `candle`, `gpu` (NVIDIA metrics),
-//! `online` (on by default: online mode and sync).
+//! `online` (on by default: online mode and sync), `sweeps` (hyperparameter
+//! sweeps: [`sweeps`] is the `wandb-sweeps` crate, see docs/sweeps.md).
 #![warn(missing_docs)]
 
 pub use wandb_core::*;
+
+/// Hyperparameter sweeps (feature `sweeps`): the sweep config, the local
+/// controller (grid, random, bayes, hyperband) and the local agent.
+#[cfg(feature = "sweeps")]
+pub use wandb_sweeps as sweeps;
 
 /// Starts a run ([`wandb_core::init`]) and the integrations its settings
 /// ask for: with the `tensorboard` feature, `InitOptions::sync_tensorboard(dir)`

@@ -6,9 +6,12 @@
 //! - `wandb-rs inspect <run dir | .wandb>`: the records as JSON lines, or
 //!   the run's overview with `--summary` (like `wandb leet inspect --json`);
 //! - `wandb-rs export <run dir>... --format csv|jsonl|parquet|hdf5 -o FILE`:
-//!   the history as a table.
+//!   the history as a table;
+//! - `wandb-rs sweep sweep.yaml -- COMMAND...`: a local sweep (grid, random,
+//!   bayes, hyperband) running COMMAND per trial like `wandb agent`.
 
 mod read_cmds;
+mod sweep_cmd;
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::path::PathBuf;
@@ -91,6 +94,39 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Run a sweep locally: the controller picks parameters (grid, random,
+    /// bayes, hyperband) and runs COMMAND per trial as `wandb agent` does.
+    ///
+    /// Example: wandb-rs sweep sweep.yaml --jobs 4 -- ./train --epochs=3
+    ///
+    /// Parameters reach the command as `--name=value` (`${args}` is appended
+    /// when COMMAND has no `${...}` macro; also `${args_no_hyphens}`,
+    /// `${args_json}`, `${args_json_file}`, ...) and through
+    /// WANDB_SWEEP_PARAM_PATH; WANDB_SWEEP_ID, WANDB_RUN_ID, WANDB_RUN_GROUP
+    /// and WANDB_MODE=offline are set. Without COMMAND, the config's
+    /// `command` (or `${env} ${interpreter} ${program} ${args}`) is used.
+    Sweep {
+        /// The sweep config (YAML or JSON).
+        config: PathBuf,
+        /// Trials run in parallel.
+        #[arg(short = 'j', long, default_value_t = 1)]
+        jobs: usize,
+        /// The most trials to run (default: until the sweep is done).
+        #[arg(short = 'c', long)]
+        count: Option<usize>,
+        /// Seed of random and bayes search.
+        #[arg(long, default_value_t = 0)]
+        seed: u32,
+        /// Directory that gets `wandb/` (WANDB_DIR; default: the current one).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The sweep id (default: 8 random characters).
+        #[arg(long)]
+        sweep_id: Option<String>,
+        /// The command run per trial.
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
     /// Store an API key in ~/.netrc (or $NETRC) for a server.
     Login {
         /// The API key; read from WANDB_API_KEY or standard input when absent.
@@ -114,6 +150,23 @@ fn main() -> ExitCode {
             host,
         } => sync(paths, entity, project, id, include_synced, timeout, host),
         Command::Login { key, host } => login(key, host),
+        Command::Sweep {
+            config,
+            jobs,
+            count,
+            seed,
+            dir,
+            sweep_id,
+            command,
+        } => sweep_cmd::sweep(sweep_cmd::SweepArgs {
+            config,
+            command,
+            jobs,
+            count,
+            seed,
+            dir,
+            sweep_id,
+        }),
         Command::Inspect {
             path,
             summary,
