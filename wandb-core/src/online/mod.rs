@@ -23,10 +23,14 @@
 //! # Ok::<(), wandb_core::online::OnlineError>(())
 //! ```
 //!
+//! [`Api`] reads runs back from the server (config, summary, history,
+//! files), as the official `wandb.Api()` does.
+//!
 //! The API key is sent only to the base URL (`Authorization: Basic
 //! base64("api:" + key)`), never to upload URLs, and is never written to
 //! any file or log line.
 
+mod api;
 mod artifact_cleanup;
 mod artifact_download;
 mod artifact_use;
@@ -47,6 +51,7 @@ mod sync;
 mod tail;
 mod yaml;
 
+pub use api::{Api, ApiRun, HistoryScan, RunFile, Runs, DEFAULT_API_TIMEOUT};
 pub use artifact_cleanup::{
     is_disposable_alias, keep_latest, list_versions, ArtifactVersion, CleanupReport,
 };
