@@ -58,7 +58,8 @@ pub use artifact_cleanup::{
 pub use artifact_download::{cache_path, download_artifact, DownloadedArtifact};
 pub use artifact_use::use_artifact;
 pub use auth::{
-    netrc_path, resolve_api_key, resolve_base_url, url_host, write_netrc, ApiKey, DEFAULT_BASE_URL,
+    netrc_path, read_settings_value, remove_netrc, resolve_api_key, resolve_base_url, url_host,
+    write_netrc, ApiKey, DEFAULT_BASE_URL,
 };
 pub use error::{OnlineError, Result};
 pub use http::{Client, Deadline, RetryPolicy};

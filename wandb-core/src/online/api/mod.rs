@@ -196,6 +196,13 @@ impl Api {
         if let Some(e) = self.inner.entity.as_ref().filter(|e| !e.is_empty()) {
             return Ok(e.clone());
         }
+        self.viewer_entity()
+    }
+
+    /// The entity of the API key's user, asked from the server: also the
+    /// check that the key is valid there (`wandb-rs login --verify`); a
+    /// rejected key is [`OnlineError::Rejected`].
+    pub fn viewer_entity(&self) -> Result<String> {
         let data = self.query("GetDefaultEntity", queries::DEFAULT_ENTITY, json!({}))?;
         data.pointer("/viewer/entity")
             .and_then(JValue::as_str)
