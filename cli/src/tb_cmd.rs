@@ -52,7 +52,7 @@ pub fn run(
     bar.finish_and_clear();
     let dir = run.dir().to_path_buf();
     let id = run.id().to_string();
-    let finished = run.finish();
+    let finished = run.finish_report(0);
     let (files, corrupt) = mirrored.map_err(|e| format!("{}: {e}", logdir.display()))?;
     let report = finished.map_err(|e| format!("cannot finish run {id}: {e}"))?;
     if corrupt > 0 {
