@@ -35,9 +35,11 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Upload offline run directories to W&B.
-    #[command(after_help = "Examples:\n  wandb-rs sync wandb/offline-run-20260101_120000-abc123\n  \
+    #[command(
+        after_help = "Examples:\n  wandb-rs sync wandb/offline-run-20260101_120000-abc123\n  \
         wandb-rs sync --sync-all                  # every unsynced offline run under ./wandb\n  \
-        wandb-rs sync --clean --clean-force       # delete synced runs older than 24 h")]
+        wandb-rs sync --clean --clean-force       # delete synced runs older than 24 h"
+    )]
     Sync {
         /// Run directories (`wandb/offline-run-*`) or `.wandb` files.
         paths: Vec<PathBuf>,
@@ -120,8 +122,10 @@ enum Command {
         strict: bool,
     },
     /// Store an API key in ~/.netrc (or $NETRC) for a server.
-    #[command(after_help = "Examples:\n  wandb-rs login --verify            # key from WANDB_API_KEY or stdin, checked first\n  \
-        wandb-rs login --host http://localhost:8080 KEY")]
+    #[command(
+        after_help = "Examples:\n  wandb-rs login --verify            # key from WANDB_API_KEY or stdin, checked first\n  \
+        wandb-rs login --host http://localhost:8080 KEY"
+    )]
     Login {
         /// The API key; read from WANDB_API_KEY or standard input when absent.
         key: Option<String>,
@@ -167,7 +171,9 @@ enum Command {
         dir: Option<PathBuf>,
     },
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
-    #[command(after_help = "Example:\n  wandb-rs completion bash > ~/.local/share/bash-completion/completions/wandb-rs")]
+    #[command(
+        after_help = "Example:\n  wandb-rs completion bash > ~/.local/share/bash-completion/completions/wandb-rs"
+    )]
     Completion {
         /// The shell.
         shell: clap_complete::Shell,

@@ -176,7 +176,10 @@ fn clean(wandb_dir: &Path, hours: u64, force: bool) -> Result<(), String> {
         .filter(|d| old_enough(d))
         .collect();
     if victims.is_empty() {
-        println!("No synced runs older than {hours} h to clean in {}", wandb_dir.display());
+        println!(
+            "No synced runs older than {hours} h to clean in {}",
+            wandb_dir.display()
+        );
         return Ok(());
     }
     for v in &victims {

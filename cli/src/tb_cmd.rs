@@ -56,7 +56,10 @@ pub fn run(
     let (files, corrupt) = mirrored.map_err(|e| format!("{}: {e}", logdir.display()))?;
     let report = finished.map_err(|e| format!("cannot finish run {id}: {e}"))?;
     if corrupt > 0 {
-        eprintln!("wandb-rs: {}: skipped {corrupt} corrupt record(s)", logdir.display());
+        eprintln!(
+            "wandb-rs: {}: skipped {corrupt} corrupt record(s)",
+            logdir.display()
+        );
     }
     println!(
         "Mirrored {files} event file(s) of {} into run {id} ({})",

@@ -97,12 +97,24 @@ fn sync_all_include_online_and_clean() {
         .args(["sync", "--sync-all", "-p", "all"])
         .output()
         .unwrap());
-    assert!(out.contains("-> fmt-test/all/minrun01") || out.contains("/all/minrun01"), "{out}");
+    assert!(
+        out.contains("-> fmt-test/all/minrun01") || out.contains("/all/minrun01"),
+        "{out}"
+    );
     assert!(marker(&offline).exists());
-    assert!(!marker(&onl).exists(), "online runs only with --include-online");
+    assert!(
+        !marker(&onl).exists(),
+        "online runs only with --include-online"
+    );
     assert_eq!(server.run_count_in("all"), 1);
     assert_eq!(
-        server.runs().iter().find(|r| r.project == "all").unwrap().history().len(),
+        server
+            .runs()
+            .iter()
+            .find(|r| r.project == "all")
+            .unwrap()
+            .history()
+            .len(),
         4
     );
 
@@ -114,7 +126,12 @@ fn sync_all_include_online_and_clean() {
     assert!(out.contains("No runs to sync"), "{out}");
 
     let out = ok(online(home, &server)
-        .args(["sync", "--sync-all", "--include-online", "--no-include-offline"])
+        .args([
+            "sync",
+            "--sync-all",
+            "--include-online",
+            "--no-include-offline",
+        ])
         .args(["-p", "onl"])
         .output()
         .unwrap());
@@ -175,15 +192,29 @@ fn login_verify_logout_and_status() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("rejected the API key") && err.contains("nothing was stored"), "{err}");
+    assert!(
+        err.contains("rejected the API key") && err.contains("nothing was stored"),
+        "{err}"
+    );
     assert!(!netrc.exists());
 
     let out = ok(hermetic(home)
-        .args(["login", "--verify", "--host", server.url(), server.api_key()])
+        .args([
+            "login",
+            "--verify",
+            "--host",
+            server.url(),
+            server.api_key(),
+        ])
         .output()
         .unwrap());
-    assert!(out.contains("accepted the key (entity mock-entity)"), "{out}");
-    assert!(std::fs::read_to_string(&netrc).unwrap().contains(server.api_key()));
+    assert!(
+        out.contains("accepted the key (entity mock-entity)"),
+        "{out}"
+    );
+    assert!(std::fs::read_to_string(&netrc)
+        .unwrap()
+        .contains(server.api_key()));
     assert!(server.ops().iter().any(|o| o == "GetDefaultEntity"));
 
     // status: values and sources, never the key
@@ -201,20 +232,38 @@ fn login_verify_logout_and_status() {
         .output()
         .unwrap());
     assert!(
-        out.contains(&format!("base_url = {} (environment WANDB_BASE_URL)", server.url())),
+        out.contains(&format!(
+            "base_url = {} (environment WANDB_BASE_URL)",
+            server.url()
+        )),
         "{out}"
     );
-    assert!(out.contains(&format!("api_key = set (netrc {})", netrc.display())), "{out}");
-    assert!(out.contains("entity = team (settings file ./wandb/settings)"), "{out}");
-    assert!(out.contains("project = global-proj (settings file "), "{out}");
-    assert!(out.contains("mode = online (default: an API key is set)"), "{out}");
+    assert!(
+        out.contains(&format!("api_key = set (netrc {})", netrc.display())),
+        "{out}"
+    );
+    assert!(
+        out.contains("entity = team (settings file ./wandb/settings)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("project = global-proj (settings file "),
+        "{out}"
+    );
+    assert!(
+        out.contains("mode = online (default: an API key is set)"),
+        "{out}"
+    );
     assert!(!out.contains(server.api_key()));
     let out = ok(hermetic(home)
         .env("WANDB_MODE", "offline")
         .arg("status")
         .output()
         .unwrap());
-    assert!(out.contains("mode = offline (environment WANDB_MODE)"), "{out}");
+    assert!(
+        out.contains("mode = offline (environment WANDB_MODE)"),
+        "{out}"
+    );
 
     // logout removes the entry; a second logout finds none
     let out = ok(hermetic(home)
@@ -222,7 +271,9 @@ fn login_verify_logout_and_status() {
         .output()
         .unwrap());
     assert!(out.contains("Removed the API key"), "{out}");
-    assert!(!std::fs::read_to_string(&netrc).unwrap().contains(server.api_key()));
+    assert!(!std::fs::read_to_string(&netrc)
+        .unwrap()
+        .contains(server.api_key()));
     let out = ok(hermetic(home)
         .args(["logout", "--host", server.url()])
         .output()
@@ -234,7 +285,10 @@ fn login_verify_logout_and_status() {
         .output()
         .unwrap());
     assert!(out.contains("api_key = not set"), "{out}");
-    assert!(out.contains("mode = offline (default: no API key)"), "{out}");
+    assert!(
+        out.contains("mode = offline (default: no API key)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -244,7 +298,9 @@ fn tensorboard_mirrors_an_event_directory_into_a_new_run() {
     let logdir = home.join("tb");
     let writer = wandb_tensorboard::SummaryWriter::new(&logdir).unwrap();
     for step in 0..5 {
-        writer.add_scalar("loss", 1.0 / (step as f32 + 1.0), step).unwrap();
+        writer
+            .add_scalar("loss", 1.0 / (step as f32 + 1.0), step)
+            .unwrap();
     }
     writer.flush().unwrap();
     drop(writer);
@@ -256,7 +312,12 @@ fn tensorboard_mirrors_an_event_directory_into_a_new_run() {
     let run_dir = std::fs::read_dir(home.join("wandb"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("offline-run-"))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("offline-run-")
+        })
         .expect("an offline run directory");
     let jsonl = home.join("h.jsonl");
     ok(hermetic(home)
@@ -278,7 +339,10 @@ fn tensorboard_mirrors_an_event_directory_into_a_new_run() {
         .collect();
     let want: Vec<f32> = (0..5).map(|s| 1.0 / (s as f32 + 1.0)).collect();
     assert_eq!(losses, want, "{rows:?}");
-    let steps: Vec<i64> = rows.iter().filter_map(|r| r["global_step"].as_i64()).collect();
+    let steps: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r["global_step"].as_i64())
+        .collect();
     assert_eq!(steps, vec![0, 1, 2, 3, 4]);
 
     // a missing directory is an error (exit 1), not a new empty run
@@ -313,13 +377,20 @@ fn completion_help_examples_and_exit_codes() {
         "completion",
     ] {
         let out = ok(hermetic(tmp.path()).args([cmd, "--help"]).output().unwrap());
-        assert!(out.contains("Example"), "{cmd} --help has an example:\n{out}");
+        assert!(
+            out.contains("Example"),
+            "{cmd} --help has an example:\n{out}"
+        );
         assert!(out.contains("wandb-rs "), "{cmd}");
     }
     let top = ok(hermetic(tmp.path()).arg("--help").output().unwrap());
     assert!(top.contains("Exit codes: 0 success, 1 the operation failed, 2 usage error"));
     // usage errors exit 2
-    for args in [&["sync"][..], &["completion", "nosuchshell"], &["nosuchcommand"]] {
+    for args in [
+        &["sync"][..],
+        &["completion", "nosuchshell"],
+        &["nosuchcommand"],
+    ] {
         let out = hermetic(tmp.path()).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }

@@ -38,7 +38,9 @@ fn field_value(field: &str, r: &RunData) -> Option<Value> {
         _ => {
             if let Some(rest) = field.strip_prefix("config.") {
                 let key = rest.strip_suffix(".value").unwrap_or(rest);
-                r.config.get(key).map(|c| c.get("value").cloned().unwrap_or(c.clone()))
+                r.config
+                    .get(key)
+                    .map(|c| c.get("value").cloned().unwrap_or(c.clone()))
             } else if let Some(rest) = field
                 .strip_prefix("summary_metrics.")
                 .or(field.strip_prefix("summaryMetrics."))

@@ -86,7 +86,10 @@ pub(crate) fn graphql(inner: &mut Inner, url: &str, op: &str, v: &Value) -> Opti
 }
 
 fn obj<const N: usize>(fields: [(&str, Value); N]) -> Map<String, Value> {
-    fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    fields
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
 }
 
 /// The RunFragment fields of a run (and `projectId`).
@@ -95,7 +98,10 @@ fn run_node(r: &RunData) -> Map<String, Value> {
         ("id", json!(r.storage_id)),
         ("projectId", json!(1)),
         ("name", json!(r.name)),
-        ("displayName", json!(r.display_name.clone().unwrap_or_else(|| r.name.clone()))),
+        (
+            "displayName",
+            json!(r.display_name.clone().unwrap_or_else(|| r.name.clone())),
+        ),
         ("tags", json!(r.tags)),
         ("sweepName", Value::Null),
         ("state", json!(r.state())),
@@ -112,7 +118,10 @@ fn run_node(r: &RunData) -> Map<String, Value> {
         ("systemMetrics", json!("{}")),
         ("summaryMetrics", json!(summary_text(r))),
         ("historyLineCount", json!(history_lines(r).len())),
-        ("user", json!({"name": "mock-user", "username": "mock-user"})),
+        (
+            "user",
+            json!({"name": "mock-user", "username": "mock-user"}),
+        ),
         ("historyKeys", history_keys(r)),
         ("fileCount", json!(r.files.len())),
         ("stopped", json!(r.stopped)),
@@ -152,7 +161,10 @@ fn history_keys(r: &RunData) -> Value {
     let lines = history_lines(r);
     let last = lines.iter().rev().find_map(|l| step_of(l)).unwrap_or(-1);
     let mut keys: Map<String, Value> = Map::new();
-    for row in lines.iter().filter_map(|l| serde_json::from_str::<Value>(l).ok()) {
+    for row in lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    {
         for (k, val) in row.as_object().into_iter().flatten() {
             let ty = match val {
                 Value::Number(_) => "number",
@@ -162,7 +174,9 @@ fn history_keys(r: &RunData) -> Value {
                 Value::Array(_) => "list",
                 Value::Null => "nil",
             };
-            let entry = keys.entry(k.clone()).or_insert_with(|| json!({"typeCounts": []}));
+            let entry = keys
+                .entry(k.clone())
+                .or_insert_with(|| json!({"typeCounts": []}));
             let counts = &mut entry["typeCounts"];
             if let Some(c) = counts
                 .as_array_mut()
@@ -199,7 +213,11 @@ fn sampled(r: &RunData, spec: &Value) -> Value {
     };
     let keys: Vec<String> = spec["keys"]
         .as_array()
-        .map(|a| a.iter().filter_map(|k| k.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|k| k.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default();
     let samples = spec["samples"].as_u64().unwrap_or(500) as usize;
     // the official scan pages with an inclusive step range
@@ -251,7 +269,10 @@ fn files(r: &RunData, url: &str, v: &Value) -> Map<String, Value> {
                    "cursor": n})
         })
         .collect();
-    let end = edges.last().map(|e| e["cursor"].clone()).unwrap_or(Value::Null);
+    let end = edges
+        .last()
+        .map(|e| e["cursor"].clone())
+        .unwrap_or(Value::Null);
     obj([
         ("fileCount", json!(r.files.len())),
         (
@@ -317,7 +338,10 @@ fn runs(inner: &Inner, entity: &str, project: &str, v: &Value) -> Value {
         .take(per_page)
         .map(|(i, r)| json!({"node": Value::Object(run_node(r)), "cursor": (i + 1).to_string()}))
         .collect();
-    let end = edges.last().map(|e| e["cursor"].clone()).unwrap_or(Value::Null);
+    let end = edges
+        .last()
+        .map(|e| e["cursor"].clone())
+        .unwrap_or(Value::Null);
     json!({"data": {"project": {"internalId": "1", "runCount": count, "readOnly": false,
         "runs": {"edges": edges,
                  "pageInfo": {"endCursor": end, "hasNextPage": after + per_page < count}}}}})

@@ -40,7 +40,11 @@ fn make_run(server: &FakeServer, dir: &Path, id: &str, lr: f64) {
     )
     .unwrap();
     for i in 0..40i64 {
-        let loss = if i == 5 { f64::NAN } else { 1.0 / (i as f64 + 1.0) };
+        let loss = if i == 5 {
+            f64::NAN
+        } else {
+            1.0 / (i as f64 + 1.0)
+        };
         if i % 2 == 0 {
             run.log(row! {"loss" => loss, "acc" => i, "nested" => std::collections::BTreeMap::from([("a", i * 3)])})
                 .unwrap();
@@ -96,7 +100,12 @@ fn rows(v: Value) -> Vec<Value> {
 }
 
 fn row_of(items: &[(&str, i64)]) -> Value {
-    Value::Map(items.iter().map(|(k, v)| (k.to_string(), Value::Int(*v))).collect())
+    Value::Map(
+        items
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::Int(*v)))
+            .collect(),
+    )
 }
 
 fn ours(rows: Vec<Map>) -> Vec<Value> {
@@ -135,7 +144,10 @@ fn the_read_api_gives_what_the_official_api_gives() {
     assert_eq!(Value::Map(run.config().clone()), py_value(&py, "config"));
     assert_eq!(run.config()["lr"], Value::Float(0.1));
     assert_eq!(run.config()["opt"]["name"], Value::from("adam"));
-    assert_eq!(Value::Map(run.raw_config().clone()), py_value(&py, "rawconfig"));
+    assert_eq!(
+        Value::Map(run.raw_config().clone()),
+        py_value(&py, "rawconfig")
+    );
     assert!(run.raw_config().contains_key("_wandb"));
     assert_eq!(Value::Map(run.summary().clone()), py_value(&py, "summary"));
     assert_eq!(run.summary()["best"], Value::Float(0.5));
@@ -231,7 +243,9 @@ fn errors_are_typed_and_say_what_to_do() {
     let api = Api::from_environment(env(&server, tmp.path())).unwrap();
     let err = api.run("me/proj/nope").unwrap_err();
     assert!(matches!(err, OnlineError::RunNotFound { ref path } if path == "me/proj/nope"));
-    assert!(err.to_string().contains("check the entity, project and run id"));
+    assert!(err
+        .to_string()
+        .contains("check the entity, project and run id"));
     assert!(matches!(
         api.run("a/b/c/d/e"),
         Err(OnlineError::InvalidPath { .. })

@@ -113,8 +113,5 @@ fn malformed_answers_are_typed_errors() {
         "{err}"
     );
     *body.lock().unwrap() = r#"{"data":{"project":{"run":null}}}"#.into();
-    assert!(matches!(
-        run.files(),
-        Err(OnlineError::RunNotFound { .. })
-    ));
+    assert!(matches!(run.files(), Err(OnlineError::RunNotFound { .. })));
 }

@@ -48,7 +48,9 @@ impl RunFile {
                 .and_then(JValue::as_array)
                 .ok_or_else(|| bad("files without edges"))?;
             for edge in edges {
-                let node = edge.get("node").ok_or_else(|| bad("an edge without a node"))?;
+                let node = edge
+                    .get("node")
+                    .ok_or_else(|| bad("an edge without a node"))?;
                 let (Some(name), Some(url)) = (str_field(node, "name"), str_field(node, "url"))
                 else {
                     return Err(bad("a file without a name or url"));
@@ -112,7 +114,8 @@ impl RunFile {
                 got: md5,
             });
         }
-        std::fs::rename(&tmp, &dest).map_err(|e| OnlineError::io("cannot move download to", &dest, e))?;
+        std::fs::rename(&tmp, &dest)
+            .map_err(|e| OnlineError::io("cannot move download to", &dest, e))?;
         Ok(dest)
     }
 }

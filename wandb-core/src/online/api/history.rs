@@ -78,7 +78,11 @@ impl HistoryScan {
             let spec = json!({"keys": keys, "minStep": min, "maxStep": max - 1,
                               "samples": max - min});
             vars["spec"] = json!(spec.to_string());
-            ("SampledHistoryPage", queries::SAMPLED_HISTORY_PAGE, "sampledHistory")
+            (
+                "SampledHistoryPage",
+                queries::SAMPLED_HISTORY_PAGE,
+                "sampledHistory",
+            )
         };
         let data = self.api.query(op, query, vars)?;
         let found = match data.pointer("/project/run") {
@@ -96,12 +100,10 @@ impl HistoryScan {
         // sampledHistory holds one list per spec
         let lines = match (self.keys.is_empty(), found) {
             (true, JValue::Array(lines)) => lines,
-            (false, JValue::Array(mut lists)) if !lists.is_empty() => {
-                match lists.swap_remove(0) {
-                    JValue::Array(lines) => lines,
-                    _ => return Err(not_list()),
-                }
-            }
+            (false, JValue::Array(mut lists)) if !lists.is_empty() => match lists.swap_remove(0) {
+                JValue::Array(lines) => lines,
+                _ => return Err(not_list()),
+            },
             _ => return Err(not_list()),
         };
         for line in &lines {

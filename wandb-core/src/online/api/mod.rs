@@ -267,10 +267,12 @@ mod tests {
     use super::*;
 
     fn api() -> Api {
-        let mut s = Settings::default();
-        s.base_url = "http://127.0.0.1:9".into();
-        s.api_key = Some("k".repeat(40));
-        s.entity = Some("team".into());
+        let s = Settings {
+            base_url: "http://127.0.0.1:9".into(),
+            api_key: Some("k".repeat(40)),
+            entity: Some("team".into()),
+            ..Settings::default()
+        };
         Api::from_settings(&s).unwrap()
     }
 

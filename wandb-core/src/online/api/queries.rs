@@ -38,7 +38,8 @@ pub(crate) fn runs() -> String {
 
 /// The whole history, sampled by the server to at most `samples` rows
 /// (each row a JSON string).
-pub(crate) const FULL_HISTORY: &str = "query RunFullHistory($project: String!, $entity: String!, $name: String!, $samples: Int) {
+pub(crate) const FULL_HISTORY: &str =
+    "query RunFullHistory($project: String!, $entity: String!, $name: String!, $samples: Int) {
   project(name: $project, entityName: $entity) {
     run(name: $name) { history(samples: $samples) }
   }
@@ -52,7 +53,8 @@ pub(crate) const SAMPLED_HISTORY: &str = "query RunSampledHistory($project: Stri
 }";
 
 /// The history keys and the last step.
-pub(crate) const HISTORY_KEYS: &str = "query RunHistoryKeys($project: String!, $entity: String!, $name: String!) {
+pub(crate) const HISTORY_KEYS: &str =
+    "query RunHistoryKeys($project: String!, $entity: String!, $name: String!) {
   project(name: $project, entityName: $entity) {
     run(name: $name) { historyKeys }
   }

@@ -166,11 +166,10 @@ impl ApiRun {
     ) -> Result<&'a JValue> {
         match data.pointer("/project/run") {
             Some(run) if run.is_object() => {
-                run.get(field)
-                    .ok_or_else(|| OnlineError::UnexpectedAnswer {
-                        op: op.into(),
-                        reason: format!("the run has no {field}"),
-                    })
+                run.get(field).ok_or_else(|| OnlineError::UnexpectedAnswer {
+                    op: op.into(),
+                    reason: format!("the run has no {field}"),
+                })
             }
             _ => Err(OnlineError::RunNotFound { path: self.path() }),
         }
@@ -179,10 +178,12 @@ impl ApiRun {
 
 /// A list of rows: JSON-string rows (`NaN` allowed) or objects.
 fn rows_of(list: &JValue, op: &str) -> Result<Vec<Map>> {
-    let items = list.as_array().ok_or_else(|| OnlineError::UnexpectedAnswer {
-        op: op.into(),
-        reason: "the history is not a list".into(),
-    })?;
+    let items = list
+        .as_array()
+        .ok_or_else(|| OnlineError::UnexpectedAnswer {
+            op: op.into(),
+            reason: "the history is not a list".into(),
+        })?;
     items.iter().map(|row| parse_row(row, op)).collect()
 }
 
@@ -210,7 +211,9 @@ fn split_config(raw: Map) -> (Map, Map) {
     let mut all = Map::new();
     for (k, v) in raw {
         let v = match v {
-            Value::Map(mut m) if m.contains_key("value") => m.swap_remove("value").unwrap_or_default(),
+            Value::Map(mut m) if m.contains_key("value") => {
+                m.swap_remove("value").unwrap_or_default()
+            }
             other => other,
         };
         if !INTERNAL_CONFIG_KEYS.contains(&k.as_str()) {
@@ -279,9 +282,15 @@ impl Runs {
             .and_then(JValue::as_array)
             .ok_or_else(|| bad("runs without edges"))?;
         for edge in edges {
-            let node = edge.get("node").ok_or_else(|| bad("an edge without a node"))?;
-            self.buffer
-                .push_back(ApiRun::from_node(&self.api, &self.entity, &self.project, node)?);
+            let node = edge
+                .get("node")
+                .ok_or_else(|| bad("an edge without a node"))?;
+            self.buffer.push_back(ApiRun::from_node(
+                &self.api,
+                &self.entity,
+                &self.project,
+                node,
+            )?);
         }
         let info = &runs["pageInfo"];
         let next = info["endCursor"].as_str().map(String::from);
