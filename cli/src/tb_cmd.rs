@@ -40,7 +40,7 @@ pub fn run(
     }
     let run = wandb_core::init(opts.console(wandb_core::Console::Off))
         .map_err(|e| format!("cannot start the run: {e}"))?;
-    let bar = crate::progress_bar(0, "{spinner} {msg}");
+    let bar = crate::progress_bar(0, "{spinner} {msg} ({elapsed})");
     bar.set_message(format!("Reading {}", logdir.display()));
     bar.enable_steady_tick(Duration::from_millis(120));
     let mirrored = wandb_tensorboard::sync(&run, logdir).and_then(|tb| {

@@ -61,7 +61,10 @@ fn main() {
     let src = run.dir().to_path_buf();
     let id = run.id().to_string();
     run.finish().expect("finish");
-    let ours_dir = scratch.path().join("ours").join(src.file_name().expect("name"));
+    let ours_dir = scratch
+        .path()
+        .join("ours")
+        .join(src.file_name().expect("name"));
     let theirs_dir = scratch
         .path()
         .join("theirs")
