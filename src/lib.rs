@@ -70,6 +70,11 @@ fn start_integrations(run: &Run) {
     }
 }
 
+/// The read API (runs on a W&B server: config, summary, history, files),
+/// also at [`online::Api`].
+#[cfg(feature = "online")]
+pub use wandb_core::online::{Api, ApiRun};
+
 /// Rich values: images, tables, histograms, audio, video, HTML.
 pub use wandb_data_types as data_types;
 pub use wandb_data_types::{Audio, Histogram, Html, Image, Table, Video};

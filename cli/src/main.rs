@@ -1,34 +1,34 @@
-//! `wandb-rs`: the wandb-rs command line.
+//! `wandb-rs`: the wandb-rs command line (docs/cli.md).
 //!
-//! - `wandb-rs sync <run dir>...`: upload offline runs (ours or the official
-//!   client's) like `wandb sync`;
-//! - `wandb-rs login [KEY] [--host URL]`: store an API key in netrc (0600);
-//! - `wandb-rs inspect <run dir | .wandb>`: the records as JSON lines, or
-//!   the run's overview with `--summary` (like `wandb leet inspect --json`);
-//! - `wandb-rs export <run dir>... --format csv|jsonl|parquet|hdf5 -o FILE`:
-//!   the history as a table;
-//! - `wandb-rs sweep sweep.yaml -- COMMAND...`: a local sweep (grid, random,
-//!   bayes, hyperband) running COMMAND per trial like `wandb agent`.
+//! - `sync [PATHS]... | --sync-all [--include-online] [--clean]`: upload
+//!   offline runs (ours or the official client's) like `wandb sync`;
+//! - `login [KEY] [--host URL] [--verify]`, `logout`, `status`;
+//! - `inspect <run dir | .wandb>` and `export <run dir>... --format ...`;
+//! - `tensorboard <logdir>`: mirror a TensorBoard event directory into a new run;
+//! - `completion <shell>`: shell completions;
+//! - `sweep sweep.yaml -- COMMAND...`: a local sweep (grid, random, bayes,
+//!   hyperband) running COMMAND per trial like `wandb agent`.
+//!
+//! Exit codes: 0 success, 1 the operation failed, 2 usage error.
 
+mod account;
 mod read_cmds;
 mod sweep_cmd;
+mod sync_cmd;
+mod tb_cmd;
 
-use std::io::{BufRead as _, IsTerminal as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
-use wandb_core::online::{
-    resolve_base_url, sync_order, sync_run_dir, write_netrc, ApiKey, SyncOptions, SyncProgress,
-};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "wandb-rs",
     version,
-    about = "Weights & Biases command line of wandb-rs"
+    about = "Weights & Biases command line of wandb-rs",
+    after_help = "Exit codes: 0 success, 1 the operation failed, 2 usage error (bad arguments)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -38,10 +38,38 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Upload offline run directories to W&B.
+    #[command(
+        after_help = "Examples:\n  wandb-rs sync wandb/offline-run-20260101_120000-abc123\n  \
+        wandb-rs sync --sync-all                  # every unsynced offline run under ./wandb\n  \
+        wandb-rs sync --clean --clean-force       # delete synced runs older than 24 h"
+    )]
     Sync {
         /// Run directories (`wandb/offline-run-*`) or `.wandb` files.
-        #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Sync every run directory under `<dir>/wandb` not synced yet.
+        #[arg(long)]
+        sync_all: bool,
+        /// With --sync-all: include `offline-run-*` directories (the default).
+        #[arg(long, overrides_with = "no_include_offline")]
+        include_offline: bool,
+        /// With --sync-all: leave `offline-run-*` directories out.
+        #[arg(long)]
+        no_include_offline: bool,
+        /// With --sync-all: include `run-*` directories of online runs too.
+        #[arg(long)]
+        include_online: bool,
+        /// Delete synced run directories under `<dir>/wandb` (after syncing, if asked to sync).
+        #[arg(long)]
+        clean: bool,
+        /// With --clean: only runs older than this many hours.
+        #[arg(long, default_value_t = 24)]
+        clean_old_hours: u64,
+        /// With --clean: do not ask for confirmation.
+        #[arg(long)]
+        clean_force: bool,
+        /// Where the `wandb/` directory is (default: WANDB_DIR, else the current directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
         /// Entity to sync to (overrides the run's).
         #[arg(short = 'e', long)]
         entity: Option<String>,
@@ -63,8 +91,9 @@ enum Command {
         host: Option<String>,
     },
     /// Print a run's records as JSON lines, or its overview with --summary.
-    ///
-    /// Example: wandb-rs inspect --summary wandb/offline-run-20260101_120000-abc123
+    #[command(
+        after_help = "Example:\n  wandb-rs inspect --summary wandb/offline-run-20260101_120000-abc123"
+    )]
     Inspect {
         /// A run directory or a `.wandb` file.
         path: PathBuf,
@@ -78,8 +107,9 @@ enum Command {
         strict: bool,
     },
     /// Export the history of runs as one table (CSV, JSON lines, Parquet, HDF5).
-    ///
-    /// Example: wandb-rs export wandb/offline-run-* --format parquet -o history.parquet
+    #[command(
+        after_help = "Example:\n  wandb-rs export wandb/offline-run-* --format parquet -o history.parquet"
+    )]
     Export {
         /// Run directories or `.wandb` files.
         #[arg(required = true)]
@@ -128,28 +158,118 @@ enum Command {
         command: Vec<String>,
     },
     /// Store an API key in ~/.netrc (or $NETRC) for a server.
+    #[command(
+        after_help = "Examples:\n  wandb-rs login --verify            # key from WANDB_API_KEY or stdin, checked first\n  \
+        wandb-rs login --host http://localhost:8080 KEY"
+    )]
     Login {
         /// The API key; read from WANDB_API_KEY or standard input when absent.
         key: Option<String>,
         /// Server URL (default: WANDB_BASE_URL, the settings files, or the W&B default).
         #[arg(long)]
         host: Option<String>,
+        /// Check the key against the server before storing it (nothing is
+        /// stored when the server rejects it).
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Remove the stored API key of a server from ~/.netrc (or $NETRC).
+    #[command(after_help = "Example:\n  wandb-rs logout --host https://api.wandb.ai")]
+    Logout {
+        /// Server URL (default: WANDB_BASE_URL, the settings files, or the W&B default).
+        #[arg(long)]
+        host: Option<String>,
+    },
+    /// Show the settings in effect and where each comes from.
+    #[command(after_help = "Example:\n  wandb-rs status")]
+    Status,
+    /// Mirror an existing TensorBoard event directory into a new run.
+    #[command(
+        after_help = "Example:\n  wandb-rs tensorboard runs/exp1 --project demo --mode offline"
+    )]
+    Tensorboard {
+        /// The TensorBoard log directory (read recursively).
+        logdir: PathBuf,
+        /// Project of the new run.
+        #[arg(short = 'p', long)]
+        project: Option<String>,
+        /// Entity of the new run.
+        #[arg(short = 'e', long)]
+        entity: Option<String>,
+        /// Display name of the new run.
+        #[arg(long)]
+        name: Option<String>,
+        /// online or offline (default: the settings).
+        #[arg(long)]
+        mode: Option<String>,
+        /// Where the run's `wandb/` directory goes (default: WANDB_DIR or the current directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Example:\n  wandb-rs completion bash > ~/.local/share/bash-completion/completions/wandb-rs"
+    )]
+    Completion {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Sync {
+        paths,
+        sync_all: false,
+        clean: false,
+        ..
+    } = &cli.command
+    {
+        if paths.is_empty() {
+            Cli::command()
+                .error(
+                    clap::error::ErrorKind::MissingRequiredArgument,
+                    "sync needs run directories, --sync-all or --clean",
+                )
+                .exit();
+        }
+    }
     let result = match cli.command {
         Command::Sync {
             paths,
+            sync_all,
+            include_offline: _,
+            no_include_offline,
+            include_online,
+            clean,
+            clean_old_hours,
+            clean_force,
+            dir,
             entity,
             project,
             id,
             include_synced,
             timeout,
             host,
-        } => sync(paths, entity, project, id, include_synced, timeout, host),
-        Command::Login { key, host } => login(key, host),
+        } => sync_cmd::run(sync_cmd::Args {
+            paths,
+            sync_all,
+            include_offline: !no_include_offline,
+            include_online,
+            clean,
+            clean_old_hours,
+            clean_force,
+            dir,
+            entity,
+            project,
+            id,
+            include_synced,
+            timeout,
+            host,
+        }),
+        Command::Login { key, host, verify } => account::login(key, host, verify),
+        Command::Logout { host } => account::logout(host),
+        Command::Status => account::status(),
         Command::Sweep {
             config,
             jobs,
@@ -178,6 +298,19 @@ fn main() -> ExitCode {
             output,
             strict,
         } => read_cmds::export_runs(&paths, &format, &output, strict),
+        Command::Tensorboard {
+            logdir,
+            project,
+            entity,
+            name,
+            mode,
+            dir,
+        } => tb_cmd::run(&logdir, project, entity, name, mode, dir),
+        Command::Completion { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "wandb-rs", &mut std::io::stdout());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -185,94 +318,6 @@ fn main() -> ExitCode {
             eprintln!("wandb-rs: {msg}");
             ExitCode::FAILURE
         }
-    }
-}
-
-fn sync(
-    paths: Vec<PathBuf>,
-    entity: Option<String>,
-    project: Option<String>,
-    id: Option<String>,
-    include_synced: bool,
-    timeout: Option<Duration>,
-    host: Option<String>,
-) -> Result<(), String> {
-    if id.is_some() && paths.len() > 1 {
-        return Err("--id can only be used with a single run directory".into());
-    }
-    let opts = SyncOptions {
-        entity,
-        project,
-        run_id: id,
-        include_synced,
-        base_url: host.map(|h| h.trim_end_matches('/').to_string()),
-        timeout,
-        ..SyncOptions::default()
-    };
-    // parts of a resumed run in start order, as `wandb sync` does
-    let paths = sync_order(&paths);
-    let mut failed = 0;
-    for path in &paths {
-        let bar = ProgressBar::new(0);
-        if !std::io::stderr().is_terminal() {
-            bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-        }
-        bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar.set_message(format!("Syncing {}", path.display()));
-        let result = sync_run_dir(path, &opts, |p| match p {
-            SyncProgress::Reading { read, total } => {
-                bar.set_length(total);
-                bar.set_position(read);
-            }
-            SyncProgress::Finishing => {
-                bar.set_message(format!("Uploading files of {}", path.display()))
-            }
-        });
-        bar.finish_and_clear();
-        match result {
-            Ok(r) if r.skipped => println!(
-                "Skipping {}: already synced (use --include-synced to sync it again)",
-                path.display()
-            ),
-            Ok(r) if !r.unsent.is_empty() => {
-                failed += 1;
-                eprintln!(
-                    "wandb-rs: {}: partly synced to {}/{}/{}; unsent: {:?}",
-                    path.display(),
-                    r.entity,
-                    r.project,
-                    r.run_id,
-                    r.unsent
-                );
-            }
-            Ok(r) => println!(
-                "Synced {} -> {}/{}/{} ({} history rows, {} system rows, {} console lines, {} files)",
-                path.display(),
-                r.entity,
-                r.project,
-                r.run_id,
-                r.history_lines,
-                r.events_lines,
-                r.output_lines,
-                r.files_uploaded.len()
-            ),
-            Err(e) => {
-                failed += 1;
-                eprintln!("wandb-rs: {}: {e}", path.display());
-            }
-        }
-    }
-    if failed > 0 {
-        Err(format!(
-            "{failed} of {} run(s) could not be synced",
-            paths.len()
-        ))
-    } else {
-        Ok(())
     }
 }
 
@@ -286,32 +331,17 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-fn login(key: Option<String>, host: Option<String>) -> Result<(), String> {
-    let base_url = host
-        .map(|h| h.trim_end_matches('/').to_string())
-        .unwrap_or_else(resolve_base_url);
-    let raw = match key {
-        Some(k) => k,
-        None => match std::env::var("WANDB_API_KEY")
-            .ok()
-            .filter(|k| !k.trim().is_empty())
-        {
-            Some(k) => k,
-            None => {
-                if std::io::stdin().is_terminal() {
-                    eprint!("Paste an API key from your W&B settings page: ");
-                }
-                let mut line = String::new();
-                std::io::stdin()
-                    .lock()
-                    .read_line(&mut line)
-                    .map_err(|e| format!("cannot read the key from standard input: {e}"))?;
-                line
-            }
-        },
-    };
-    let key = ApiKey::new(&raw).map_err(|e| e.to_string())?;
-    let path = write_netrc(&base_url, &key).map_err(|e| e.to_string())?;
-    println!("Stored the API key for {base_url} in {}", path.display());
-    Ok(())
+/// A progress bar on stderr, hidden when stderr is not a terminal.
+pub(crate) fn progress_bar(len: u64, template: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal as _;
+    let bar = indicatif::ProgressBar::new(len);
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
 }

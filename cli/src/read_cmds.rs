@@ -51,7 +51,12 @@ pub fn export_runs(
     let format: Format = format
         .parse()
         .map_err(|e: wandb_export::Error| e.to_string())?;
-    let report = export(paths, &ExportOptions::new(format, output)).map_err(|e| e.to_string())?;
+    let bar = crate::progress_bar(0, "{spinner} {msg} ({elapsed})");
+    bar.set_message(format!("Exporting to {}", output.display()));
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let report = export(paths, &ExportOptions::new(format, output));
+    bar.finish_and_clear();
+    let report = report.map_err(|e| e.to_string())?;
     for (file, s) in &report.skipped {
         eprintln!("wandb-rs: {}: skipped {s}", file.display());
     }

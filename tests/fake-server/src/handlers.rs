@@ -119,11 +119,14 @@ fn op_name(body: &Value) -> String {
             return op.to_string();
         }
     }
-    let q = body
-        .get("query")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .trim();
+    let text = body.get("query").and_then(Value::as_str).unwrap_or("");
+    // skip leading comment lines (`#graphql`)
+    let q: String = text
+        .lines()
+        .skip_while(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let q = q.trim();
     for tok in ["mutation", "query"] {
         if let Some(rest) = q.strip_prefix(tok) {
             let name: String = rest
@@ -236,6 +239,13 @@ pub(crate) async fn handle(
             store_upload(&mut inner, &path, &body);
             json_response(200, json!({}))
         }
+        RequestKind::Other if method == Method::GET && path.starts_with("/storage/") => {
+            let rel = percent_decode(&path["/storage/".len()..]);
+            match crate::public_api::download(&sh.inner.lock(), &rel) {
+                Some(bytes) => (StatusCode::OK, bytes).into_response(),
+                None => json_response(404, json!({"error": "no such file"})),
+            }
+        }
         RequestKind::Other => json_response(404, json!({"error": "not found"})),
         _ if !auth_ok(auth.as_deref(), &sh.api_key) => {
             sh.inner.lock().unauthorized += 1;
@@ -324,7 +334,7 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn percent_encode_path(s: &str) -> String {
+pub(crate) fn percent_encode_path(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
@@ -342,6 +352,7 @@ fn str_var<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
 
 fn graphql(inner: &mut Inner, url: &str, op: &str, v: &Value) -> Value {
     match op {
+        "GetDefaultEntity" => json!({"data": {"viewer": {"id": "VXNlcjox", "entity": DEFAULT_ENTITY}}}),
         "Viewer" => json!({"data": {"viewer": {"id": "VXNlcjox", "entity": DEFAULT_ENTITY,
             "username": "mock-user", "email": "mock@example.invalid", "flags": "{}", "admin": false,
             "teams": {"edges": []}, "apiKeys": {"edges": []}}}}),
@@ -404,18 +415,6 @@ fn graphql(inner: &mut Inner, url: &str, op: &str, v: &Value) -> Value {
             json!({"data": {"project": {"run": {"stopped": stopped}}}})
         }
         "RunResumeStatus" => resume_status(inner, v),
-        // The official public API's run lookup (`project { run(name:) }`).
-        "Run" => {
-            let e = str_var(v, "entity").unwrap_or(DEFAULT_ENTITY);
-            let p = str_var(v, "project").unwrap_or("uncategorized");
-            let r = str_var(v, "name").unwrap_or("");
-            let key = (e.to_string(), p.to_string(), r.to_string());
-            match inner.runs.get(&key) {
-                Some(run) => json!({"data": {"project": {"run": {
-                    "id": run.storage_id, "name": run.name}}}}),
-                None => json!({"data": {"project": {"run": null}}}),
-            }
-        }
         // The official `Run.delete` mutation: `deleteRun(input: {id, deleteArtifacts})`.
         "DeleteRun" => {
             let id = str_var(v, "id").unwrap_or("");
@@ -435,7 +434,9 @@ fn graphql(inner: &mut Inner, url: &str, op: &str, v: &Value) -> Value {
             inner.run_mut(&e, &p, &r).alerts.push(v.clone());
             json!({"data": {"notifyScriptableRunAlert": {"success": true}}})
         }
-        _ => crate::artifacts::graphql(inner, url, op, v).unwrap_or_else(|| {
+        _ => crate::public_api::graphql(inner, url, op, v)
+            .or_else(|| crate::artifacts::graphql(inner, url, op, v))
+            .unwrap_or_else(|| {
             json!({"data": null, "errors": [{"message": format!("fake server: unsupported operation {op}")}]})
         }),
     }

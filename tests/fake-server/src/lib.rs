@@ -1,6 +1,7 @@
 //! An in-process fake W&B server for tests: GraphQL (UpsertBucket,
-//! CreateRunFiles, RunResumeStatus, artifacts, ...), file_stream and upload
-//! storage, on `127.0.0.1:0`, with fault injection.
+//! CreateRunFiles, RunResumeStatus, artifacts, the public API's reads:
+//! Run, Runs, RunFiles, history, ...), file_stream, upload storage and
+//! downloads of uploaded files, on `127.0.0.1:0`, with fault injection.
 //!
 //! ```
 //! let server = wandb_fake_server::FakeServer::start();
@@ -18,7 +19,9 @@
 
 mod artifacts;
 mod faults;
+mod filters;
 mod handlers;
+mod public_api;
 mod store;
 
 use std::collections::BTreeMap;

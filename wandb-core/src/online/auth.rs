@@ -189,6 +189,26 @@ pub fn write_netrc(base_url: &str, key: &ApiKey) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// Removes the netrc entry for `base_url` (`wandb-rs logout`). Returns the
+/// netrc path when an entry was removed, `None` when there was none.
+pub fn remove_netrc(base_url: &str) -> Result<Option<PathBuf>> {
+    let host = url_host(base_url)?;
+    let Some(path) = netrc_path() else {
+        return Ok(None);
+    };
+    let old = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(OnlineError::io("cannot read", &path, e)),
+    };
+    let new = remove_machine(&old, &host);
+    if new.lines().count() == old.lines().count() {
+        return Ok(None);
+    }
+    write_private(&path, new.as_bytes())?;
+    Ok(Some(path))
+}
+
 /// Drops the `machine <host>` entry (up to the next `machine`/`default`).
 fn remove_machine(text: &str, host: &str) -> String {
     let mut out = String::new();

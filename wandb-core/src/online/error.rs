@@ -116,6 +116,46 @@ pub enum OnlineError {
         /// The b64 MD5 of what was received.
         got: String,
     },
+    /// The server has no such run (or the key cannot see it).
+    #[error("run {path} not found on the server: check the entity, project and run id (the run id is the last part of the run's URL) and that the API key can see it")]
+    RunNotFound {
+        /// `entity/project/id` looked up.
+        path: String,
+    },
+    /// A run or project path of the read API cannot be understood.
+    #[error("invalid path {path:?}: {reason}")]
+    InvalidPath {
+        /// The path given.
+        path: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The server's answer does not have the expected shape.
+    #[error("unexpected answer to {op}: {reason} (is the base URL a W&B server of a supported version?)")]
+    UnexpectedAnswer {
+        /// The GraphQL operation.
+        op: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// Settings could not be resolved.
+    #[error("cannot resolve the W&B settings: {reason}")]
+    InvalidSetting {
+        /// The settings error.
+        reason: String,
+    },
+    /// A server file name would leave the download directory.
+    #[error("refusing to download {name:?}: the name is not a plain relative path")]
+    UnsafeFileName {
+        /// The name the server gave.
+        name: String,
+    },
+    /// The download destination exists and replacing was not asked for.
+    #[error("{path} already exists: pass replace = true to overwrite it")]
+    FileExists {
+        /// The destination.
+        path: PathBuf,
+    },
     /// The background uploader stopped unexpectedly.
     #[error("the upload thread failed: {0}")]
     Thread(String),

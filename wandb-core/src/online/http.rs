@@ -180,8 +180,8 @@ impl Client {
             .map(|_| ())
     }
 
-    /// GETs `url` (no credentials: a signed storage URL) into `dest`,
-    /// streaming, and returns the b64 MD5 and size of what was received.
+    /// GETs `url` into `dest` (credentials only when `url` is on the base
+    /// URL; redirects are followed without them), streaming, and returns the b64 MD5 and size of what was received.
     /// Transient failures are retried until the deadline.
     pub fn download(&self, url: &str, dest: &std::path::Path) -> Result<(String, u64)> {
         let mut attempt: u32 = 0;
@@ -217,9 +217,27 @@ impl Client {
     ) -> std::result::Result<(String, u64), Outcome> {
         use md5::Digest as _;
         use std::io::{Read as _, Write as _};
-        let resp = match self.agent.get(url).call() {
-            Ok(r) => r,
-            Err(e) => return Err(classify_transport(e)),
+        // The key goes only to the base URL (a run file's `url` there
+        // redirects to signed storage); a redirect is followed without it.
+        let mut url = url.to_string();
+        let mut hops = 0;
+        let resp = loop {
+            let mut req = self.agent.get(&url);
+            if url.starts_with(&format!("{}/", self.base_url)) {
+                req = req.header("Authorization", self.auth.as_str());
+            }
+            let resp = req.call().map_err(classify_transport)?;
+            let location = resp.headers().get("location").and_then(|v| v.to_str().ok());
+            match location {
+                Some(to) if resp.status().is_redirection() && hops < 5 => {
+                    hops += 1;
+                    url = match to.strip_prefix('/') {
+                        Some(rel) if !rel.starts_with('/') => format!("{}/{rel}", self.base_url),
+                        _ => to.to_string(),
+                    };
+                }
+                _ => break resp,
+            }
         };
         let status = resp.status().as_u16();
         if !(200..=299).contains(&status) {

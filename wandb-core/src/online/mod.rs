@@ -23,10 +23,14 @@
 //! # Ok::<(), wandb_core::online::OnlineError>(())
 //! ```
 //!
+//! [`Api`] reads runs back from the server (config, summary, history,
+//! files), as the official `wandb.Api()` does.
+//!
 //! The API key is sent only to the base URL (`Authorization: Basic
 //! base64("api:" + key)`), never to upload URLs, and is never written to
 //! any file or log line.
 
+mod api;
 mod artifact_cleanup;
 mod artifact_download;
 mod artifact_use;
@@ -47,13 +51,15 @@ mod sync;
 mod tail;
 mod yaml;
 
+pub use api::{Api, ApiRun, HistoryScan, RunFile, Runs, DEFAULT_API_TIMEOUT};
 pub use artifact_cleanup::{
     is_disposable_alias, keep_latest, list_versions, ArtifactVersion, CleanupReport,
 };
 pub use artifact_download::{cache_path, download_artifact, DownloadedArtifact};
 pub use artifact_use::use_artifact;
 pub use auth::{
-    netrc_path, resolve_api_key, resolve_base_url, url_host, write_netrc, ApiKey, DEFAULT_BASE_URL,
+    netrc_path, read_settings_value, remove_netrc, resolve_api_key, resolve_base_url, url_host,
+    write_netrc, ApiKey, DEFAULT_BASE_URL,
 };
 pub use error::{OnlineError, Result};
 pub use http::{Client, Deadline, RetryPolicy};
