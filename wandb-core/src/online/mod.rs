@@ -30,6 +30,7 @@
 mod artifact_cleanup;
 mod artifact_download;
 mod artifact_use;
+pub(crate) mod artifact_wait;
 mod artifacts;
 mod auth;
 mod config_metrics;
@@ -48,10 +49,11 @@ mod tail;
 mod yaml;
 
 pub use artifact_cleanup::{
-    is_disposable_alias, keep_latest, list_versions, ArtifactVersion, CleanupReport,
+    delete_version, is_disposable_alias, keep_latest, list_versions, ArtifactVersion, CleanupReport,
 };
 pub use artifact_download::{cache_path, download_artifact, DownloadedArtifact};
 pub use artifact_use::use_artifact;
+pub use artifact_wait::{artifact_by_id, latest_type, link_artifact};
 pub use auth::{
     netrc_path, resolve_api_key, resolve_base_url, url_host, write_netrc, ApiKey, DEFAULT_BASE_URL,
 };
