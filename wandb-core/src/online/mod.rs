@@ -29,6 +29,7 @@
 
 mod artifact_cleanup;
 mod artifact_download;
+mod artifact_transfer;
 mod artifact_use;
 pub(crate) mod artifact_wait;
 mod artifacts;
@@ -52,6 +53,7 @@ pub use artifact_cleanup::{
     delete_version, is_disposable_alias, keep_latest, list_versions, ArtifactVersion, CleanupReport,
 };
 pub use artifact_download::{cache_path, download_artifact, DownloadedArtifact};
+pub use artifact_transfer::{set_multipart_for_tests, PARALLEL};
 pub use artifact_use::use_artifact;
 pub use artifact_wait::{artifact_by_id, latest_type, link_artifact};
 pub use auth::{
