@@ -5,6 +5,7 @@
 //! `<entity>/model-registry/<registered model>`.
 
 use std::path::{Path, PathBuf};
+#[cfg(feature = "online")]
 use std::time::Duration;
 
 use crate::artifact::{Artifact, ArtifactError, LinkedModel, LoggedArtifact};
@@ -15,7 +16,8 @@ use super::Run;
 
 /// How long `link_model` waits for the version to be committed before it
 /// links it.
-pub const LINK_WAIT: Duration = Duration::from_secs(600);
+#[cfg(feature = "online")]
+const LINK_WAIT: Duration = Duration::from_secs(600);
 
 impl Run {
     /// The artifact `log_model`/`link_model` log for `path`: a file (added
