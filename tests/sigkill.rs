@@ -231,12 +231,7 @@ fn a_run_killed_at_random_moments_keeps_every_flushed_row() {
         // flushes, during spills) or after the first flush (odd kills).
         let delay = Duration::from_micros(next(&mut state) % 150_000);
         let root = scratch.path().join(format!("k{k:02}"));
-        killed.push(run_and_kill(
-            &root,
-            &format!("kill{k:02}"),
-            delay,
-            k % 2 == 1,
-        ));
+        killed.push(run_and_kill(&root, &format!("kill{k:02}"), delay, k % 2 == 1));
     }
     let flushed_runs = killed.iter().filter(|k| k.flushed.is_some()).count();
     assert!(

@@ -240,11 +240,7 @@ fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
     let best = versions
         .iter()
         .rev()
-        .find(|v| {
-            v["artifact"]["aliases"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|x| x == "best"))
-        })
+        .find(|v| v["artifact"]["aliases"].as_array().is_some_and(|a| a.iter().any(|x| x == "best")))
         .expect("a version aliased best");
     let contents: Vec<&str> = best["artifact"]["manifest"]["contents"]
         .as_array()
