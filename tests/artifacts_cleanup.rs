@@ -1,13 +1,18 @@
 //! `keep_latest` against the artifact reference mock: checkpoints logged
 //! offline with `CheckpointManager` are synced with `wandb-rs sync`, old
 //! versions are deleted, and the official client's `Api().artifacts()`
-//! lists what is left.
+//! lists what is left. Deleting a version that holds an alias without
+//! `delete_aliases` is refused (typed error). Multipart (threshold lowered
+//! for the test) and batched, parallel uploads reach the mock intact.
 
 use std::path::Path;
 use std::time::Duration;
 
-use wandb::online::{keep_latest, sync_run_dir, ApiKey, Client, RetryPolicy, SyncOptions};
-use wandb::{init, Artifact, CheckpointManager, Console, Goal, InitOptions, Mode};
+use wandb::online::{
+    delete_version, download_artifact, keep_latest, list_versions, sync_run_dir, ApiKey, Client,
+    OnlineError, RetryPolicy, SyncOptions,
+};
+use wandb::{init, Artifact, ArtifactRef, CheckpointManager, Console, Goal, InitOptions, Mode};
 use wandb_test_support::{ArtifactMock, ScratchDir, MOCK_API_KEY};
 
 /// v0 holds the user alias `baseline`, v1 `best`; v2..v5 only checkpoint aliases.
@@ -125,4 +130,174 @@ fn keep_latest_deletes_old_versions_but_never_best_or_user_aliases() {
         .filter(|r| r["op"] == "DeleteArtifact")
         .count();
     assert_eq!(deletes, 2);
+}
+
+#[test]
+fn deleting_a_version_that_holds_an_alias_is_refused_with_a_typed_error() {
+    let scratch = ScratchDir::new("art-del");
+    let dir = six_checkpoints(scratch.path());
+    let mock = ArtifactMock::start();
+    let o = SyncOptions {
+        entity: Some("mock-entity".into()),
+        base_url: Some(mock.url()),
+        api_key: Some(MOCK_API_KEY.into()),
+        timeout: Some(Duration::from_secs(60)),
+        ..SyncOptions::default()
+    };
+    sync_run_dir(&dir, &o, |_| {}).unwrap();
+    let client = Client::new(
+        &mock.url(),
+        &ApiKey::new(MOCK_API_KEY).unwrap(),
+        RetryPolicy::default(),
+    );
+    let versions = list_versions(
+        &client,
+        "mock-entity",
+        "art-clean",
+        "model",
+        "model-artclean",
+    )
+    .unwrap();
+    let (_, v0) = versions.iter().find(|(_, v)| v.version == "v0").unwrap();
+    assert_eq!(v0.aliases, ["baseline"]);
+    // as the official `artifact.delete()` (deleteAliases false): refused
+    let err = delete_version(&client, v0, false).unwrap_err();
+    match &err {
+        OnlineError::ArtifactHasAliases {
+            version, aliases, ..
+        } => {
+            assert_eq!(
+                (version.as_str(), aliases.as_slice()),
+                ("v0", &["baseline".to_string()][..])
+            );
+        }
+        other => panic!("expected ArtifactHasAliases, got {other:?}"),
+    }
+    assert!(err.to_string().contains("delete_aliases"), "{err}");
+    assert_eq!(official_versions(&mock).len(), 6, "nothing deleted");
+    // with its aliases: deleted
+    delete_version(&client, v0, true).unwrap();
+    let left = official_versions(&mock);
+    assert_eq!(left.len(), 5);
+    assert!(!left.iter().any(|v| v.starts_with("v0")), "{left:?}");
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    let d = wandb::artifact::digest::b64_md5(bytes);
+    wandb::artifact::digest::b64_to_hex(&d).unwrap()
+}
+
+#[test]
+fn multipart_files_and_batches_of_25_upload_in_parallel_and_download_intact() {
+    const MIB: u64 = 1 << 20;
+    // the 2 GiB threshold lowered for this process: 1 MiB parts
+    wandb::online::set_multipart_for_tests(MIB, MIB);
+    let scratch = ScratchDir::new("art-mpart");
+    let root = scratch.path();
+    let big: Vec<u8> = (0..(3 * MIB + MIB / 2))
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    std::fs::create_dir_all(root.join("shards")).unwrap();
+    std::fs::write(root.join("big.bin"), &big).unwrap();
+    for i in 0..30 {
+        std::fs::write(
+            root.join(format!("shards/s{i:02}.txt")),
+            format!("shard {i}"),
+        )
+        .unwrap();
+    }
+    let run = init(
+        InitOptions::new()
+            .dir(root)
+            .mode(Mode::Offline)
+            .project("art-clean")
+            .id("artmpart")
+            .console(Console::Off)
+            .system_metrics(false)
+            .environment([("HOME", root.join("home").display().to_string())]),
+    )
+    .unwrap();
+    let mut a = Artifact::new("big-model", "model").unwrap();
+    a.add_file(root.join("big.bin"), None).unwrap();
+    a.add_dir(root.join("shards"), Some("shards")).unwrap();
+    run.log_artifact(&a, &[] as &[&str]).unwrap();
+    let dir = run.dir().to_path_buf();
+    run.finish().unwrap();
+
+    let mock = ArtifactMock::start();
+    let o = SyncOptions {
+        entity: Some("mock-entity".into()),
+        base_url: Some(mock.url()),
+        api_key: Some(MOCK_API_KEY.into()),
+        timeout: Some(Duration::from_secs(60)),
+        ..SyncOptions::default()
+    };
+    let report = sync_run_dir(&dir, &o, |_| {}).unwrap();
+    assert!(report.unsent.is_empty(), "{report:?}");
+
+    let reqs = mock.requests();
+    let vars = |op: &str| -> Vec<serde_json::Value> {
+        reqs.iter()
+            .filter(|r| r["op"] == op)
+            .map(|r| r["body"]["variables"].clone())
+            .collect()
+    };
+    // 31 files: two CreateArtifactFiles calls (25 + 6)
+    let batches: Vec<usize> = vars("CreateArtifactFiles")
+        .iter()
+        .map(|v| v["input"]["artifactFiles"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(batches, [25, 6]);
+    let parts: Vec<&[u8]> = big.chunks(MIB as usize).collect();
+    assert_eq!(parts.len(), 4);
+    let spec = vars("CreateArtifactFiles")
+        .into_iter()
+        .flat_map(|v| v["input"]["artifactFiles"].as_array().unwrap().clone())
+        .find(|f| f["name"] == "big.bin")
+        .unwrap();
+    let want: Vec<serde_json::Value> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| serde_json::json!({"hexMD5": md5_hex(p), "partNumber": i + 1}))
+        .collect();
+    assert_eq!(spec["uploadPartsInput"], serde_json::json!(want));
+    // completed with the storage's ETags (quotes included), then committed
+    let complete = vars("CompleteMultipartUploadArtifact");
+    assert_eq!(complete.len(), 1);
+    let want: Vec<serde_json::Value> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| serde_json::json!({"hexMD5": format!("\"{}\"", md5_hex(p)), "partNumber": i + 1}))
+        .collect();
+    assert_eq!(complete[0]["completedParts"], serde_json::json!(want));
+    assert_eq!(complete[0]["completeMultipartAction"], "Complete");
+    let part_puts = reqs
+        .iter()
+        .filter(|r| r["method"] == "PUT" && r["path"].as_str().is_some_and(|p| p.contains("part=")))
+        .count();
+    assert_eq!(part_puts, 4);
+    let log = mock.artifact_log();
+    assert!(log.0["model/big-model"][0].committed, "{log:?}");
+
+    // the assembled blob comes back intact (MD5-checked on download)
+    let client = Client::new(
+        &mock.url(),
+        &ApiKey::new(MOCK_API_KEY).unwrap(),
+        RetryPolicy::default(),
+    );
+    let got = download_artifact(
+        &client,
+        &ArtifactRef::parse("big-model:latest").unwrap(),
+        "mock-entity",
+        "art-clean",
+        &root.join("download"),
+        &root.join("cache"),
+    )
+    .unwrap();
+    assert_eq!(got.files.len(), 31);
+    assert_eq!(std::fs::read(root.join("download/big.bin")).unwrap(), big);
+    assert_eq!(
+        std::fs::read_to_string(root.join("download/shards/s29.txt")).unwrap(),
+        "shard 29"
+    );
 }

@@ -52,8 +52,8 @@ mod value;
 mod worker;
 
 pub use artifact::{
-    Artifact, ArtifactEntry, ArtifactError, ArtifactRef, CheckpointManager, LoggedArtifact,
-    LoggedCheckpoint, UsedArtifact,
+    Artifact, ArtifactEntry, ArtifactError, ArtifactRef, CheckpointManager, CommittedArtifact,
+    LinkedModel, LoggedArtifact, LoggedCheckpoint, UsedArtifact,
 };
 pub use error::{Error, Result};
 pub use init::InitOptions;

@@ -159,6 +159,12 @@ pub struct Settings {
     /// `$WANDB_DATA_DIR`: where artifact staging copies go (default: the
     /// run directory's `tmp/artifacts/staging`).
     pub data_dir: Option<PathBuf>,
+    /// `$WANDB_ARTIFACT_DIR`: where `use_model` downloads artifacts
+    /// (default: `<root dir>/artifacts`).
+    pub artifact_dir: Option<PathBuf>,
+    /// `$WANDB_CACHE_DIR` (default `$HOME/.cache/wandb`): the artifact
+    /// cache of downloads (`artifacts/obj/md5/...`).
+    pub cache_dir: Option<PathBuf>,
     /// System metrics sampling interval (`x_stats_sampling_interval`; at
     /// least [`MIN_STATS_SAMPLING_INTERVAL`], as the official client).
     pub stats_sampling_interval: Duration,
@@ -228,6 +234,8 @@ impl Default for Settings {
             api_key: None,
             base_url: DEFAULT_BASE_URL.to_owned(),
             data_dir: None,
+            artifact_dir: None,
+            cache_dir: None,
             stats_sampling_interval: Duration::from_secs(15),
             file_stream_transmit_interval: None,
             stop_poll_interval: None,
@@ -277,6 +285,18 @@ impl Settings {
             .get("WANDB_DATA_DIR")
             .filter(|d| !d.is_empty())
             .map(PathBuf::from);
+        s.artifact_dir = env
+            .get("WANDB_ARTIFACT_DIR")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from);
+        s.cache_dir = env
+            .get("WANDB_CACHE_DIR")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| {
+                env.get("HOME")
+                    .map(|h| PathBuf::from(h).join(".cache/wandb"))
+            });
         let global = read_ini(&s.config_dir.join("settings"))?;
         // The workspace settings file is `<WANDB_DIR or cwd>/wandb/settings`
         // (the official client reads it before `dir=` is applied).

@@ -1,4 +1,5 @@
-//! The artifact operations of the fake server (run_table artifacts, spec §6.2).
+//! The artifact operations of the fake server (run_table artifacts, spec §6.2;
+//! user artifacts: create, files, manifest, commit, `ArtifactByID`).
 
 use serde_json::{json, Value};
 
@@ -78,6 +79,30 @@ pub(crate) fn graphql(inner: &mut Inner, url: &str, op: &str, v: &Value) -> Opti
                     .to_string();
             }
             json!({"data": {"commitArtifact": {"artifact": {"id": aid, "digest": digest}}}})
+        }
+        "ArtifactByID" => {
+            // versions are numbered per collection in creation order
+            let aid = v.get("id").and_then(Value::as_str).unwrap_or("");
+            let Some(pos) = inner.artifacts.iter().position(|a| a.id == aid) else {
+                return Some(json!({"data": {"artifact": null}}));
+            };
+            let a = &inner.artifacts[pos];
+            let coll = a.input["artifactCollectionName"].clone();
+            let index = inner.artifacts[..pos]
+                .iter()
+                .filter(|b| b.input["artifactCollectionName"] == coll)
+                .count();
+            let aliases: Vec<Value> = a.input["aliases"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|x| json!({"alias": x["alias"]}))
+                .collect();
+            json!({"data": {"artifact": {
+                "id": aid, "versionIndex": index, "digest": a.input["digest"],
+                "state": if a.committed { "COMMITTED" } else { "PENDING" },
+                "aliases": aliases, "artifactSequence": {"name": coll}}}})
         }
         "UseArtifact" => {
             json!({"data": {"useArtifact": {"artifact": {"id": input.get("artifactID")}}}})

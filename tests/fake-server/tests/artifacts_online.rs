@@ -1,8 +1,10 @@
 //! Artifacts of an online run are uploaded while it runs: checkpoints
 //! logged with `CheckpointManager` reach the fake server (created, files
-//! PUT — retried through transient upload failures — manifest, committed).
+//! PUT — retried through transient upload failures — manifest, committed);
+//! `wait()` returns the committed version, a refusal or a timeout.
 
 use std::path::Path;
+use std::time::Duration;
 
 use wandb_core::{init, CheckpointManager, Console, Goal, InitOptions, Mode};
 use wandb_fake_server::{FakeServer, Fault, Target};
@@ -114,4 +116,88 @@ fn a_refused_upload_commits_nothing_and_a_later_sync_uploads_from_the_staged_cop
     assert_eq!(committed.len(), 1);
     let bytes = &server.artifact_files()[&format!("files/{}/w.bin", committed[0].id)];
     assert_eq!(bytes, b"weights");
+}
+
+#[test]
+fn wait_returns_each_committed_version_even_after_the_run_is_gone() {
+    let server = FakeServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = init(opts(&server, tmp.path())).unwrap();
+    let mut logged = Vec::new();
+    for epoch in 0..2u64 {
+        let p = tmp.path().join(format!("w{epoch}.bin"));
+        std::fs::write(&p, format!("weights {epoch}")).unwrap();
+        logged.push(
+            run.log_model(&p, Some("model-artonl01"), &["best"])
+                .unwrap(),
+        );
+    }
+    let first = logged[0].wait(Duration::from_secs(60)).unwrap();
+    assert_eq!(first.name, "model-artonl01");
+    assert_eq!(first.version(), "v0");
+    assert_eq!(first.digest, logged[0].digest);
+    assert_eq!(first.state, "COMMITTED");
+    let mut aliases = first.aliases.clone();
+    aliases.sort();
+    assert_eq!(aliases, ["best", "latest"]);
+    run.finish().unwrap();
+    drop(run);
+    // the run is gone: the uploader's outcome is still there
+    let second = logged[1].wait(Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        (second.version_index, second.digest.as_str()),
+        (1, logged[1].digest.as_str())
+    );
+    assert_eq!(
+        server.ops().iter().filter(|o| *o == "ArtifactByID").count(),
+        2
+    );
+}
+
+#[test]
+fn wait_reports_an_artifact_the_server_refuses_and_a_timeout() {
+    let server = FakeServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    // the server refuses the artifact (e.g. a name or alias it does not accept)
+    server.inject(Fault::status(Target::op("CreateArtifact"), 400, 1));
+    let run = init(opts(&server, tmp.path())).unwrap();
+    let p = tmp.path().join("w.bin");
+    std::fs::write(&p, "weights").unwrap();
+    let logged = run.log_model(&p, Some("refused"), &["prod"]).unwrap();
+    let err = logged.wait(Duration::from_secs(60)).unwrap_err();
+    match &err {
+        wandb_core::Error::Artifact(wandb_core::ArtifactError::UploadFailed { name, message }) => {
+            assert_eq!(name, "refused");
+            assert!(message.contains("400"), "{message}");
+        }
+        other => panic!("expected UploadFailed, got {other:?}"),
+    }
+    assert!(err.to_string().contains("wandb-rs sync"), "{err}");
+    assert!(server.artifacts().iter().all(|a| !a.committed));
+    let _ = run.finish(); // the uploader stopped at the refusal; the run dir keeps it
+
+    // nothing committed within the time given: a timeout, not a hang
+    let server = FakeServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = init(opts(&server, tmp.path())).unwrap();
+    server.inject(Fault::delay(
+        Target::op("CreateArtifact"),
+        Duration::from_secs(2),
+        1,
+    ));
+    let logged = run.log_model(&p, Some("slow"), &[] as &[&str]).unwrap();
+    let err = logged.wait(Duration::from_millis(300)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            wandb_core::Error::Artifact(wandb_core::ArtifactError::WaitTimeout { .. })
+        ),
+        "{err:?}"
+    );
+    // it goes on in the background
+    assert_eq!(
+        logged.wait(Duration::from_secs(60)).unwrap().version(),
+        "v0"
+    );
+    run.finish().unwrap();
 }

@@ -27,7 +27,7 @@ mod validate;
 
 pub use checkpoint::{CheckpointManager, LoggedCheckpoint};
 pub(crate) use record::build_record;
-pub use record::{manifest, LoggedArtifact};
+pub use record::{manifest, LoggedArtifact, WaitHandle};
 pub use reference::{ArtifactRef, UsedArtifact};
 pub(crate) use validate::aliases as validate_aliases;
 #[cfg(feature = "online")]
@@ -112,6 +112,82 @@ pub enum ArtifactError {
         /// The run's mode.
         mode: &'static str,
     },
+    /// `wait()` on an artifact that this run does not upload.
+    #[error("artifact {name:?} is not uploaded by this {mode} run, so there is nothing to wait for: `wandb sync` (or `wandb-rs sync`) uploads it later; use an online run to wait, link or download")]
+    NotUploaded {
+        /// The artifact name.
+        name: String,
+        /// The run's mode.
+        mode: &'static str,
+    },
+    /// `wait()` ran out of time before the version was committed.
+    #[error("artifact {name:?} was not committed within {timeout:?}: the upload is still running (it continues in the background; wait again or let finish() complete it)")]
+    WaitTimeout {
+        /// The artifact name.
+        name: String,
+        /// The time waited.
+        timeout: std::time::Duration,
+    },
+    /// The upload failed or the server refused the artifact (its name, an
+    /// alias, a file); nothing was committed. The staged copy is kept, so
+    /// `wandb-rs sync` can upload it again later.
+    #[error("artifact {name:?} was not committed: {message}; the staged files are kept, so `wandb-rs sync <run dir>` can upload it again")]
+    UploadFailed {
+        /// The artifact name.
+        name: String,
+        /// What the uploader or the server said.
+        message: String,
+    },
+    /// `use_model`/`link_model` on an artifact whose type has no `model`.
+    #[error("artifact {name:?} has type {type:?}: use_model and link_model only take artifacts whose type contains \"model\"; use use_artifact/download_artifact instead")]
+    NotAModel {
+        /// The artifact name.
+        name: String,
+        /// Its type on the server.
+        r#type: String,
+    },
+    /// `link_model` got a path instead of a registered model name.
+    #[error("invalid registered model name {name:?}: give only the name of the registered model, without entity or project (it is linked into <run entity>/model-registry)")]
+    InvalidRegisteredModel {
+        /// The name given.
+        name: String,
+    },
+}
+
+/// A committed artifact version, as the server reports it after
+/// [`LoggedArtifact::wait`] (the official client's `ArtifactByID`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedArtifact {
+    /// The server id of the version.
+    pub id: String,
+    /// The artifact (collection) name.
+    pub name: String,
+    /// The version index (`v<index>`).
+    pub version_index: u64,
+    /// The artifact digest (hex MD5, spec §1.3).
+    pub digest: String,
+    /// `COMMITTED` (or what else the server said).
+    pub state: String,
+    /// The version's aliases on the server.
+    pub aliases: Vec<String>,
+}
+
+impl CommittedArtifact {
+    /// `v<index>`.
+    pub fn version(&self) -> String {
+        format!("v{}", self.version_index)
+    }
+}
+
+/// A model version linked into the model registry (`Run::link_model`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedModel {
+    /// The source version that was logged (or found de-duplicated).
+    pub artifact: CommittedArtifact,
+    /// `<entity>/model-registry/<registered model name>`.
+    pub target: String,
+    /// The version index inside the registered model.
+    pub version_index: u64,
 }
 
 /// Where the content of an entry is.

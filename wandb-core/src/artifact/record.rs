@@ -21,6 +21,49 @@ pub struct LoggedArtifact {
     pub aliases: Vec<String>,
     /// The staging copy of each uploaded entry, by logical path.
     pub staged: Vec<(String, PathBuf)>,
+    /// The record's `client_id` (128 characters), which identifies this
+    /// draft until the server has assigned it an id.
+    pub client_id: String,
+    /// The run that uploads it (online runs only): see [`LoggedArtifact::wait`].
+    pub handle: Option<WaitHandle>,
+}
+
+/// What [`LoggedArtifact::wait`] needs: the (weakly held) run that uploads
+/// the artifact. Handles compare equal to each other.
+#[derive(Clone)]
+pub struct WaitHandle(pub(crate) crate::run::WeakRun);
+
+impl PartialEq for WaitHandle {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for WaitHandle {}
+
+impl std::fmt::Debug for WaitHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WaitHandle")
+    }
+}
+
+impl LoggedArtifact {
+    /// Waits until the server has committed this version (online runs:
+    /// the live uploader sends it in the background) and returns it
+    /// (version index, digest, aliases), as the official `artifact.wait()`.
+    /// A version with the same digest already on the server counts as
+    /// committed (no new version is made).
+    ///
+    /// Errors: [`ArtifactError::NotUploaded`](super::ArtifactError::NotUploaded)
+    /// for an offline or disabled run (`wandb sync` uploads it later),
+    /// [`ArtifactError::WaitTimeout`](super::ArtifactError::WaitTimeout),
+    /// [`ArtifactError::UploadFailed`](super::ArtifactError::UploadFailed)
+    /// when the upload failed or the server refused the artifact.
+    pub fn wait(&self, timeout: std::time::Duration) -> Result<super::CommittedArtifact> {
+        match self.handle.as_ref().and_then(|h| h.0.upgrade()) {
+            Some(run) => run.wait_artifact(self, timeout),
+            None => crate::run::wait_uploaded(self, timeout),
+        }
+    }
 }
 
 /// Stages the artifact's files into `staging` and builds its record.
@@ -88,6 +131,8 @@ pub(crate) fn build_record<S: AsRef<str>>(
         digest,
         aliases,
         staged,
+        client_id: art.client_id.clone(),
+        handle: None,
     };
     Ok((record, logged))
 }

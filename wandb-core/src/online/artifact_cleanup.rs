@@ -153,6 +153,32 @@ pub fn keep_latest(
     Ok(report)
 }
 
+/// Deletes one version (`DeleteArtifact`), as the official
+/// `artifact.delete(delete_aliases=...)`. Without `delete_aliases` the
+/// server refuses a version that still holds aliases:
+/// [`OnlineError::ArtifactHasAliases`], and nothing is deleted.
+pub fn delete_version(
+    client: &Client,
+    version: &ArtifactVersion,
+    delete_aliases: bool,
+) -> Result<()> {
+    match client.graphql(
+        "DeleteArtifact",
+        DELETE,
+        Some(json!({"input": {"artifactID": version.id, "deleteAliases": delete_aliases}})),
+    ) {
+        Ok(_) => Ok(()),
+        Err(OnlineError::GraphQl { message, .. }) if !delete_aliases => {
+            Err(OnlineError::ArtifactHasAliases {
+                version: version.version.clone(),
+                aliases: version.aliases.clone(),
+                message,
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_disposable_alias;

@@ -1,12 +1,14 @@
 //! Uploading the artifacts named by `artifact` records (user artifacts of
 //! `run.log_artifact` and the `run_table` artifact of each logged table,
 //! spec artifacts.md §2): CreateArtifact, a manifest, the files (reference
-//! entries have none), the manifest file, CommitArtifact.
+//! entries have none; batches of 25, PUTs in parallel, multipart for large
+//! files: see artifact_transfer), the manifest file, CommitArtifact.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value as JValue};
 
+use super::artifact_transfer::{file_spec, spec_json, transfer, FileSpec, BATCH};
 use super::error::{OnlineError, Result};
 use super::http::Client;
 use crate::artifact::digest::{b64_md5, b64_md5_file};
@@ -32,7 +34,7 @@ const COMMIT: &str = "mutation CommitArtifact($artifactID: ID!) {
   commitArtifact(input: {artifactID: $artifactID}) { artifact { id digest } }
 }";
 
-fn headers(v: Option<&JValue>) -> Vec<(String, String)> {
+pub(super) fn headers(v: Option<&JValue>) -> Vec<(String, String)> {
     v.and_then(JValue::as_array)
         .map(|a| {
             a.iter()
@@ -82,9 +84,10 @@ pub fn upload_artifact(
     // reference entries are recorded, never uploaded
     let uploaded: Vec<&proto::ArtifactManifestEntry> =
         contents.iter().filter(|e| e.r#ref.is_empty()).collect();
-    let mut bodies = Vec::with_capacity(uploaded.len());
+    // (multipart files get their parts' MD5s here)
+    let mut specs = Vec::with_capacity(uploaded.len());
     for e in &uploaded {
-        bodies.push(entry_file(e, files_dir)?);
+        specs.push(file_spec(&e.path, &e.digest, &entry_file(e, files_dir)?)?);
     }
     let aliases: Vec<JValue> = a
         .aliases
@@ -133,15 +136,12 @@ pub fn upload_artifact(
         .to_string();
     // birthArtifactID by path: the version that first stored the content
     let mut births: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
-    if !uploaded.is_empty() {
-        let specs: Vec<JValue> = uploaded
+    for (batch, files) in uploaded.chunks(BATCH).zip(specs.chunks(BATCH)) {
+        let spec_values: Vec<JValue> = files
             .iter()
-            .map(|e| {
-                json!({"artifactID": id, "artifactManifestID": manifest_id, "md5": e.digest,
-                       "mimetype": null, "name": e.path, "uploadPartsInput": null})
-            })
+            .map(|f| spec_json(f, &id, &manifest_id))
             .collect();
-        let input = json!({"artifactFiles": specs, "storageLayout": "V2"});
+        let input = json!({"artifactFiles": spec_values, "storageLayout": "V2"});
         let data = client.graphql(
             "CreateArtifactFiles",
             CREATE_FILES,
@@ -152,24 +152,23 @@ pub fn upload_artifact(
             .and_then(JValue::as_array)
             .cloned()
             .unwrap_or_default();
-        if edges.len() != uploaded.len() {
+        if edges.len() != batch.len() {
             return Err(OnlineError::GraphQl {
                 op: "CreateArtifactFiles".into(),
                 message: format!(
                     "the server answered {} upload URLs for {} files",
                     edges.len(),
-                    uploaded.len()
+                    batch.len()
                 ),
             });
         }
-        for ((edge, body), e) in edges.iter().zip(bodies).zip(&uploaded) {
+        for (edge, e) in edges.iter().zip(batch) {
             if let Some(birth) = edge.pointer("/node/artifact/id").and_then(JValue::as_str) {
                 births.insert(e.path.as_str(), birth.to_string());
             }
-            if let Some(url) = edge.pointer("/node/uploadUrl").and_then(JValue::as_str) {
-                client.upload_file(url, &headers(edge.pointer("/node/uploadHeaders")), &body)?;
-            }
         }
+        let refs: Vec<&FileSpec> = files.iter().collect();
+        transfer(client, &id, &refs, &edges)?;
     }
     // the manifest file
     let mut entries = serde_json::Map::new();

@@ -156,6 +156,16 @@ pub enum OnlineError {
         /// The destination.
         path: PathBuf,
     },
+    /// The server refused to delete a version that still holds aliases.
+    #[error("the server refused to delete artifact version {version} because it holds aliases {aliases:?} ({message}): move or delete the aliases first, or delete with delete_aliases = true")]
+    ArtifactHasAliases {
+        /// `v<index>`.
+        version: String,
+        /// The aliases it holds.
+        aliases: Vec<String>,
+        /// What the server said.
+        message: String,
+    },
     /// The background uploader stopped unexpectedly.
     #[error("the upload thread failed: {0}")]
     Thread(String),

@@ -64,6 +64,8 @@ impl Deadline {
 enum Payload<'a> {
     Bytes(&'a [u8]),
     File(&'a Path),
+    /// `len` bytes of a file from `offset` (a multipart part).
+    Range(&'a Path, u64, u64),
 }
 
 enum Outcome {
@@ -289,6 +291,23 @@ impl Client {
             .map(|_| ())
     }
 
+    /// PUTs `len` bytes of `path` from `offset` (one part of a multipart
+    /// upload), streamed; returns the `ETag` the storage answered (quotes
+    /// included), which completes the upload.
+    pub fn upload_part(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        path: &Path,
+        offset: u64,
+        len: u64,
+    ) -> Result<String> {
+        let mut headers = headers.to_vec();
+        headers.push(("Content-Length".into(), len.to_string()));
+        let payload = Payload::Range(path, offset, len);
+        self.send_payload("upload part", url, "PUT", payload, &headers, false)
+    }
+
     fn send(
         &self,
         what: &str,
@@ -372,6 +391,19 @@ impl Client {
                         return Outcome::Fatal(OnlineError::io("cannot open upload file", p, e))
                     }
                 },
+                Payload::Range(p, offset, len) => {
+                    use std::io::{Read as _, Seek as _};
+                    let mut f = match std::fs::File::open(p) {
+                        Ok(f) => f,
+                        Err(e) => {
+                            return Outcome::Fatal(OnlineError::io("cannot open upload file", p, e))
+                        }
+                    };
+                    if let Err(e) = f.seek(std::io::SeekFrom::Start(offset)) {
+                        return Outcome::Fatal(OnlineError::io("cannot read upload file", p, e));
+                    }
+                    req.send(ureq::SendBody::from_owned_reader(f.take(len)))
+                }
             }
         } else {
             let Payload::Bytes(body) = body else {
@@ -404,11 +436,18 @@ impl Client {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(crate::duration::retry_after);
+        // a PUT's answer is its ETag (multipart completion needs it)
+        let etag = resp
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let text = match resp.into_body().read_to_string() {
             Ok(t) => t,
             Err(e) => return classify_transport(e),
         };
         match status {
+            200..=299 if method == "PUT" => Outcome::Done(etag.unwrap_or_default()),
             200..=299 => Outcome::Done(text),
             401 | 403 if with_auth => Outcome::Fatal(OnlineError::Rejected {
                 base_url: self.base_url.clone(),

@@ -33,7 +33,9 @@
 mod api;
 mod artifact_cleanup;
 mod artifact_download;
+mod artifact_transfer;
 mod artifact_use;
+pub(crate) mod artifact_wait;
 mod artifacts;
 mod auth;
 mod config_metrics;
@@ -53,10 +55,12 @@ mod yaml;
 
 pub use api::{Api, ApiRun, HistoryScan, RunFile, Runs, DEFAULT_API_TIMEOUT};
 pub use artifact_cleanup::{
-    is_disposable_alias, keep_latest, list_versions, ArtifactVersion, CleanupReport,
+    delete_version, is_disposable_alias, keep_latest, list_versions, ArtifactVersion, CleanupReport,
 };
 pub use artifact_download::{cache_path, download_artifact, DownloadedArtifact};
+pub use artifact_transfer::{set_multipart_for_tests, PARALLEL};
 pub use artifact_use::use_artifact;
+pub use artifact_wait::{artifact_by_id, latest_type, link_artifact};
 pub use auth::{
     netrc_path, read_settings_value, remove_netrc, resolve_api_key, resolve_base_url, url_host,
     write_netrc, ApiKey, DEFAULT_BASE_URL,

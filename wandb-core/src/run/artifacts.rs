@@ -1,7 +1,10 @@
 //! `run.log_artifact` and `run.use_artifact` (see crate::artifact).
 
+use std::time::{Duration, Instant};
+
 use crate::artifact::{
-    build_record, stage, Artifact, ArtifactError, ArtifactRef, LoggedArtifact, UsedArtifact,
+    build_record, stage, Artifact, ArtifactError, ArtifactRef, CommittedArtifact, LoggedArtifact,
+    UsedArtifact, WaitHandle,
 };
 use crate::error::{Error, Result};
 #[cfg(feature = "online")]
@@ -39,13 +42,44 @@ impl Run {
                 digest: artifact.digest(),
                 aliases: Vec::new(),
                 staged: Vec::new(),
+                client_id: String::new(),
+                handle: None,
             };
             logged.aliases = crate::artifact::validate_aliases(aliases)?;
             return Ok(logged);
         }
-        let (record, logged) = build_record(artifact, self.info(), &staging, aliases)?;
+        let (record, mut logged) = build_record(artifact, self.info(), &staging, aliases)?;
         self.emit_record(RecordType::Artifact(record))?;
+        if self.settings().mode == Mode::Online {
+            logged.handle = Some(WaitHandle(self.downgrade()));
+        }
         Ok(logged)
+    }
+
+    /// [`LoggedArtifact::wait`]: flushes the run (so the live uploader sees
+    /// the record), then waits up to `timeout` for the committed version.
+    pub fn wait_artifact(
+        &self,
+        logged: &LoggedArtifact,
+        timeout: Duration,
+    ) -> Result<CommittedArtifact> {
+        let mode = match self.settings().mode {
+            Mode::Offline => "offline",
+            Mode::Disabled => "disabled",
+            Mode::Online => "online",
+        };
+        if mode != "online" || logged.client_id.is_empty() {
+            return Err(ArtifactError::NotUploaded {
+                name: logged.name.clone(),
+                mode,
+            }
+            .into());
+        }
+        let deadline = Instant::now() + timeout;
+        if !self.shared().state.lock().finished {
+            self.flush()?;
+        }
+        wait_uploaded_until(logged, timeout, deadline)
     }
 
     /// Declares that this run uses the artifact `reference`
@@ -96,4 +130,63 @@ impl Run {
         }
         .into())
     }
+}
+
+/// Waits for the upload outcome of `logged` without its run (dropped
+/// already): only the uploader's published outcome is left to wait for.
+pub(crate) fn wait_uploaded(
+    logged: &LoggedArtifact,
+    timeout: Duration,
+) -> Result<CommittedArtifact> {
+    if logged.client_id.is_empty() || logged.handle.is_none() {
+        return Err(ArtifactError::NotUploaded {
+            name: logged.name.clone(),
+            mode: "offline",
+        }
+        .into());
+    }
+    wait_uploaded_until(logged, timeout, Instant::now() + timeout)
+}
+
+#[cfg(feature = "online")]
+fn wait_uploaded_until(
+    logged: &LoggedArtifact,
+    timeout: Duration,
+    deadline: Instant,
+) -> Result<CommittedArtifact> {
+    use crate::online::artifact_wait::{outcome, Uploaded};
+    match outcome(&logged.client_id, deadline) {
+        None => Err(ArtifactError::WaitTimeout {
+            name: logged.name.clone(),
+            timeout,
+        }
+        .into()),
+        Some(Uploaded::Failed(message)) => Err(ArtifactError::UploadFailed {
+            name: logged.name.clone(),
+            message,
+        }
+        .into()),
+        Some(Uploaded::Done { id, client }) => {
+            crate::online::artifact_by_id(&client, &id).map_err(|e| {
+                ArtifactError::UploadFailed {
+                    name: logged.name.clone(),
+                    message: format!("committed as {id}, but looking it up failed: {e}"),
+                }
+                .into()
+            })
+        }
+    }
+}
+
+#[cfg(not(feature = "online"))]
+fn wait_uploaded_until(
+    logged: &LoggedArtifact,
+    _timeout: Duration,
+    _deadline: Instant,
+) -> Result<CommittedArtifact> {
+    Err(ArtifactError::NotUploaded {
+        name: logged.name.clone(),
+        mode: "online (without the `online` feature)",
+    }
+    .into())
 }

@@ -22,12 +22,14 @@ mod finish;
 mod log_code;
 mod log_options;
 mod meta;
+mod models;
 mod records;
 mod resume;
 mod save;
 mod start;
 mod update;
 
+pub(crate) use artifacts::wait_uploaded;
 use finish::finish_shared;
 pub use finish::FinishReport;
 pub use log_code::CodeOptions;

@@ -15,6 +15,7 @@ mod file_stream;
 mod files;
 mod saved_files;
 
+use super::artifact_wait::{publish, Uploaded};
 use super::error::{OnlineError, Result};
 use super::graphql as gql;
 use super::http::Client;
@@ -238,11 +239,19 @@ impl Engine {
                     &r,
                     &self.files_dir,
                 ) {
-                    Ok(_) => self.artifacts += 1,
+                    Ok(id) => {
+                        self.artifacts += 1;
+                        let client = self.client.clone();
+                        publish(&a.client_id, Uploaded::Done { id, client });
+                    }
                     Err(err @ OnlineError::Io { .. }) => {
                         tracing::warn!(artifact = a.name.as_str(), error = %err, "artifact not uploaded");
+                        publish(&a.client_id, Uploaded::Failed(err.to_string()));
                     }
-                    Err(err) => return Err(err),
+                    Err(err) => {
+                        publish(&a.client_id, Uploaded::Failed(err.to_string()));
+                        return Err(err);
+                    }
                 }
             }
             RecordType::Exit(e) => self.state.exit = Some((e.exit_code, e.runtime)),
