@@ -62,8 +62,8 @@ pub use metric::{Goal, MetricDefinition, MetricSummary};
 pub use resume::{ResumeConflict, ResumeState};
 pub use row::{IntoRow, Row, RowKey, RESERVED_OVERRIDABLE_KEYS};
 pub use run::{
-    init, init_with_sink, AlertLevel, Config, FinishReport, LogOptions, Run, SavePolicy, Summary,
-    WeakRun, VERSION,
+    init, init_with_sink, AlertLevel, CodeOptions, Config, FinishReport, LogOptions, Run,
+    SavePolicy, Summary, WeakRun, VERSION,
 };
 pub use run_dir::generate_run_id;
 pub use settings::{Console, Mode, OverflowPolicy, Resume, Settings, StepPolicy};

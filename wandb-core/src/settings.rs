@@ -170,6 +170,9 @@ pub struct Settings {
     /// from the web UI (`x_stop_poll_interval`, a wandb-rs setting); `None`
     /// is 15 s, as the official client.
     pub stop_poll_interval: Option<Duration>,
+    /// Online mode: how long `init` may try to reach the server
+    /// (`init_timeout`, `WANDB_INIT_TIMEOUT`); `None` is 30 s.
+    pub init_timeout: Option<Duration>,
     /// Console capture.
     pub console: Console,
     /// How often the writer thread flushes the transaction log to disk at
@@ -228,6 +231,7 @@ impl Default for Settings {
             stats_sampling_interval: Duration::from_secs(15),
             file_stream_transmit_interval: None,
             stop_poll_interval: None,
+            init_timeout: None,
             console: Console::Auto,
             flush_interval: Duration::from_secs(1),
             queue_capacity: 1 << 16,
@@ -358,6 +362,7 @@ impl Settings {
                 "x_stop_poll_interval" => {
                     self.stop_poll_interval = Some(limits::parse_secs(k, v)?);
                 }
+                "init_timeout" => self.init_timeout = Some(limits::parse_secs(k, v)?),
                 "sync_tensorboard" if !v.is_empty() && !matches!(v, "false" | "0") => {
                     self.sync_tensorboard = Some(PathBuf::from(v));
                 }
@@ -397,6 +402,7 @@ fn env_layer(env: &HashMap<String, String>) -> Layer {
             "x_file_stream_transmit_interval",
         ),
         ("WANDB_X_STOP_POLL_INTERVAL", "x_stop_poll_interval"),
+        ("WANDB_INIT_TIMEOUT", "init_timeout"),
     ];
     MAP.iter()
         .filter_map(|(var, key)| {

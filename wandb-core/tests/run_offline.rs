@@ -409,6 +409,9 @@ fn drop_and_count_never_drops_silently() {
             .overflow(OverflowPolicy::DropAndCount),
     )
     .unwrap();
+    // What init queued (e.g. the requirements.txt files record) is written
+    // first, so the queue is empty.
+    run.flush().unwrap();
     // Hold the writer so that the queue (capacity 1) fills up.
     let gate = std::sync::Arc::new(Gate::default());
     let media: std::sync::Arc<dyn wandb_core::Media> = gate.clone();

@@ -19,6 +19,7 @@ use crate::value::Value;
 
 mod checkpoint;
 pub mod digest;
+mod internal;
 mod record;
 mod reference;
 pub mod stage;

@@ -68,6 +68,9 @@ impl LiveOptions {
         if let Some(d) = settings.stop_poll_interval {
             o.stop_poll_interval = d;
         }
+        if let Some(d) = settings.init_timeout {
+            o.start_timeout = d;
+        }
         o
     }
 }

@@ -127,10 +127,16 @@ pub(super) fn finish_shared(shared: &Shared, exit_code: i32) -> Result<FinishRep
     );
     out.elapsed = started.elapsed();
     match report.error {
-        Some(e) => Err(Error::Writer(e)),
+        Some(e) => Err(Error::Writer(format!("{e}; {WRITE_FAILED_HINT}"))),
         None => Ok(out),
     }
 }
+
+/// What to do after the writer failed (disk full, directory removed or
+/// made read-only while the run was live).
+pub(crate) const WRITE_FAILED_HINT: &str = "the records written before the error are kept \
+     and can be synced; free disk space or set InitOptions::dir (WANDB_DIR) to a writable \
+     directory with room for the next run";
 
 /// Says on stderr (unless `silent`) and in the log what did not reach the
 /// server and how to send it.

@@ -19,6 +19,7 @@ use crate::worker::Msg;
 mod accessors;
 mod artifacts;
 mod finish;
+mod log_code;
 mod log_options;
 mod meta;
 mod records;
@@ -29,6 +30,7 @@ mod update;
 
 use finish::finish_shared;
 pub use finish::FinishReport;
+pub use log_code::CodeOptions;
 pub use log_options::LogOptions;
 pub use save::SavePolicy;
 pub use update::AlertLevel;

@@ -46,7 +46,8 @@ pub(super) fn begin(settings: &mut Settings) -> Result<Begin> {
         Mode::Disabled => None,
         #[cfg(feature = "online")]
         Mode::Online => {
-            let prepared = crate::online::LiveSync::prepare(settings, &run_id)?;
+            let prepared = crate::online::LiveSync::prepare(settings, &run_id)
+                .map_err(|e| unreachable_at_init(settings, e))?;
             let state = prepared.resumed().map(|r| r.state.clone());
             live = Some(prepared);
             state
@@ -75,5 +76,30 @@ pub(super) fn shifted_start(resumed: Option<&ResumeState>) -> (Instant, Duration
         Some(start) => (start, back),
         // an Instant cannot go before the clock's origin: runtime restarts
         None => (now, Duration::ZERO),
+    }
+}
+
+/// The server unreachable at `init`: one message naming the server, how
+/// long was tried and what to do (nothing was written; wandb-rs never
+/// switches to offline by itself).
+#[cfg(feature = "online")]
+fn unreachable_at_init(settings: &Settings, e: crate::online::OnlineError) -> crate::Error {
+    match e {
+        crate::online::OnlineError::Unreachable { attempts, last, .. } => {
+            let waited = settings
+                .init_timeout
+                .unwrap_or(crate::online::LiveOptions::default().start_timeout);
+            crate::Error::InvalidSetting {
+                name: "base_url".into(),
+                reason: format!(
+                    "the W&B server at {} could not be reached within {waited:?} ({attempts} \
+                     attempts; last error: {last}): check the URL (WANDB_BASE_URL) and the \
+                     network, raise init_timeout (WANDB_INIT_TIMEOUT), or run with \
+                     Mode::Offline (WANDB_MODE=offline) and upload later with `wandb-rs sync`",
+                    settings.base_url
+                ),
+            }
+        }
+        other => other.into(),
     }
 }

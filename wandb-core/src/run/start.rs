@@ -84,9 +84,7 @@ fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run>
         validate_key(k, false)?;
     }
     if settings.mode == Mode::Online && !cfg!(feature = "online") {
-        return Err(Error::Unsupported(
-            "online mode needs the `online` feature of wandb-core (on by default in the wandb-rs facade); use Mode::Offline and sync later".into(),
-        ));
+        return Err(online_not_compiled());
     }
     let on_disk = sink.is_none();
     if !on_disk && settings.mode == Mode::Online {
@@ -294,4 +292,27 @@ fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run>
     // System metrics: `stats` records only.
     run.shared().logs.internal(|| crate::system::attach(&run));
     Ok(run)
+}
+
+/// The error of `Mode::Online` in a build without the `online` feature.
+fn online_not_compiled() -> Error {
+    Error::Unsupported(
+        "online mode needs the `online` feature of wandb-core (on by default in the wandb-rs \
+         facade); use Mode::Offline and sync later"
+            .into(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    /// The message is checked end to end by tests/error_messages.rs in a
+    /// build without `online`; this keeps it checked in every build.
+    #[test]
+    fn online_not_compiled_says_which_feature_and_what_to_do() {
+        assert_eq!(
+            super::online_not_compiled().to_string(),
+            "unsupported: online mode needs the `online` feature of wandb-core (on by default in \
+             the wandb-rs facade); use Mode::Offline and sync later"
+        );
+    }
 }

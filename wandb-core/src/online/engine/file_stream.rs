@@ -10,6 +10,7 @@ use serde_json::Value as JValue;
 use super::{Engine, Mode, STREAM_NAMES};
 use crate::json::write_str;
 use crate::online::error::Result;
+use crate::proto::files_item::PolicyType;
 
 impl Engine {
     /// True when a file_stream request is due (live batching).
@@ -46,13 +47,19 @@ impl Engine {
             if self.state.config_dirty {
                 self.upsert_config()?;
             }
-            // media and other run files are immutable once named: upload
-            // them while the run is live rather than all at the end
+            // run files are uploaded while the run is live rather than all
+            // at the end: new ones unless their policy is `end`, and `live`
+            // ones again when they changed (see saved_files)
             let new: Vec<String> = self
                 .state
                 .files
                 .iter()
-                .filter(|f| !self.uploaded.contains(*f) && self.files_dir.join(f).is_file())
+                .filter(|f| {
+                    let fresh = !self.uploaded.contains(*f)
+                        && self.saved.policy(f) != PolicyType::End
+                        && self.files_dir.join(f).is_file();
+                    fresh || self.saved.live_changed(f, &self.files_dir)
+                })
                 .cloned()
                 .collect();
             self.upload_names(new)?;

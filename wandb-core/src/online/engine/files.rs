@@ -51,7 +51,11 @@ impl Engine {
         let names: Vec<String> = self
             .run_file_names()
             .into_iter()
-            .filter(|n| !self.uploaded.contains(n) || GENERATED.contains(&n.as_str()))
+            .filter(|n| {
+                !self.uploaded.contains(n)
+                    || GENERATED.contains(&n.as_str())
+                    || self.saved.live_changed(n, &self.files_dir)
+            })
             .collect();
         self.upload_names(names)
     }
@@ -88,9 +92,11 @@ impl Engine {
                 continue;
             };
             let path = self.files_dir.join(name);
+            let stamp = super::saved_files::Stamp::of(&path);
             let bytes =
                 std::fs::read(&path).map_err(|e| OnlineError::io("cannot read", &path, e))?;
             self.client.upload(url, &headers, bytes)?;
+            self.saved.uploaded(name, stamp);
             if !self.uploaded.iter().any(|u| u == name) {
                 self.uploaded.push(name.to_string());
             }

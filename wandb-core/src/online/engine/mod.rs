@@ -13,6 +13,7 @@ use serde_json::{json, Value as JValue};
 
 mod file_stream;
 mod files;
+mod saved_files;
 
 use super::error::{OnlineError, Result};
 use super::graphql as gql;
@@ -99,6 +100,8 @@ pub struct Engine {
     console_file: Option<BufWriter<File>>,
     rebuild_console: bool,
     uploaded: Vec<String>,
+    /// Upload policies and what each file was like when uploaded.
+    saved: saved_files::SavedFiles,
     completed: bool,
     dropped_lines: usize,
     sent: [usize; 3],
@@ -132,6 +135,7 @@ impl Engine {
             console_file: None,
             rebuild_console: false,
             uploaded: Vec::new(),
+            saved: Default::default(),
             completed: false,
             dropped_lines: 0,
             sent: [0; 3],
@@ -210,6 +214,7 @@ impl Engine {
                 for item in f.files {
                     let p = item.path.trim_start_matches("./").to_string();
                     if !p.is_empty() && !p.contains("..") {
+                        self.saved.note(&p, item.policy);
                         self.state.files.insert(p);
                     }
                 }
