@@ -1,12 +1,14 @@
-//! End-to-end workflow: the `candle_cnn` example (a CNN on synthetic images,
-//! trained by a hand-written candle loop with `wandb_candle::WandbCallback`,
+//! The candle cell of the workflow matrix (`wandb_test_support::workflow`):
+//! the `candle_cnn` example (a CNN on synthetic images, trained by a
+//! hand-written candle loop with `wandb_candle::WandbCallback`,
 //! `watch(log=all)`, early stopping, a safetensors checkpoint, a predictions
-//! Table and a confusion matrix) run offline at test size, then read back
-//! with the official reader (`wandb leet inspect`): every metric row, every
-//! watch step's histograms of every named variable with exact counts, the
-//! table and the chart, the summary and the finished state. The official
-//! `wandb sync` and `wandb-rs sync` then upload the run to the loopback
-//! reference mock and must send the same.
+//! Table and a confusion matrix) at test size, offline and online (the fake
+//! server). The official reader (`wandb leet inspect`) must read back every
+//! metric row, every watch step's histograms of every named variable with
+//! exact counts, the table and the chart, the summary and the finished
+//! state; the offline run must upload with the official `wandb sync` to the
+//! loopback reference mock exactly as `wandb-rs sync` does, and the online
+//! run must reach the fake server whole.
 #![cfg(feature = "candle")]
 
 #[path = "../examples/candle_cnn.rs"]
@@ -14,48 +16,15 @@
 mod example;
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value as J};
+use serde_json::{json, Value as J};
 use wandb::online::{sync_run_dir, SyncOptions};
+use wandb_fake_server::FakeServer;
+use wandb_test_support::workflow::{
+    check_run_file, check_upload, Cell, Expected, ReadBack, RunMode,
+};
 use wandb_test_support::{assert_same_sync, official_and_our_sync, ScratchDir};
-
-type Item = Map<String, J>;
-
-/// The official reader's history rows and its other records.
-fn leet(file: &Path) -> (Vec<Item>, Vec<J>) {
-    let records = wandb_test_support::leet_inspect(file);
-    let rows = records
-        .iter()
-        .filter(|r| r["type"] == "history")
-        .map(|r| r["history"]["item"].as_object().cloned().expect("items"))
-        .collect();
-    (rows, records)
-}
-
-/// Counts and edges of the histogram under `key`, checked for shape.
-fn histogram(row: &Item, key: &str) -> (Vec<u64>, Vec<f64>) {
-    assert_eq!(row[&format!("{key}._type")], "histogram", "{key}");
-    let counts: Vec<u64> = row[&format!("{key}.values")]
-        .as_array()
-        .expect("values")
-        .iter()
-        .map(|c| c.as_u64().expect("integer count"))
-        .collect();
-    let bins: Vec<f64> = row[&format!("{key}.bins")]
-        .as_array()
-        .expect("bins")
-        .iter()
-        .map(|b| b.as_f64().expect("edge"))
-        .collect();
-    if counts.len() == 1 {
-        assert_eq!(bins.len(), 2, "{key}: min == max");
-    } else {
-        assert_eq!((counts.len(), bins.len()), (64, 65), "{key}");
-        assert!(bins.windows(2).all(|w| w[0] <= w[1]), "{key}: sorted edges");
-    }
-    (counts, bins)
-}
 
 fn our_sync(dir: &Path, url: &str, key: &str) {
     let o = SyncOptions {
@@ -69,93 +38,73 @@ fn our_sync(dir: &Path, url: &str, key: &str) {
     assert!(report.unsent.is_empty(), "{report:?}");
 }
 
-#[test]
-fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
-    let scratch = ScratchDir::new("workflow-candle");
-    let root = scratch.path();
-    let run = wandb::init(
-        wandb::InitOptions::new()
-            .dir(root)
-            .mode(wandb::Mode::Offline)
-            .project("workflows")
-            .id("candlecnn1")
-            .console(wandb::Console::Off)
-            .system_metrics(false)
-            .config(&serde_json::json!({"framework": "candle"}))
-            .environment([("HOME", root.join("home").display().to_string())]),
-    )
-    .unwrap();
-    let cfg = example::CnnConfig {
-        checkpoint_dir: Some(root.join("ckpt")),
-        ..example::CnnConfig::default()
-    };
-    let started = std::time::Instant::now();
-    let report = example::train(Some(&run), &cfg).unwrap();
-    let seconds = started.elapsed().as_secs_f64();
-    let dir = run.dir().to_path_buf();
-    let file = run.wandb_file().to_path_buf();
-    let files_dir = run.files_dir().to_path_buf();
-    run.finish().unwrap();
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
 
-    // The test size: 3 epochs of 6 batches, watch every 3 steps, no early stop.
-    let per_epoch = cfg.batches_per_epoch();
-    let steps = (cfg.epochs * per_epoch) as u64;
-    assert_eq!(
-        (report.fit.epochs_run, report.fit.global_step),
-        (cfg.epochs, steps)
-    );
-    assert_eq!(report.fit.stopped_early, None);
-    assert_eq!(report.predictions.len(), cfg.valid_size);
-    let vars = example::variables(cfg.channels);
-
-    let (rows, records) = leet(&file);
-    // 18 batch rows, 3 epoch rows, the final table + chart row.
-    assert_eq!(rows.len(), steps as usize + cfg.epochs + 1, "{rows:?}");
-    let batches: Vec<&Item> = rows
-        .iter()
-        .filter(|r| r.contains_key("batch/loss"))
-        .collect();
-    assert_eq!(batches.len() as u64, steps);
-    let mut watch_steps = Vec::new();
-    for (i, r) in batches.iter().enumerate() {
-        let step = i as u64 + 1;
-        assert_eq!(r["batch/step"], step);
-        assert_eq!(r["batch/learning_rate"], cfg.learning_rate);
-        assert!(r["batch/loss"].as_f64().unwrap().is_finite());
-        let acc = r["batch/acc"].as_f64().unwrap();
-        assert!((0.0..=1.0).contains(&acc), "{acc}");
-        let hist_keys = r.keys().filter(|k| k.ends_with("._type")).count();
-        if !step.is_multiple_of(cfg.watch_log_freq) {
-            assert_eq!(hist_keys, 0, "step {step}");
-            continue;
-        }
-        watch_steps.push(step);
-        // Every variable, both kinds, exact element counts.
-        assert_eq!(hist_keys, 2 * vars.len(), "step {step}");
-        for (name, numel) in &vars {
-            for kind in ["gradients", "parameters"] {
-                let (counts, _) = histogram(r, &format!("{kind}/{name}"));
-                assert_eq!(counts.iter().sum::<u64>(), *numel as u64, "{kind}/{name}");
-            }
-        }
-    }
-    assert_eq!(watch_steps, [3, 6, 9, 12, 15, 18]);
-    let epochs: Vec<&Item> = rows
-        .iter()
-        .filter(|r| r.contains_key("epoch/loss"))
-        .collect();
-    assert_eq!(epochs.len(), cfg.epochs);
-    let mut val_losses = Vec::new();
-    for (e, r) in epochs.iter().enumerate() {
-        assert_eq!(r["epoch"], e as u64);
-        for key in [
+/// What the test-size run must hold: 3 epochs of 6 batches, watch every
+/// 3 steps, no early stop; 18 batch rows, 3 epoch rows, the final row.
+fn expected(cfg: &example::CnnConfig) -> Expected {
+    let steps = (cfg.epochs * cfg.batches_per_epoch()) as u64;
+    Expected {
+        rows: steps as usize + cfg.epochs + 1,
+        batch_marker: "batch/loss".into(),
+        step_key: "batch/step".into(),
+        steps,
+        batch_metrics: strings(&["batch/loss", "batch/acc", "batch/learning_rate"]),
+        epoch_marker: "epoch/loss".into(),
+        epochs: (0..cfg.epochs as u64).collect(),
+        epoch_metrics: strings(&[
             "epoch/acc",
             "epoch/val_loss",
             "epoch/val_acc",
             "epoch/learning_rate",
-        ] {
-            assert!(r[key].as_f64().unwrap().is_finite(), "{key}");
-        }
+        ]),
+        params: example::variables(cfg.channels),
+        kinds: strings(&["gradients", "parameters"]),
+        watch_steps: (1..=steps)
+            .filter(|s| s % cfg.watch_log_freq == 0)
+            .collect(),
+        media: vec![
+            ("predictions".into(), "table-file".into()),
+            ("confusion_matrix_table".into(), "table-file".into()),
+        ],
+        summary_keys: strings(&[
+            "best_val_loss",
+            "best_epoch",
+            "final_val_acc",
+            "epoch/val_loss",
+        ]),
+        config: vec![("framework".into(), json!("candle"))],
+    }
+}
+
+/// The workflow's own checks: batch and epoch values, the table, the
+/// confusion matrix, the checkpoints and the summary's best values.
+fn check_candle(
+    read: &ReadBack,
+    exp: &Expected,
+    cfg: &example::CnnConfig,
+    report: &example::CnnReport,
+    run_id: &str,
+    files_dir: &Path,
+    ckpt_dir: &Path,
+) -> String {
+    assert_eq!(
+        (report.fit.epochs_run, report.fit.global_step),
+        (cfg.epochs, exp.steps)
+    );
+    assert_eq!(report.fit.stopped_early, None);
+    assert_eq!(report.predictions.len(), cfg.valid_size);
+    let batches = read.batch_rows(exp);
+    for r in &batches {
+        assert_eq!(r["batch/learning_rate"], cfg.learning_rate);
+        let acc = r["batch/acc"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&acc), "{acc}");
+    }
+    let per_epoch = cfg.batches_per_epoch();
+    let mut val_losses = Vec::new();
+    for (e, r) in read.epoch_rows(exp).iter().enumerate() {
         // The epoch's training metrics are the means of its batch rows.
         let mean: f64 = batches[e * per_epoch..(e + 1) * per_epoch]
             .iter()
@@ -167,17 +116,16 @@ fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
     }
 
     // The final row: the predictions Table and the confusion matrix.
-    let last = rows.last().unwrap();
-    assert_eq!(last["predictions._type"], "table-file");
+    let last = read.rows.last().unwrap();
     assert_eq!(last["predictions.nrows"], cfg.table_rows as u64);
-    assert_eq!(last["confusion_matrix_table._type"], "table-file");
-    let table: J = {
-        let path = last["predictions.path"].as_str().unwrap();
+    let load = |key: &str| -> J {
+        let path = last[&format!("{key}.path")].as_str().unwrap();
         serde_json::from_slice(&std::fs::read(files_dir.join(path)).unwrap()).unwrap()
     };
+    let table = load("predictions");
     assert_eq!(
         table["columns"],
-        serde_json::json!(["image", "truth", "prediction", "correct"])
+        json!(["image", "truth", "prediction", "correct"])
     );
     let data = table["data"].as_array().unwrap();
     assert_eq!(data.len(), cfg.table_rows);
@@ -192,13 +140,10 @@ fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
         );
         assert_eq!(row[3], truth == pred);
     }
-    let cm: J = {
-        let path = last["confusion_matrix_table.path"].as_str().unwrap();
-        serde_json::from_slice(&std::fs::read(files_dir.join(path)).unwrap()).unwrap()
-    };
+    let cm = load("confusion_matrix_table");
     assert_eq!(
         cm["columns"],
-        serde_json::json!(["Actual", "Predicted", "nPredictions"])
+        json!(["Actual", "Predicted", "nPredictions"])
     );
     let cells = cm["data"].as_array().unwrap();
     assert_eq!(cells.len(), 16);
@@ -210,15 +155,17 @@ fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
         .iter()
         .zip(&report.labels)
         .filter(|(p, l)| p == l)
-        .count() as f64;
+        .count();
     let diagonal: f64 = cells
         .iter()
         .filter(|c| c[0] == c[1])
         .map(|c| c[2].as_f64().unwrap())
         .sum();
-    assert_eq!(diagonal, correct);
+    assert_eq!(diagonal, correct as f64);
 
-    // The checkpoint of the best epoch, saved with VarMap::save and recorded.
+    // The checkpoint of the best epoch, saved with VarMap::save; each
+    // improving epoch is a version of the `model-<run id>` artifact, the
+    // last version tagged `best` holds the best epoch's file.
     let best_epoch = val_losses
         .iter()
         .enumerate()
@@ -226,17 +173,14 @@ fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
         .map(|(e, _)| e)
         .unwrap();
     let ckpt = format!("model-epoch{best_epoch}.safetensors");
-    assert!(root.join("ckpt").join(&ckpt).is_file(), "{ckpt}");
-    // Each improving epoch is a version of the `model-<run id>` artifact;
-    // the last version tagged `best` holds the best epoch's file.
-    let versions: Vec<&serde_json::Value> = records
+    assert!(ckpt_dir.join(&ckpt).is_file(), "{ckpt}");
+    let versions: Vec<&J> = read
+        .records
         .iter()
-        .filter(|r| r["type"] == "artifact" && r["artifact"]["name"] == "model-candlecnn1")
+        .filter(|r| r["type"] == "artifact" && r["artifact"]["name"] == format!("model-{run_id}"))
         .collect();
     assert!(!versions.is_empty(), "no model artifact recorded");
-    for v in &versions {
-        assert_eq!(v["artifact"]["type"], "model", "{v}");
-    }
+    assert!(versions.iter().all(|v| v["artifact"]["type"] == "model"));
     let best = versions
         .iter()
         .rev()
@@ -254,62 +198,151 @@ fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
         .collect();
     assert_eq!(contents, [ckpt.as_str()], "{best}");
 
-    // Summary and final state.
-    let summary = wandb_test_support::leet_summary(&file);
-    assert_eq!(summary["state"], "finished");
-    assert_eq!(summary["exit_code"], 0);
-    let s = &summary["summary"];
+    let s = &read.summary["summary"];
     let min = val_losses.iter().copied().fold(f64::INFINITY, f64::min);
     assert_eq!(s["best_val_loss"].as_f64().unwrap(), min);
     assert_eq!(s["best_epoch"], best_epoch as u64);
     assert_eq!(s["epoch/val_loss"]["min"].as_f64().unwrap(), min);
     assert_eq!(s["final_val_acc"].as_f64().unwrap(), report.val_acc);
-    assert_eq!(s["batch/step"], steps);
-    for (name, _) in &vars {
-        assert_eq!(s[&format!("gradients/{name}")]["_type"], "histogram");
-        assert_eq!(s[&format!("parameters/{name}")]["_type"], "histogram");
-    }
-    assert_eq!(s["predictions"]["_type"], "table-file");
-    assert_eq!(summary["config"]["framework"], "candle");
+    ckpt
+}
 
-    // Both sync clients send the mock the same run.
-    let (official, ours) = official_and_our_sync(&dir, our_sync);
-    assert_same_sync(&official, &ours);
-    assert_eq!(official.history.len(), rows.len());
-    assert_eq!(official.exitcode, Some(0));
-    // The confusion matrix's chart spec reaches the server in the config.
-    let visualize = &official.config["_wandb"]["value"]["visualize"];
-    assert!(
-        visualize["confusion_matrix"].is_object(),
-        "{}",
-        official.config
+fn workflow(mode: RunMode) {
+    let cell = Cell::start("candle_cnn", "candle", mode);
+    let scratch = ScratchDir::new("workflow-candle");
+    let root = scratch.path();
+    let run_id = format!("candlecnn-{}", mode.as_str());
+    let server = (mode == RunMode::Online).then(FakeServer::start);
+    let mut env = vec![("HOME".to_string(), root.join("home").display().to_string())];
+    if let Some(server) = &server {
+        env.push(("WANDB_API_KEY".into(), server.api_key().into()));
+        env.push(("WANDB_BASE_URL".into(), server.url().into()));
+    }
+    let started = Instant::now();
+    let mut options = wandb::InitOptions::new();
+    if mode == RunMode::Online {
+        // Offline runs keep no entity: `wandb sync -e` chooses it (an
+        // offline artifact with an entity keeps that one in the official
+        // sync, which wandb-rs sync does not copy).
+        options = options.entity("matrix");
+    }
+    let run = wandb::init(
+        options
+            .dir(root)
+            .mode(match mode {
+                RunMode::Offline => wandb::Mode::Offline,
+                RunMode::Online => wandb::Mode::Online,
+            })
+            .project("workflows")
+            .id(&run_id)
+            .quiet(true)
+            .console(wandb::Console::Off)
+            .system_metrics(false)
+            .config(&json!({"framework": "candle"}))
+            .environment(env),
+    )
+    .unwrap();
+    let cfg = example::CnnConfig {
+        checkpoint_dir: Some(root.join("ckpt")),
+        ..example::CnnConfig::default()
+    };
+    let report = example::train(Some(&run), &cfg).unwrap();
+    let dir = run.dir().to_path_buf();
+    let file = run.wandb_file().to_path_buf();
+    let files_dir = run.files_dir().to_path_buf();
+    run.finish().unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+
+    let exp = expected(&cfg);
+    let read = check_run_file(&file, &exp);
+    let ckpt = check_candle(
+        &read,
+        &exp,
+        &cfg,
+        &report,
+        &run_id,
+        &files_dir,
+        &root.join("ckpt"),
     );
-    let model = official
-        .artifacts
-        .get("model/model-candlecnn1")
-        .unwrap_or_else(|| panic!("no model artifact in {:?}", official.artifacts.keys()));
-    assert!(model.committed);
-    assert_eq!(
-        model.files.keys().collect::<Vec<_>>(),
-        [&ckpt],
-        "the last version uploads the best checkpoint"
-    );
-    // The table's artifact carries the images of its rows.
-    let (name, table_artifact) = official
-        .artifacts
-        .iter()
-        .find(|(k, _)| k.contains("predictions"))
-        .unwrap_or_else(|| panic!("no predictions artifact in {:?}", official.artifacts.keys()));
-    assert!(table_artifact.committed, "{name}");
-    let pngs = table_artifact
-        .files
-        .keys()
-        .filter(|f| f.ends_with(".png"))
-        .count();
-    assert!(pngs >= 1, "{name}: {:?}", table_artifact.files.keys());
-    eprintln!(
-        "workflow candle_cnn x candle x offline: pass, {seconds:.2} s, {} rows, {} bytes",
-        rows.len(),
-        std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0)
-    );
+
+    match &server {
+        None => {
+            // Both sync clients send the reference mock the same run.
+            let (official, ours) = official_and_our_sync(&dir, our_sync);
+            assert_same_sync(&official, &ours);
+            check_upload(
+                "official wandb sync",
+                &official.history,
+                &official.summary,
+                official.exitcode,
+                &read,
+            );
+            // The confusion matrix's chart spec reaches the server in the config.
+            let visualize = &official.config["_wandb"]["value"]["visualize"];
+            assert!(
+                visualize["confusion_matrix"].is_object(),
+                "{}",
+                official.config
+            );
+            let model = official
+                .artifacts
+                .get(&format!("model/model-{run_id}"))
+                .unwrap_or_else(|| panic!("no model artifact in {:?}", official.artifacts.keys()));
+            assert!(model.committed);
+            assert_eq!(
+                model.files.keys().collect::<Vec<_>>(),
+                [&ckpt],
+                "the last version uploads the best checkpoint"
+            );
+            // The table's artifact carries the images of its rows.
+            let (name, table) = official
+                .artifacts
+                .iter()
+                .find(|(k, _)| k.contains("predictions"))
+                .unwrap_or_else(|| {
+                    panic!("no predictions artifact in {:?}", official.artifacts.keys())
+                });
+            assert!(table.committed, "{name}");
+            assert!(
+                table.files.keys().any(|f| f.ends_with(".png")),
+                "{name}: {:?}",
+                table.files.keys()
+            );
+        }
+        Some(server) => {
+            let up = server
+                .run("matrix", "workflows", &run_id)
+                .expect("the run reached the fake server");
+            check_upload(
+                "fake server",
+                &up.history(),
+                &up.summary,
+                up.exitcode,
+                &read,
+            );
+            assert_eq!(up.state(), "finished");
+            let visualize = &up.config["_wandb"]["value"]["visualize"];
+            assert!(visualize["confusion_matrix"].is_object(), "{}", up.config);
+            let models: Vec<_> = server
+                .artifacts()
+                .into_iter()
+                .filter(|a| a.input["artifactCollectionName"] == format!("model-{run_id}"))
+                .collect();
+            assert!(
+                !models.is_empty() && models.iter().all(|a| a.committed),
+                "model versions: {models:?}"
+            );
+        }
+    }
+    cell.pass(seconds, read.rows.len(), read.bytes);
+}
+
+#[test]
+fn candle_cnn_workflow_offline_read_back_and_synced_like_wandb_sync() {
+    workflow(RunMode::Offline);
+}
+
+#[test]
+fn candle_cnn_workflow_online_read_back_and_on_the_server() {
+    workflow(RunMode::Online);
 }

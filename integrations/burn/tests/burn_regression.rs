@@ -1,38 +1,25 @@
-//! End to end: the `burn_regression` example (SupervisedTraining on the flex
-//! backend, 2 epochs, WandbMetricLogger + watch(log=all)) writes a run that
-//! wandb-core's reader and the official `wandb leet inspect` both read back
-//! with every metric and histogram in place.
+//! The burn cell of the workflow matrix (`wandb_test_support::workflow`):
+//! the `burn_regression` example (SupervisedTraining on the flex backend,
+//! 2 epochs, `WandbMetricLogger` + `watch(log=all)`) at test size, offline
+//! and online (the fake server). The official reader (`wandb leet inspect`)
+//! must read back every metric row, every watch step's histograms of every
+//! named parameter, the summary and the finished state; the offline run
+//! must upload with the official `wandb sync` to the loopback reference mock
+//! exactly as `wandb-rs sync` does, and the online run must reach the fake
+//! server whole.
 
 #[path = "../../../examples/burn_regression.rs"]
 #[allow(dead_code)]
 mod example;
 
-use serde_json::{Map, Value as J};
-use wandb_core::proto::record::RecordType;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
-fn history_rows(run_file: &std::path::Path) -> Vec<Map<String, J>> {
-    let out = wandb_core::store::read_file(run_file).expect("read .wandb");
-    assert!(out.problems.is_empty(), "{:?}", out.problems);
-    out.records
-        .into_iter()
-        .filter_map(|r| match r.record_type {
-            Some(RecordType::History(h)) => Some(
-                h.item
-                    .into_iter()
-                    .map(|i| {
-                        let key = if i.nested_key.is_empty() {
-                            i.key
-                        } else {
-                            i.nested_key.join(".")
-                        };
-                        (key, serde_json::from_str(&i.value_json).unwrap_or(J::Null))
-                    })
-                    .collect(),
-            ),
-            _ => None,
-        })
-        .collect()
-}
+use serde_json::json;
+use wandb_core::online::{sync_run_dir, SyncOptions};
+use wandb_fake_server::FakeServer;
+use wandb_test_support::workflow::{check_run_file, check_upload, Cell, Expected, RunMode};
+use wandb_test_support::{assert_same_sync, official_and_our_sync, ScratchDir};
 
 const PARAMS: [(&str, usize); 4] = [
     ("fc1.weight", 3 * 8),
@@ -41,16 +28,71 @@ const PARAMS: [(&str, usize); 4] = [
     ("fc2.bias", 1),
 ];
 
-#[test]
-fn supervised_training_run_has_metrics_histograms_and_summary() {
-    let tmp = tempfile::tempdir().unwrap();
+fn our_sync(dir: &Path, url: &str, key: &str) {
+    let o = SyncOptions {
+        entity: Some("mock-entity".into()),
+        base_url: Some(url.into()),
+        api_key: Some(key.into()),
+        timeout: Some(Duration::from_secs(60)),
+        ..SyncOptions::default()
+    };
+    let report = sync_run_dir(dir, &o, |_| {}).expect("wandb-rs sync");
+    assert!(report.unsent.is_empty(), "{report:?}");
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// 2 epochs of 4 batches: 8 training rows (a histogram every second
+/// step), one validation row per epoch.
+fn expected() -> Expected {
+    Expected {
+        rows: 10,
+        batch_marker: "train/Loss".into(),
+        step_key: "global_step".into(),
+        steps: 8,
+        batch_metrics: strings(&["train/Loss", "epoch"]),
+        epoch_marker: "valid/Loss".into(),
+        epochs: vec![1, 2],
+        epoch_metrics: strings(&["valid/Loss", "train_epoch/Loss", "global_step"]),
+        params: PARAMS.iter().map(|(n, c)| (n.to_string(), *c)).collect(),
+        kinds: strings(&["gradients", "parameters"]),
+        watch_steps: vec![2, 4, 6, 8],
+        media: vec![],
+        summary_keys: strings(&["valid/Loss", "train/Loss", "epoch"]),
+        config: vec![("framework".into(), json!("burn"))],
+    }
+}
+
+fn workflow(mode: RunMode) {
+    let cell = Cell::start("burn_regression", "burn", mode);
+    let scratch = ScratchDir::new("workflow-burn");
+    let root = scratch.path();
+    let run_id = format!("burnreg-{}", mode.as_str());
+    let server = (mode == RunMode::Online).then(FakeServer::start);
+    let mut env = vec![("HOME".to_string(), root.join("home").display().to_string())];
+    let mut options = wandb_core::InitOptions::new();
+    if let Some(server) = &server {
+        env.push(("WANDB_API_KEY".into(), server.api_key().into()));
+        env.push(("WANDB_BASE_URL".into(), server.url().into()));
+        options = options.entity("matrix");
+    }
+    let started = Instant::now();
     let run = wandb_core::init(
-        wandb_core::InitOptions::new()
-            .project("burn-e2e")
-            .dir(tmp.path())
-            .mode(wandb_core::Mode::Offline)
-            // no WANDB_* variable or settings file of the machine
-            .environment([("HOME", tmp.path().join("home").display().to_string())]),
+        options
+            .project("workflows")
+            .id(&run_id)
+            .dir(root)
+            .mode(match mode {
+                RunMode::Offline => wandb_core::Mode::Offline,
+                RunMode::Online => wandb_core::Mode::Online,
+            })
+            .quiet(true)
+            .console(wandb_core::Console::Off)
+            .system_metrics(false)
+            .config(&json!({"framework": "burn"}))
+            .environment(env),
     )
     .unwrap();
     let cfg = example::RegressionConfig {
@@ -62,95 +104,70 @@ fn supervised_training_run_has_metrics_histograms_and_summary() {
         watch_log_freq: 2,
         ..example::RegressionConfig::default()
     };
-    let burn_dir = tmp.path().join("burn");
+    let burn_dir = root.join("burn");
     example::train(Some(&run), &burn_dir, &cfg);
+    let dir = run.dir().to_path_buf();
+    let file = run.wandb_file().to_path_buf();
     run.finish().unwrap();
+    let seconds = started.elapsed().as_secs_f64();
     // burn's checkpointer ran (it reads the valid loss through read_numeric).
     let ckpt = burn_dir.join("checkpoint").join("model-2.bpk");
     assert!(ckpt.exists(), "{} missing", ckpt.display());
-    let file = run.wandb_file().to_path_buf();
 
-    let rows = history_rows(&file);
-    // One loss per training batch (4 batches x 2 epochs), with a global step and the epoch.
-    let train: Vec<_> = rows
-        .iter()
-        .filter(|r| r.contains_key("train/Loss"))
-        .collect();
-    assert_eq!(train.len(), 8);
-    for (i, r) in train.iter().enumerate() {
-        assert_eq!(r["global_step"], (i + 1) as u64);
+    let exp = expected();
+    let read = check_run_file(&file, &exp);
+    // Each batch row: its epoch (1-based); each histogram joins the row of
+    // its own training batch although burn hands the metrics to the logger
+    // later, on another thread (check_run_file: only batch rows carry them).
+    for (i, r) in read.batch_rows(&exp).iter().enumerate() {
         assert_eq!(r["epoch"], (i / 4 + 1) as u64);
-        assert!(r["train/Loss"].as_f64().unwrap().is_finite());
     }
-    // One validation loss and one training epoch loss per epoch.
-    let epochs: Vec<_> = rows
-        .iter()
-        .filter(|r| r.contains_key("valid/Loss"))
-        .collect();
-    assert_eq!(epochs.len(), 2);
-    for (e, r) in epochs.iter().enumerate() {
-        assert_eq!(r["epoch"], (e + 1) as u64);
+    let mut valid = Vec::new();
+    for (e, r) in read.epoch_rows(&exp).iter().enumerate() {
         assert_eq!(r["global_step"], (4 * (e + 1)) as u64);
         assert!(r["train_epoch/Loss"].as_f64().unwrap() > 0.0);
+        valid.push(r["valid/Loss"].as_f64().unwrap());
     }
-    let valid: Vec<f64> = epochs
-        .iter()
-        .map(|r| r["valid/Loss"].as_f64().unwrap())
-        .collect();
-
-    // Histograms: log_freq 2 over 8 steps logs 4 times; every named
-    // parameter has a gradient and a parameter histogram in the official shape.
-    let with_hist: Vec<_> = rows
-        .iter()
-        .filter(|r| r.contains_key("gradients/fc1.weight._type"))
-        .collect();
-    // Each joins the row of its own training batch, although burn hands the
-    // metrics to the logger later, on another thread.
-    let hist_steps: Vec<_> = with_hist
-        .iter()
-        .map(|r| r["global_step"].as_u64())
-        .collect();
-    assert_eq!(hist_steps, [Some(2), Some(4), Some(6), Some(8)]);
-    for r in &with_hist {
-        assert!(r.contains_key("train/Loss"), "{r:?}");
-    }
-    for r in &with_hist {
-        for (name, numel) in PARAMS {
-            for kind in ["gradients", "parameters"] {
-                let key = format!("{kind}/{name}");
-                assert_eq!(r[&format!("{key}._type")], "histogram", "{key}");
-                let counts = r[&format!("{key}.values")].as_array().unwrap();
-                let bins = r[&format!("{key}.bins")].as_array().unwrap();
-                let total: u64 = counts.iter().map(|c| c.as_u64().expect("int")).sum();
-                assert_eq!(total as usize, numel, "{key}");
-                if counts.len() == 1 {
-                    assert_eq!(bins.len(), 2, "{key}: min == max");
-                } else {
-                    assert_eq!((counts.len(), bins.len()), (64, 65), "{key}");
-                    let b: Vec<f64> = bins.iter().map(|b| b.as_f64().unwrap()).collect();
-                    assert!(b.windows(2).all(|w| w[0] <= w[1]), "{key}: sorted edges");
-                }
-            }
-        }
-    }
-
-    // The official reader: same history, finished state, epoch summary.
-    let leet = wandb_test_support::leet_inspect(&file);
-    let leet_train = leet
-        .iter()
-        .filter(|r| r["type"] == "history" && r["history"]["item"].get("train/Loss").is_some())
-        .count();
-    assert_eq!(leet_train, 8);
-    let summary = wandb_test_support::leet_summary(&file);
-    assert_eq!(summary["state"], "finished");
-    assert_eq!(summary["exit_code"], 0);
-    let s = &summary["summary"];
+    let s = &read.summary["summary"];
     assert_eq!(s["epoch"], 2);
-    assert_eq!(s["global_step"], 8);
     let min = valid.iter().copied().fold(f64::INFINITY, f64::min);
     assert_eq!(s["valid/Loss"]["min"].as_f64().unwrap(), min);
-    for (name, _) in PARAMS {
-        assert_eq!(s[&format!("gradients/{name}")]["_type"], "histogram");
-        assert_eq!(s[&format!("parameters/{name}")]["_type"], "histogram");
+
+    match &server {
+        None => {
+            let (official, ours) = official_and_our_sync(&dir, our_sync);
+            assert_same_sync(&official, &ours);
+            check_upload(
+                "official wandb sync",
+                &official.history,
+                &official.summary,
+                official.exitcode,
+                &read,
+            );
+        }
+        Some(server) => {
+            let up = server
+                .run("matrix", "workflows", &run_id)
+                .expect("the run reached the fake server");
+            check_upload(
+                "fake server",
+                &up.history(),
+                &up.summary,
+                up.exitcode,
+                &read,
+            );
+            assert_eq!(up.state(), "finished");
+        }
     }
+    cell.pass(seconds, read.rows.len(), read.bytes);
+}
+
+#[test]
+fn burn_regression_workflow_offline_read_back_and_synced_like_wandb_sync() {
+    workflow(RunMode::Offline);
+}
+
+#[test]
+fn burn_regression_workflow_online_read_back_and_on_the_server() {
+    workflow(RunMode::Online);
 }

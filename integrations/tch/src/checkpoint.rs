@@ -29,7 +29,7 @@ pub fn save_var_store(vs: &VarStore, path: impl AsRef<Path>) -> Result<(), TchEr
 /// `dir/model-epoch<epoch>.safetensors` at the end of an epoch, tracking
 /// `monitor` (an epoch metric such as `val_loss`) with `mode`. Refine it
 /// with its builder methods: `.save_best_only(true)`, `.every_n_epochs(n)`,
-/// `.log_to_run(&run)` (copies each file into the run for upload).
+/// `.log_to_run(&run)` (each file becomes a version of the run's `model-<run id>` artifact).
 ///
 /// ```no_run
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {

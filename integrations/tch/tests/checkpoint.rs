@@ -1,5 +1,5 @@
 //! `VarStore` checkpoints: `var_store_checkpoint` through the callback
-//! protocol (every epoch, best only, copied into the run) and
+//! protocol (every epoch, best only, each a version of the run's `model` artifact) and
 //! `save_var_store` in both of `vs.save`'s formats, loaded back by tch.
 
 #[path = "../../callbacks/tests/common/mod.rs"]
@@ -45,7 +45,7 @@ fn save_var_store_writes_both_formats_tch_loads() {
 }
 
 #[test]
-fn best_only_checkpoints_are_the_improving_epochs_copied_into_the_run() {
+fn best_only_checkpoints_are_the_improving_epochs_logged_as_model_versions() {
     let scratch = ScratchDir::new("tch-ckpt");
     let run = common::offline_run(scratch.path(), "tch-ckpt");
     let (vs, mut w) = store();
@@ -74,28 +74,38 @@ fn best_only_checkpoints_are_the_improving_epochs_copied_into_the_run() {
     assert_eq!(saved, [0, 2]);
     assert_eq!(ckpt.best(), Some((0.3, 2)));
     let run_file = run.wandb_file().to_path_buf();
-    let files_dir = run.files_dir().to_path_buf();
+    let name = format!("model-{}", run.id());
+    // Each saved checkpoint is a version of the run's `model-<run id>`
+    // artifact; the staged copy and the file in `ckpt_dir` load back as the
+    // weights of their epoch.
     run.finish().unwrap();
-    let recorded: Vec<String> = common::file_records(&run_file)
-        .into_iter()
-        .filter(|f| f.starts_with("checkpoints/"))
-        .collect();
-    assert_eq!(
-        recorded,
-        [
-            "checkpoints/model-epoch0.safetensors",
-            "checkpoints/model-epoch2.safetensors"
-        ]
-    );
-    for (epoch, rel) in [(0, &recorded[0]), (2, &recorded[1])] {
+    let arts = common::artifact_records(&run_file);
+    let mut versions = Vec::new();
+    for a in &arts {
+        assert_eq!(
+            (a.name.as_str(), a.r#type.as_str()),
+            (name.as_str(), "model")
+        );
+        let m = a.manifest.as_ref().unwrap();
+        assert_eq!(m.contents.len(), 1, "{a:?}");
+        let entry = &m.contents[0];
+        let epoch = entry.path["model-epoch".len()..]
+            .trim_end_matches(".safetensors")
+            .parse::<usize>()
+            .unwrap();
         let want = &saved_weights[epoch].1;
-        for path in [
-            files_dir.join(rel),
-            ckpt_dir.join(format!("model-epoch{epoch}.safetensors")),
-        ] {
+        // tch picks the format by extension; the staged copy has none.
+        let staged = scratch.path().join(format!("staged-{}", entry.path));
+        std::fs::copy(&entry.local_path, &staged).unwrap();
+        for path in [staged, ckpt_dir.join(&entry.path)] {
             let got = weight(&load(&path));
             assert_eq!(got.kind(), Kind::Float);
             assert!(got.equal(want), "{}", path.display());
         }
+        versions.push(entry.path.clone());
     }
+    assert_eq!(
+        versions,
+        ["model-epoch0.safetensors", "model-epoch2.safetensors"]
+    );
 }

@@ -12,6 +12,7 @@ pub mod artifact_mock;
 pub mod mock_server;
 pub mod paired;
 pub mod sync_capture;
+pub mod workflow;
 
 pub use artifact_mock::{ArtifactCall, ArtifactLog, ArtifactMock};
 pub use mock_server::{
