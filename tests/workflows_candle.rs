@@ -219,15 +219,11 @@ fn workflow(mode: RunMode) {
         env.push(("WANDB_BASE_URL".into(), server.url().into()));
     }
     let started = Instant::now();
-    let mut options = wandb::InitOptions::new();
-    if mode == RunMode::Online {
-        // Offline runs keep no entity: `wandb sync -e` chooses it (an
-        // offline artifact with an entity keeps that one in the official
-        // sync, which wandb-rs sync does not copy).
-        options = options.entity("matrix");
-    }
+    // Offline, `wandb sync -e` moves the run to its entity while the model
+    // artifacts keep this one, in both sync clients.
     let run = wandb::init(
-        options
+        wandb::InitOptions::new()
+            .entity("matrix")
             .dir(root)
             .mode(match mode {
                 RunMode::Offline => wandb::Mode::Offline,

@@ -4,9 +4,9 @@
 //! to what can be compared between the official client and wandb-rs.
 //!
 //! [`ArtifactLog`] keeps, per `<type>/<collection>`, every `CreateArtifact`
-//! in order: its input (random client ids and `null`s dropped, an empty
-//! `entityName` — the official `wandb sync` sends the empty entity of an
-//! offline record, wandb-rs the entity it syncs to — read as the run's, aliases sorted — the official client orders them through
+//! in order: its input (random client ids and `null`s dropped — both sync
+//! clients send the record's own `entityName`, empty for an offline run
+//! started without an entity —, aliases sorted — the official client orders them through
 //! a Python set — and metadata parsed), the state the server answered
 //! (`PENDING`, or `COMMITTED` for a digest the collection already holds),
 //! the version it became (`v0`, `v1`, … in the order the server created
@@ -172,14 +172,8 @@ impl ArtifactLog {
             let i = calls.iter().rposition(|c| &c.version == version)?;
             Some((key.clone(), i))
         };
-        let mut entity = String::new();
         for r in requests {
             match (r["method"].as_str(), r["op"].as_str()) {
-                (Some("POST"), Some("UpsertBucket")) => {
-                    if let Some(e) = r["body"]["variables"]["entity"].as_str() {
-                        entity = e.to_string();
-                    }
-                }
                 (Some("POST"), Some("CreateArtifact")) => {
                     let mut input = r["body"]["variables"]["input"].clone();
                     let key = format!(
@@ -204,9 +198,6 @@ impl ArtifactLog {
                         m.remove("clientID");
                         m.remove("sequenceClientID");
                         m.retain(|_, v| !v.is_null());
-                        if m.get("entityName") == Some(&Value::from("")) {
-                            m.insert("entityName".into(), Value::from(entity.clone()));
-                        }
                         if let Some(Value::Array(a)) = m.get_mut("aliases") {
                             a.sort_by_key(|x| x["alias"].as_str().unwrap_or("").to_string());
                         }

@@ -19,10 +19,8 @@
 //!   `CreateArtifact` (random per sync) and the manifest's `storagePolicyConfig`
 //!   (storage region of the client);
 //! - `CreateArtifact` variables that are `null` are dropped (the same as
-//!   absent), and an empty `entityName` is read as the run's entity: the
-//!   official sync sends the entity of the offline artifact record (empty),
-//!   wandb-rs the entity the run is synced to (what the official client
-//!   sends online);
+//!   absent); `entityName` is compared as sent: both sync clients send the
+//!   offline artifact record's own entity (empty when the run had none);
 //! - `_wandb.m` (metric definitions): the official sender lists them in Go
 //!   map order (random), so each entry's step reference `"5"` (a 1-based
 //!   index) is replaced by the referenced metric's name and entries are
@@ -228,12 +226,6 @@ impl SyncCapture {
                     }
                 }
                 _ => {}
-            }
-        }
-        let entity = cap.run_fields.get("entity").cloned().unwrap_or(Value::Null);
-        for a in cap.artifacts.values_mut() {
-            if a.input["entityName"] == "" {
-                a.input["entityName"] = entity.clone();
             }
         }
         for (path, bytes) in uploads {

@@ -226,11 +226,21 @@ impl Engine {
             RecordType::Alert(a) => self.alert(&a)?,
             RecordType::Preempting(_) => self.state.preempting = true,
             RecordType::Artifact(a) if self.started => {
-                let (e, p, r) = (
-                    self.entity.clone(),
-                    self.project.clone(),
-                    self.run_id.clone(),
-                );
+                // `sync` sends the record verbatim (spec artifacts.md §2.11):
+                // its entity (even empty) and project, not the `-e`/`-p`
+                // overrides of the run; a live run uses the run's own.
+                let (e, p, r) = match self.cfg.mode {
+                    Mode::Sync => (
+                        a.entity.clone(),
+                        non_empty_or(&a.project, &self.project),
+                        non_empty_or(&a.run_id, &self.run_id),
+                    ),
+                    Mode::Live => (
+                        self.entity.clone(),
+                        self.project.clone(),
+                        self.run_id.clone(),
+                    ),
+                };
                 match super::artifacts::upload_artifact(
                     &self.client,
                     &a,
@@ -538,4 +548,9 @@ fn pick(over: &Option<String>, rec: &str) -> Option<String> {
     over.clone()
         .filter(|s| !s.is_empty())
         .or_else(|| (!rec.is_empty()).then(|| rec.to_string()))
+}
+
+/// `value`, or `fallback` when `value` is empty.
+fn non_empty_or(value: &str, fallback: &str) -> String {
+    if value.is_empty() { fallback } else { value }.to_string()
 }
