@@ -50,7 +50,10 @@ impl<M: Module> ModelSlot<M> {
 
     /// The module set last, if any.
     pub fn get(&self) -> Option<M> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
