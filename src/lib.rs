@@ -92,7 +92,7 @@ pub use wandb_callbacks as callbacks;
 #[cfg(feature = "callbacks")]
 pub use wandb_callbacks::{watch, WatchLog, WatchOptions};
 
-/// The burn integration: `WandbMetricLogger`, `watch` of burn modules.
+/// The burn integration: `WandbMetricLogger`, `watch` of burn modules, checkpoints.
 #[cfg(feature = "burn")]
 pub use wandb_burn as burn;
 

@@ -10,6 +10,9 @@ pub enum WandbBurnError {
     /// A tensor could not be read back to the host for a histogram.
     #[error("cannot read a tensor back to the host for its histogram: {0}")]
     TensorRead(String),
+    /// A checkpoint could not be written or its directory read.
+    #[error("cannot save or find a burn checkpoint: {0}")]
+    Save(String),
     /// A callback failed.
     #[error(transparent)]
     Callback(#[from] wandb_callbacks::CallbackError),

@@ -9,9 +9,13 @@
 //!   module's parameter paths (`gradients/fc1.weight`).
 //! - [`WandbCallback`]: Keras-like callbacks (`wandb-callbacks`) for
 //!   hand-written burn loops, with tensor-friendly methods.
+//! - [`burnpack_checkpoint`] / [`LearnerCheckpoints`]: burn checkpoints
+//!   (burnpack `.bpk`) logged as versions of the run's `model-<run id>`
+//!   artifact (aliases `latest`, `epoch_<n>`, `best`).
 #![warn(missing_docs)]
 
 mod callback;
+mod checkpoint;
 mod error;
 mod logger;
 mod step_join;
@@ -21,6 +25,7 @@ mod watch;
 /// that examples and users can name the same types.
 pub use burn;
 pub use callback::WandbCallback;
+pub use checkpoint::{burnpack_checkpoint, save_module, LearnerCheckpoints, ModelSlot};
 pub use error::WandbBurnError;
 pub use logger::WandbMetricLogger;
 pub use wandb_callbacks::{WatchLog, WatchOptions};

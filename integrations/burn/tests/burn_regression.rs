@@ -5,7 +5,8 @@
 //! must read back every metric row, every watch step's histograms of every
 //! named parameter, the summary and the finished state; the offline run
 //! must upload with the official `wandb sync` to the loopback reference mock
-//! exactly as `wandb-rs sync` does, and the online run must reach the fake
+//! exactly as `wandb-rs sync` does (burn's checkpoints included, logged by
+//! `LearnerCheckpoints` as `model-<run id>` versions), and the online run must reach the fake
 //! server whole.
 
 #[path = "../../../examples/burn_regression.rs"]
@@ -106,6 +107,21 @@ fn workflow(mode: RunMode) {
     };
     let burn_dir = root.join("burn");
     example::train(Some(&run), &burn_dir, &cfg);
+    // The model checkpoints burn wrote, logged as versions of model-<run id>.
+    let mut ckpts = wandb_burn::LearnerCheckpoints::new(&run, &burn_dir);
+    let logged = ckpts.log_new(|_| None).unwrap();
+    let model = ckpts.manager().artifact_name().to_string();
+    assert_eq!(model, format!("model-{run_id}"));
+    let bpk: Vec<String> = logged
+        .iter()
+        .map(|c| {
+            let a = &c.artifact.aliases;
+            assert!(a.contains(&"latest".into()) && a.contains(&format!("epoch_{}", c.epoch)));
+            format!("model-{}.bpk", c.epoch)
+        })
+        .collect();
+    assert!(bpk.contains(&"model-2.bpk".to_string()), "{bpk:?}");
+    assert!(ckpts.log_new(|_| None).unwrap().is_empty(), "logged twice");
     let dir = run.dir().to_path_buf();
     let file = run.wandb_file().to_path_buf();
     run.finish().unwrap();
@@ -144,6 +160,9 @@ fn workflow(mode: RunMode) {
                 official.exitcode,
                 &read,
             );
+            let uploaded = &official.artifacts[&format!("model/{model}")];
+            assert!(uploaded.committed);
+            assert_eq!(uploaded.files.keys().cloned().collect::<Vec<_>>(), bpk);
         }
         Some(server) => {
             let up = server
@@ -157,6 +176,15 @@ fn workflow(mode: RunMode) {
                 &read,
             );
             assert_eq!(up.state(), "finished");
+            let models: Vec<_> = server
+                .artifacts()
+                .into_iter()
+                .filter(|a| a.input["artifactCollectionName"] == model.as_str())
+                .collect();
+            assert!(
+                models.len() == bpk.len() && models.iter().all(|a| a.committed),
+                "model versions: {models:?}"
+            );
         }
     }
     cell.pass(seconds, read.rows.len(), read.bytes);
