@@ -43,6 +43,7 @@ mod run_dir;
 pub mod settings;
 pub mod store;
 mod summary_dirty;
+pub mod sweep;
 mod summary_stash;
 pub mod system;
 pub mod terminal;
