@@ -451,7 +451,10 @@ fn sweep_runs_sync_their_sweep_id_like_wandb_sync() {
     let official = finish_and_compare(run);
     assert_eq!(official.run_fields["sweep"], serde_json::json!("swp00001"));
     assert_eq!(official.run_fields["name"], serde_json::json!("swrun101"));
-    assert_eq!(official.run_fields["groupName"], serde_json::json!("swp00001"));
+    assert_eq!(
+        official.run_fields["groupName"],
+        serde_json::json!("swp00001")
+    );
     assert_eq!(official.config["lr"]["value"], serde_json::json!(0.1));
     assert_eq!(official.config["epochs"]["value"], serde_json::json!(2));
 }

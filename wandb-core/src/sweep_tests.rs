@@ -33,7 +33,10 @@ fn reads_what_wandb_rs_sweep_writes_and_json() {
         panic!("{m:?}")
     };
     assert_eq!(opt["beta"], Value::Float(0.9));
-    assert_eq!(m["layers"], Value::List(vec![Value::Int(64), Value::Int(128)]));
+    assert_eq!(
+        m["layers"],
+        Value::List(vec![Value::Int(64), Value::Int(128)])
+    );
     assert!(matches!(m["bad"], Value::Float(x) if x.is_nan()));
 
     let json = r#"{"wandb_version": 1, "lr": {"value": 0.1}, "n": {"value": 3}}"#;
@@ -85,7 +88,9 @@ fn errors_name_the_parameter_and_what_to_do() {
         "line 1: an indented line outside a parameter"
     );
     assert_eq!(parse_params("[1]").unwrap_err(), "line 1: expected `key:`");
-    assert!(parse_params("{\"a\": ").unwrap_err().starts_with("invalid JSON"));
+    assert!(parse_params("{\"a\": ")
+        .unwrap_err()
+        .starts_with("invalid JSON"));
     let err = read_params(Path::new("/nonexistent/wandb-sweep.yaml")).unwrap_err();
     assert!(
         err.to_string().contains("/nonexistent/wandb-sweep.yaml"),

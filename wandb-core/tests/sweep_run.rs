@@ -71,7 +71,11 @@ fn sweep_env_sets_sweep_id_and_locks_the_parameters() {
     assert_eq!(run_rec["run_id"], json!("swrun101"));
     assert_eq!(run_rec["run_group"], json!("swp00001"));
     let first = &run_rec["config"]["update"];
-    assert_eq!(first["lr"], json!(0.1), "the sweep value over the user's 999");
+    assert_eq!(
+        first["lr"],
+        json!(0.1),
+        "the sweep value over the user's 999"
+    );
     assert_eq!(first["opt"], json!("adam"));
     assert_eq!(first["batch_size"], json!(16));
     assert_eq!(first["epochs"], json!(3));
@@ -133,7 +137,10 @@ fn a_block_list_parameter_is_a_typed_error() {
     assert!(matches!(err, Error::InvalidSetting { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(msg.contains("WANDB_SWEEP_PARAM_PATH"), "{msg}");
-    assert!(msg.contains("config-swrun101.yaml: line 4: parameter `layers`"), "{msg}");
+    assert!(
+        msg.contains("config-swrun101.yaml: line 4: parameter `layers`"),
+        "{msg}"
+    );
     assert!(msg.contains("as JSON"), "{msg}");
     assert!(
         !scratch.path().join("wandb").read_dir().unwrap().any(|e| e
