@@ -4,16 +4,21 @@
 //! The agents (the official `wandb agent` and `wandb-rs sweep`) write the
 //! file as `wandb_version: 1`, a blank line, then one `key:` per parameter
 //! with an indented `value: v`. wandb-core has no YAML dependency, so it
-//! reads exactly that shape:
-//! - a file that is one JSON object (`{"lr": {"value": 0.1}}`) is read as JSON;
-//! - otherwise each `value:` must be a scalar on its line: JSON (numbers,
-//!   double-quoted strings, `true`, `null`, flow lists and objects in JSON
-//!   form, which is what `wandb-rs sweep` writes), or a YAML scalar as PyYAML
-//!   writes it (`~`, `yes`/`no`, `.nan`, `.inf`, `'single quoted'`, plain
-//!   text); YAML 1.1 booleans are read as PyYAML reads them;
-//! - a value written as a block list or mapping on the following lines
-//!   (the official agent does this for nested and list parameters) is a
-//!   typed error naming the parameter, never a silent guess.
+//! reads what those writers produce, and refuses the rest with an error
+//! naming the line:
+//! - a file that is one JSON object (`{"lr": {"value": 0.1}}`);
+//! - block YAML as PyYAML's `SafeDumper` writes it (the official agent):
+//!   mappings, sequences (also at their key's indentation, `- - 1`,
+//!   `- a: 1`), scalars folded over several lines;
+//! - scalars: JSON first (numbers, double-quoted strings, `[..]`, `{..}` in
+//!   JSON form: what `wandb-rs sweep` writes), else as PyYAML reads them
+//!   (`~`, YAML 1.1 `yes`/`no`/`on`/`off`, `.nan`, `.inf`, `'single quoted'`,
+//!   plain text; a float needs a `.`, so `1e-5` is a string, as in PyYAML).
+//!   `sweep_params.json` (tests/fixtures) holds 200 random files written
+//!   and read back by the official code; all are read the same here.
+//!
+//! Not read: anchors and aliases, tags, `|`/`>` block scalars, flow
+//! collections that are not JSON (no agent writes them).
 
 use std::path::Path;
 
@@ -52,7 +57,10 @@ pub fn parse_params(text: &str) -> std::result::Result<Map, String> {
     for (k, v) in top {
         if k == "wandb_version" {
             if !matches!(v, Value::Int(1) | Value::UInt(1)) {
-                return Err(format!("unknown wandb_version {v:?} (only 1 is known)"));
+                return Err(format!(
+                    "unknown wandb_version {} (only 1 is known)",
+                    v.to_serde_json()
+                ));
             }
             continue;
         }
@@ -73,45 +81,184 @@ pub fn parse_params(text: &str) -> std::result::Result<Map, String> {
     Ok(out)
 }
 
-/// `key:` lines, each followed by indented `name: scalar` lines.
-fn parse_yaml_shape(text: &str) -> std::result::Result<Map, String> {
+/// One line of the file: its indentation and text (`skip`: blank or a comment).
+#[derive(Clone, Copy)]
+struct Line<'a> {
+    no: usize,
+    indent: usize,
+    text: &'a str,
+    skip: bool,
+}
+
+type Parsed<T> = std::result::Result<T, String>;
+
+/// The block YAML that PyYAML's `SafeDumper` writes: mappings, sequences
+/// (also at the indentation of their key), scalars on one line or folded
+/// over several.
+fn parse_yaml_shape(text: &str) -> Parsed<Map> {
+    let mut lines: Vec<Line<'_>> = text
+        .lines()
+        .enumerate()
+        .map(|(no, raw)| {
+            let text = raw.trim_end();
+            let content = text.trim_start();
+            Line {
+                no: no + 1,
+                indent: text.len() - content.len(),
+                text: content,
+                skip: content.is_empty() || content.starts_with('#') || content == "---",
+            }
+        })
+        .collect();
+    let mut i = next(&lines, 0);
+    if i == lines.len() {
+        return Ok(Map::new());
+    }
+    if lines[i].indent != 0 {
+        return Err(format!("line {}: an indented first line", lines[i].no));
+    }
+    let top = block_map(&mut lines, &mut i, 0)?;
+    i = next(&lines, i);
+    match lines.get(i) {
+        Some(l) => Err(format!("line {}: expected `key:`", l.no)),
+        None => Ok(top),
+    }
+}
+
+/// The index of the next line that is not blank or a comment.
+fn next(lines: &[Line<'_>], mut i: usize) -> usize {
+    while lines.get(i).is_some_and(|l| l.skip) {
+        i += 1;
+    }
+    i
+}
+
+fn is_item(text: &str) -> bool {
+    text == "-" || text.starts_with("- ")
+}
+
+/// The block node at line `i` (a mapping, a sequence or a scalar).
+fn block_node(lines: &mut [Line<'_>], i: &mut usize) -> Parsed<Value> {
+    let l = lines[*i];
+    if is_item(l.text) {
+        return block_seq(lines, i, l.indent).map(Value::List);
+    }
+    if split_key(l.text).is_some() {
+        return block_map(lines, i, l.indent).map(Value::Map);
+    }
+    *i += 1;
+    folded_scalar(l.text, lines, i, l.indent.saturating_sub(1))
+        .map_err(|e| format!("line {}: {e}", l.no))
+}
+
+fn block_map(lines: &mut [Line<'_>], i: &mut usize, indent: usize) -> Parsed<Map> {
     let mut out = Map::new();
-    let mut current: Option<String> = None;
-    for (n, raw) in text.lines().enumerate() {
-        let line = raw.trim_end();
-        let content = line.trim_start();
-        if content.is_empty() || content.starts_with('#') || content == "---" {
-            continue;
+    loop {
+        *i = next(lines, *i);
+        let Some(l) = lines.get(*i).copied() else {
+            break;
+        };
+        if l.indent < indent || (l.indent == indent && is_item(l.text)) {
+            break;
         }
-        let at = |msg: &str| format!("line {}: {msg}", n + 1);
-        let indented = content.len() != line.len();
-        let (key, rest) = split_key(content).ok_or_else(|| at("expected `key:`"))?;
-        if !indented {
-            if rest.is_empty() {
-                out.insert(key.clone(), Value::Map(Map::new()));
-                current = Some(key);
-            } else {
-                out.insert(key, scalar(rest).map_err(|e| at(&e))?);
-                current = None;
+        if l.indent > indent {
+            return Err(format!("line {}: unexpected indentation", l.no));
+        }
+        let (key, rest) = split_key(l.text).ok_or(format!("line {}: expected `key:`", l.no))?;
+        *i += 1;
+        let value = if rest.is_empty() {
+            let j = next(lines, *i);
+            match lines.get(j) {
+                Some(c) if c.indent > indent || (c.indent == indent && is_item(c.text)) => {
+                    *i = j;
+                    block_node(lines, i)?
+                }
+                _ => Value::Null,
+            }
+        } else {
+            folded_scalar(rest, lines, i, indent).map_err(|e| format!("line {}: {e}", l.no))?
+        };
+        out.insert(key, value);
+    }
+    Ok(out)
+}
+
+fn block_seq(lines: &mut [Line<'_>], i: &mut usize, indent: usize) -> Parsed<Vec<Value>> {
+    let mut out = Vec::new();
+    loop {
+        *i = next(lines, *i);
+        let Some(l) = lines.get(*i).copied() else {
+            break;
+        };
+        if l.indent != indent || !is_item(l.text) {
+            if l.indent > indent {
+                return Err(format!("line {}: unexpected indentation", l.no));
+            }
+            break;
+        }
+        let rest = l.text[1..].trim_start();
+        if rest.is_empty() {
+            *i += 1;
+            let j = next(lines, *i);
+            match lines.get(j) {
+                Some(c) if c.indent > indent => {
+                    *i = j;
+                    out.push(block_node(lines, i)?);
+                }
+                _ => out.push(Value::Null),
             }
             continue;
         }
-        let Some(param) = current.as_ref() else {
-            return Err(at("an indented line outside a parameter"));
+        // `- a: 1` / `- - 1`: the item's content is a node at its column.
+        lines[*i] = Line {
+            indent: l.indent + (l.text.len() - rest.len()),
+            text: rest,
+            ..l
         };
-        if rest.is_empty() {
-            return Err(at(&format!(
-                "parameter `{param}`: a `{key}` written as a block list or mapping is not read \
-                 by wandb-core; write the parameter file as JSON \
-                 ({{\"{param}\": {{\"value\": ...}}}}) or the value in flow style on one line"
-            )));
-        }
-        let value = scalar(rest).map_err(|e| at(&format!("parameter `{param}`: {e}")))?;
-        if let Some(Value::Map(m)) = out.get_mut(param) {
-            m.insert(key, value);
-        }
+        out.push(block_node(lines, i)?);
     }
     Ok(out)
+}
+
+/// A scalar starting with `first`, continued on the following lines
+/// indented more than `indent` (PyYAML folds long scalars): a line break
+/// is a space, an empty line a newline.
+fn folded_scalar(first: &str, lines: &[Line<'_>], i: &mut usize, indent: usize) -> Parsed<Value> {
+    let quote = first.chars().next().filter(|c| matches!(c, '\'' | '"'));
+    let closed = |s: &str| match quote {
+        Some(q) => quoted_end(&s[1..], q).is_some(),
+        None => true,
+    };
+    let mut text = first.to_owned();
+    let mut breaks = 0;
+    while let Some(l) = lines.get(*i) {
+        let more = if quote.is_some() {
+            !closed(&text)
+        } else {
+            // a `key: v` line there is not text (YAML refuses it)
+            !l.text.starts_with('#')
+                && (l.text.is_empty() || (l.indent > indent && split_key(l.text).is_none()))
+        };
+        if !more {
+            break;
+        }
+        *i += 1;
+        if l.text.is_empty() {
+            breaks += 1;
+            continue;
+        }
+        if breaks > 0 {
+            text.push_str(&"\n".repeat(breaks));
+        } else {
+            text.push(' ');
+        }
+        breaks = 0;
+        text.push_str(l.text);
+    }
+    if !closed(&text) {
+        return Err(format!("unterminated quoted string {first}"));
+    }
+    scalar(strip_comment(text.trim_end()))
 }
 
 /// Splits `key: rest` (the key plain, double- or single-quoted).
@@ -169,6 +316,10 @@ fn strip_comment(s: &str) -> &str {
 /// One scalar value as PyYAML reads it (JSON first).
 fn scalar(s: &str) -> std::result::Result<Value, String> {
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(s) {
+        // PyYAML (YAML 1.1) needs a `.` in a float: `1e-5` is a string
+        if v.is_number() && s.contains(['e', 'E']) && !s.contains('.') {
+            return Ok(Value::Str(s.to_owned()));
+        }
         return Ok(Value::from(v));
     }
     if let Some(body) = s.strip_prefix('\'') {
@@ -176,6 +327,12 @@ fn scalar(s: &str) -> std::result::Result<Value, String> {
             Some(end) if end + 1 == body.len() => Ok(Value::Str(body[..end].replace("''", "'"))),
             _ => Err(format!("unterminated single-quoted string {s}")),
         };
+    }
+    if s.starts_with(['|', '>', '&', '*', '!', '%', '@', '`']) {
+        return Err(format!(
+            "{s}: YAML block scalars, anchors, aliases and tags are not read by wandb-core; \
+             write the parameter file as JSON"
+        ));
     }
     if s.starts_with(['"', '[', '{']) {
         return Err(format!(
@@ -204,7 +361,8 @@ fn number(s: &str) -> Option<Value> {
     if let Ok(i) = t.parse::<i64>() {
         return Some(Value::Int(i));
     }
-    if t.chars().any(|c| c.is_ascii_digit()) && !t.contains(['i', 'I', 'n', 'N']) {
+    if t.contains('.') && t.chars().any(|c| c.is_ascii_digit()) && !t.contains(['i', 'I', 'n', 'N'])
+    {
         return t.parse::<f64>().ok().map(Value::Float);
     }
     None

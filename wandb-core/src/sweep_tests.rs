@@ -56,24 +56,105 @@ fn yaml_scalars_as_pyyaml() {
     assert_eq!(v("'it''s'"), Value::Str("it's".into()));
     assert_eq!(v("inf"), Value::Str("inf".into()));
     assert_eq!(v("1.2.3"), Value::Str("1.2.3".into()));
+    assert_eq!(v("1e-5"), Value::Str("1e-5".into()));
+    assert_eq!(v("1.0e-05"), Value::Float(1e-5));
     assert_eq!(
         split_key("a: 1 # note").map(|(k, r)| (k, r.to_owned())),
         Some(("a".into(), "1".into()))
     );
 }
 
+/// What the official agent writes for list, nested and long parameters
+/// (PyYAML `SafeDumper`, `default_flow_style=False`, printed by the oracle venv).
+const PYYAML_BLOCK: &str = "wandb_version: 1
+
+layers:
+  value:
+  - 64
+  - 128
+opt:
+  value:
+    beta: 0.9
+    name: adam
+    sched:
+      gamma: 0.1
+      steps:
+      - 1
+      - 2
+lol:
+  value:
+  - - 1
+    - 2
+  - - 3
+lod:
+  value:
+  - a: 1
+    b: x
+  - a: 2
+e:
+  value: []
+em:
+  value: {}
+long:
+  value: 'word word word word word word word word word word word word word word word
+    word word word '
+s:
+  value: 'yes'
+n:
+  value: null
+big:
+  value: 1.0e+20
+q:
+  value: 'a: b'
+ml:
+  value: 'line1
+
+    line2'
+";
+
+#[test]
+fn reads_pyyaml_block_lists_and_mappings() {
+    let m = parse_params(PYYAML_BLOCK).unwrap();
+    let json = |k: &str| m[k].to_serde_json();
+    assert_eq!(json("layers"), serde_json::json!([64, 128]));
+    assert_eq!(
+        json("opt"),
+        serde_json::json!({"beta": 0.9, "name": "adam", "sched": {"gamma": 0.1, "steps": [1, 2]}})
+    );
+    assert_eq!(json("lol"), serde_json::json!([[1, 2], [3]]));
+    assert_eq!(
+        json("lod"),
+        serde_json::json!([{"a": 1, "b": "x"}, {"a": 2}])
+    );
+    assert_eq!(json("e"), serde_json::json!([]));
+    assert_eq!(json("em"), serde_json::json!({}));
+    assert_eq!(json("long"), serde_json::json!("word ".repeat(18)));
+    assert_eq!(json("s"), serde_json::json!("yes"));
+    assert_eq!(json("n"), serde_json::Value::Null);
+    assert_eq!(m["big"], Value::Float(1e20));
+    assert_eq!(json("q"), serde_json::json!("a: b"));
+    assert_eq!(json("ml"), serde_json::json!("line1\nline2"));
+    assert_eq!(m.len(), 12);
+}
+
 #[test]
 fn errors_name_the_parameter_and_what_to_do() {
-    let block = "wandb_version: 1\n\nlayers:\n  value:\n  - 64\n  - 128\n";
-    let e = parse_params(block).unwrap_err();
-    assert!(
-        e.starts_with("line 4: parameter `layers`: a `value` written as a block list"),
-        "{e}"
+    assert_eq!(
+        parse_params("lr:\n  value: 1\n    x: 2\n").unwrap_err(),
+        "line 3: unexpected indentation"
     );
-    assert!(e.contains("as JSON"), "{e}");
+    for bad in ["|\n    text", "&a 1", "!!float 1", "*a"] {
+        let e = parse_params(&format!("lr:\n  value: {bad}\n")).unwrap_err();
+        assert!(e.starts_with("line 2: "), "{e}");
+        assert!(e.ends_with("are not read by wandb-core; write the parameter file as JSON"));
+    }
+    assert_eq!(
+        parse_params("lr:\n  value: 'open\n").unwrap_err(),
+        "line 2: unterminated quoted string 'open"
+    );
     assert_eq!(
         parse_params("wandb_version: 2\n").unwrap_err(),
-        "unknown wandb_version Int(2) (only 1 is known)"
+        "unknown wandb_version 2 (only 1 is known)"
     );
     assert_eq!(
         parse_params("lr: 0.1\n").unwrap_err(),
@@ -85,9 +166,13 @@ fn errors_name_the_parameter_and_what_to_do() {
     );
     assert_eq!(
         parse_params("  value: 1\n").unwrap_err(),
-        "line 1: an indented line outside a parameter"
+        "line 1: an indented first line"
     );
     assert_eq!(parse_params("[1]").unwrap_err(), "line 1: expected `key:`");
+    assert_eq!(
+        parse_params("a:\n  value: 1\n- x\n").unwrap_err(),
+        "line 3: expected `key:`"
+    );
     assert!(parse_params("{\"a\": ")
         .unwrap_err()
         .starts_with("invalid JSON"));
@@ -125,4 +210,20 @@ fn merge_locked_overrides_and_merges_mappings() {
     };
     assert_eq!(opt["name"], Value::Str("adam".into()));
     assert_eq!(opt["momentum"], Value::Float(0.5));
+}
+
+/// 200 random parameter files written by the official agent's writer and
+/// read back by the official reader (tests/fixtures/gen_sweep_params.py):
+/// every one reads the same here.
+#[test]
+fn reads_every_official_golden_file_like_the_official_reader() {
+    let cases: Vec<serde_json::Value> =
+        serde_json::from_str(include_str!("../tests/fixtures/sweep_params.json")).unwrap();
+    assert_eq!(cases.len(), 200);
+    for case in &cases {
+        let text = case["text"].as_str().unwrap();
+        let got = parse_params(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let got = Value::Map(got).to_serde_json();
+        assert_eq!(got, case["expected"], "{text}");
+    }
 }

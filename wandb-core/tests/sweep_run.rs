@@ -127,21 +127,37 @@ fn json_param_file_and_no_sweep_without_the_variables() {
 }
 
 #[test]
-fn a_block_list_parameter_is_a_typed_error() {
+fn block_lists_and_mappings_of_the_official_agent_are_read() {
+    // PyYAML block style, as the official agent writes list and nested values
+    let scratch = ScratchDir::new("sweep-block");
+    let text = "wandb_version: 1\n\nlayers:\n  value:\n  - 64\n  - 128\nopt:\n  value:\n    beta: 0.9\n    name: adam\n";
+    let run =
+        init(sweep_opts(scratch.path(), text).config(&json!({"opt": {"eps": 1e-8}}))).unwrap();
+    let get = |k: &str| run.config().get(k).unwrap().to_serde_json();
+    assert_eq!(get("layers"), json!([64, 128]));
+    // a mapping merges into the user's mapping, as `merge_locked`
+    assert_eq!(
+        get("opt"),
+        json!({"eps": 1e-8, "beta": 0.9, "name": "adam"})
+    );
+    run.finish().unwrap();
+}
+
+#[test]
+fn a_bad_parameter_file_is_a_typed_error() {
     let scratch = ScratchDir::new("sweep-bad");
     let err = init(sweep_opts(
         scratch.path(),
-        "wandb_version: 1\n\nlayers:\n  value:\n  - 64\n  - 128\n",
+        "wandb_version: 1\n\nlr:\n  value: 'open\n",
     ))
     .unwrap_err();
     assert!(matches!(err, Error::InvalidSetting { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(msg.contains("WANDB_SWEEP_PARAM_PATH"), "{msg}");
     assert!(
-        msg.contains("config-swrun101.yaml: line 4: parameter `layers`"),
+        msg.contains("config-swrun101.yaml: line 4: unterminated quoted string 'open"),
         "{msg}"
     );
-    assert!(msg.contains("as JSON"), "{msg}");
     assert!(
         !scratch.path().join("wandb").read_dir().unwrap().any(|e| e
             .unwrap()
@@ -150,4 +166,14 @@ fn a_block_list_parameter_is_a_typed_error() {
             .contains("swrun101")),
         "no run directory is made"
     );
+    let missing = init(sweep_opts(scratch.path(), "").environment([
+        ("HOME", scratch.path().join("home").display().to_string()),
+        ("WANDB_SWEEP_ID", "swp00001".into()),
+        (
+            "WANDB_SWEEP_PARAM_PATH",
+            scratch.path().join("nope.yaml").display().to_string(),
+        ),
+    ]))
+    .unwrap_err();
+    assert!(missing.to_string().contains("nope.yaml"), "{missing}");
 }
