@@ -420,3 +420,41 @@ fn two_directories_of_the_same_run_id_sync_like_wandb_sync() {
     let parts: Vec<_> = official.history.iter().map(|h| h["part"].clone()).collect();
     assert_eq!(parts, vec![serde_json::json!(1); 5]);
 }
+
+/// A run under a sweep agent (WANDB_SWEEP_ID and the parameter file in its
+/// environment): both syncs link it to the sweep (`UpsertBucket.sweep`)
+/// with the sweep's parameter over the user's value.
+#[test]
+fn sweep_runs_sync_their_sweep_id_like_wandb_sync() {
+    let scratch = ScratchDir::new("interop-sweep");
+    let root = scratch.path();
+    let params = root.join("config-swrun101.yaml");
+    std::fs::write(&params, "wandb_version: 1\n\nlr:\n  value: 0.1\n").unwrap();
+    let run = init(
+        InitOptions::new()
+            .dir(root)
+            .console(Console::Off)
+            .system_metrics(false)
+            .config(&serde_json::json!({"lr": 999, "epochs": 2}))
+            .environment([
+                ("HOME", root.join("home").display().to_string()),
+                ("WANDB_MODE", "offline".into()),
+                ("WANDB_PROJECT", "interop".into()),
+                ("WANDB_SWEEP_ID", "swp00001".into()),
+                ("WANDB_SWEEP_PARAM_PATH", params.display().to_string()),
+                ("WANDB_RUN_ID", "swrun101".into()),
+                ("WANDB_RUN_GROUP", "swp00001".into()),
+            ]),
+    )
+    .unwrap();
+    run.log(row! {"loss" => 0.5}).unwrap();
+    let official = finish_and_compare(run);
+    assert_eq!(official.run_fields["sweep"], serde_json::json!("swp00001"));
+    assert_eq!(official.run_fields["name"], serde_json::json!("swrun101"));
+    assert_eq!(
+        official.run_fields["groupName"],
+        serde_json::json!("swp00001")
+    );
+    assert_eq!(official.config["lr"]["value"], serde_json::json!(0.1));
+    assert_eq!(official.config["epochs"]["value"], serde_json::json!(2));
+}

@@ -1,6 +1,7 @@
-//! A sweep trial: reads its parameters from the sweep (WANDB_SWEEP_PARAM_PATH,
-//! set by `wandb-rs sweep`), "trains" a noisy quadratic and logs `loss` to an
-//! ordinary wandb-rs run. Try:
+//! A sweep trial: a plain `wandb_core::init` gets the trial's parameters
+//! (WANDB_SWEEP_PARAM_PATH, set by `wandb-rs sweep`) over the defaults given
+//! here, "trains" a noisy quadratic and logs `loss` to an ordinary wandb-rs
+//! run. Try:
 //!
 //! ```sh
 //! cargo build -p wandb-sweeps --example trial
@@ -8,14 +9,11 @@
 //! ```
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let params = wandb_sweeps::sweep_params_from_env()?.unwrap_or_default();
-    let get = |k: &str, d: f64| params.get(k).and_then(|v| v.as_f64()).unwrap_or(d);
-    let (lr, batch, epochs) = (get("lr", 1e-3), get("batch_size", 32.0), get("epochs", 5.0));
-    let run = wandb_core::init(
-        wandb_core::InitOptions::new()
-            .project("sweep-demo")
-            .config(&params),
-    )?;
+    // Defaults for a run outside a sweep; in a sweep its values win.
+    let defaults = serde_json::json!({"lr": 1e-3, "batch_size": 32, "epochs": 5});
+    let run = wandb_core::init(wandb_core::InitOptions::new().config(&defaults))?;
+    let get = |k: &str| run.config().get(k).and_then(|v| v.as_f64()).unwrap_or(1.0);
+    let (lr, batch, epochs) = (get("lr"), get("batch_size"), get("epochs"));
     for epoch in 0..epochs as u32 {
         // Best near lr = 1e-2 and batch = 64; improves with epochs.
         let loss = (lr.log10() + 2.0).powi(2)

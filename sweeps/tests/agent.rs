@@ -5,7 +5,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use serde_json::Value;
 use wandb_core::proto::record::RecordType;
 use wandb_sweeps::{run_sweep, sweep_params_from_env, AgentOptions, RunState, SweepConfig};
 
@@ -15,21 +14,27 @@ fn trial_child() {
     if std::env::var_os("WANDB_SWEEPS_TEST_CHILD").is_none() {
         return;
     }
-    let params = sweep_params_from_env()
-        .unwrap()
-        .expect("WANDB_SWEEP_PARAM_PATH");
-    let quality = params["quality"].as_f64().unwrap();
-    let steps = params.get("steps").and_then(Value::as_u64).unwrap_or(3);
-    let pause = params.get("pause_ms").and_then(Value::as_u64).unwrap_or(0);
-    let run = wandb_core::init(
-        wandb_core::InitOptions::new()
-            .config(&params)
-            .system_metrics(false)
-            .quiet(true)
-            .console(wandb_core::Console::Off)
-            .flush_interval(Duration::from_millis(20)),
-    )
-    .unwrap();
+    let options = wandb_core::InitOptions::new()
+        .system_metrics(false)
+        .quiet(true)
+        .console(wandb_core::Console::Off)
+        .flush_interval(Duration::from_millis(20));
+    // `plain`: no `sweep_params_from_env`, `init` reads the sweep's
+    // parameters itself (they win over the values given here).
+    let plain = std::env::var_os("WANDB_SWEEPS_TEST_PLAIN").is_some();
+    let options = if plain {
+        options.config(&serde_json::json!({"quality": 999, "steps": 1}))
+    } else {
+        let params = sweep_params_from_env()
+            .unwrap()
+            .expect("WANDB_SWEEP_PARAM_PATH");
+        options.config(&params)
+    };
+    let run = wandb_core::init(options).unwrap();
+    let param = |k: &str| run.config().get(k).map(|v| v.to_serde_json());
+    let quality = param("quality").and_then(|v| v.as_f64()).unwrap();
+    let steps = param("steps").and_then(|v| v.as_u64()).unwrap_or(3);
+    let pause = param("pause_ms").and_then(|v| v.as_u64()).unwrap_or(0);
     for step in 0..steps {
         let loss = quality * 10.0 / (step as f64 + 1.0);
         run.log(wandb_core::row! {"loss" => loss}).unwrap();
@@ -126,6 +131,7 @@ fn grid_sweep_runs_every_point_as_grouped_offline_runs() {
         let rec = run_record(tmp.path(), &t.run_id);
         assert_eq!(rec.run_id, t.run_id);
         assert_eq!(rec.run_group, "swp00001");
+        assert_eq!(rec.sweep_id, "swp00001");
         let cfg = rec.config.expect("config");
         let quality = cfg
             .update
@@ -200,4 +206,36 @@ fn a_command_that_cannot_start_is_an_error_naming_it() {
     };
     let err = run_sweep(cfg, &opts, |_| {}).unwrap_err();
     assert!(err.to_string().contains("no-such-program"), "{err}");
+}
+
+#[test]
+fn trials_with_a_plain_init_get_their_parameters_locked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = SweepConfig::from_yaml(
+        "method: grid\nmetric: {name: loss}\nparameters:\n  quality: {values: [1, 2]}\n  steps: {value: 2}\n",
+    )
+    .unwrap();
+    let mut opts = options(tmp.path(), 2);
+    opts.env
+        .push(("WANDB_SWEEPS_TEST_PLAIN".into(), "1".into()));
+    let trials = run_sweep(cfg, &opts, |_| {}).unwrap();
+    assert_eq!(trials.len(), 2);
+    for t in &trials {
+        assert_eq!(t.state, RunState::Finished, "{t:?}");
+        let q = t.params["quality"].as_f64().unwrap();
+        // 2 steps from the sweep, not the trial's 999 and 1
+        assert_eq!(t.metric, Some(q * 5.0), "{t:?}");
+        let rec = run_record(tmp.path(), &t.run_id);
+        assert_eq!(rec.sweep_id, "swp00001");
+        let config = rec.config.expect("config");
+        let value = |k: &str| {
+            config
+                .update
+                .iter()
+                .find(|i| i.key == k)
+                .map(|i| i.value_json.clone())
+        };
+        assert_eq!(value("quality"), Some(t.params["quality"].to_string()));
+        assert_eq!(value("steps").as_deref(), Some("2"));
+    }
 }

@@ -182,16 +182,44 @@ impl InitOptions {
 
     /// The settings these options resolve to.
     pub fn resolve(&self) -> Result<Settings> {
+        self.resolve_with_warnings().map(|(s, _)| s)
+    }
+
+    /// [`Self::resolve`], and the warnings `init` prints: in a sweep
+    /// (`sweep_id` set) the `project`, `entity` and run id given here are
+    /// ignored, as the official client ignores them (the agent's win).
+    pub(crate) fn resolve_with_warnings(&self) -> Result<(Settings, Vec<String>)> {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         let mut settings = match &self.env {
             Some(env) => Settings::resolve(env, &cwd)?,
             None => Settings::resolve(&std::env::vars().collect(), &cwd)?,
         };
+        let before = (
+            settings.project.clone(),
+            settings.entity.clone(),
+            settings.run_id.clone(),
+        );
         for f in &self.overrides {
             f(&mut settings);
         }
+        let mut warnings = Vec::new();
+        if settings.sweep_id.is_some() {
+            let (project, entity, run_id) = before;
+            for (name, field, kept) in [
+                ("project", &mut settings.project, project),
+                ("entity", &mut settings.entity, entity),
+                ("run_id", &mut settings.run_id, run_id),
+            ] {
+                if *field != kept {
+                    if let Some(given) = field.as_deref() {
+                        warnings.push(format!("Ignoring {name} '{given}' when running a sweep."));
+                    }
+                    *field = kept;
+                }
+            }
+        }
         settings.validate()?;
-        Ok(settings)
+        Ok((settings, warnings))
     }
 
     pub(crate) fn take_config(&self) -> Result<Map> {

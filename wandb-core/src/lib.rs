@@ -44,6 +44,7 @@ pub mod settings;
 pub mod store;
 mod summary_dirty;
 mod summary_stash;
+pub mod sweep;
 pub mod system;
 pub mod terminal;
 mod tree;

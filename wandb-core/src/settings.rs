@@ -198,6 +198,13 @@ pub struct Settings {
     pub sync_tensorboard: Option<PathBuf>,
     /// Sample system metrics (on by default).
     pub system_metrics: bool,
+    /// The sweep this run belongs to (`WANDB_SWEEP_ID`, set by sweep
+    /// agents): written to the run record, and `project`, `entity` and `id`
+    /// given to `init` are ignored, as the official client (docs/sweeps.md).
+    pub sweep_id: Option<String>,
+    /// The sweep parameter file (`WANDB_SWEEP_PARAM_PATH`): its values go
+    /// into the config over the user's and are locked.
+    pub sweep_param_path: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -211,6 +218,7 @@ impl std::fmt::Debug for Settings {
             .field("root_dir", &self.root_dir)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("base_url", &self.base_url)
+            .field("sweep_id", &self.sweep_id)
             .finish_non_exhaustive()
     }
 }
@@ -248,6 +256,8 @@ impl Default for Settings {
             finish_timeout: Duration::from_secs(60),
             sync_tensorboard: None,
             system_metrics: true,
+            sweep_id: None,
+            sweep_param_path: None,
         }
     }
 }
@@ -383,6 +393,10 @@ impl Settings {
                     self.stop_poll_interval = Some(limits::parse_secs(k, v)?);
                 }
                 "init_timeout" => self.init_timeout = Some(limits::parse_secs(k, v)?),
+                "sweep_id" => self.sweep_id = Some(v.to_owned()).filter(|id| !id.is_empty()),
+                "sweep_param_path" => {
+                    self.sweep_param_path = Some(PathBuf::from(v)).filter(|_| !v.is_empty());
+                }
                 "sync_tensorboard" if !v.is_empty() && !matches!(v, "false" | "0") => {
                     self.sync_tensorboard = Some(PathBuf::from(v));
                 }
@@ -423,6 +437,8 @@ fn env_layer(env: &HashMap<String, String>) -> Layer {
         ),
         ("WANDB_X_STOP_POLL_INTERVAL", "x_stop_poll_interval"),
         ("WANDB_INIT_TIMEOUT", "init_timeout"),
+        ("WANDB_SWEEP_ID", "sweep_id"),
+        ("WANDB_SWEEP_PARAM_PATH", "sweep_param_path"),
     ];
     MAP.iter()
         .filter_map(|(var, key)| {

@@ -30,7 +30,24 @@ impl Config<'_> {
         self.update_map(m)
     }
 
-    fn update_map(&self, m: Map) -> Result<()> {
+    fn update_map(&self, mut m: Map) -> Result<()> {
+        let shared = self.run.shared();
+        let given = m.len();
+        m.retain(|k, _| {
+            let locked = shared.locked.contains(k);
+            if locked {
+                // the official client's warning, word for word
+                let msg = format!("Config item '{k}' was locked by 'sweep' (ignored update).");
+                tracing::warn!("{msg}");
+                if !shared.settings.silent {
+                    eprintln!("wandb: WARNING {msg}");
+                }
+            }
+            !locked
+        });
+        if m.is_empty() && given > 0 {
+            return Ok(());
+        }
         for (k, v) in &m {
             validate_key(k, false)?;
             if v.contains_media() {

@@ -64,6 +64,8 @@ struct Shared {
     start: Instant,
     dropped_rows: std::sync::atomic::AtomicU64,
     config: Mutex<Map>,
+    /// Config keys set by a sweep: later updates of them are ignored.
+    locked: Vec<String>,
     summary: Arc<Mutex<Map>>,
     hooks: Mutex<Vec<Hook>>,
     worker: Mutex<Option<std::thread::JoinHandle<()>>>,

@@ -76,6 +76,7 @@ pub(super) fn run_record(
         run_group: settings.group.clone().unwrap_or_default(),
         job_type: settings.job_type.clone().unwrap_or_default(),
         display_name: settings.name.clone().unwrap_or_default(),
+        sweep_id: settings.sweep_id.clone().unwrap_or_default(),
         notes,
         tags,
         host: environment::host_name(),

@@ -78,7 +78,13 @@ pub fn init_with_sink(options: InitOptions, sink: Box<dyn RecordSink>) -> Result
 }
 
 fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run> {
-    let mut settings = options.resolve()?;
+    let (mut settings, warnings) = options.resolve_with_warnings()?;
+    for w in &warnings {
+        tracing::warn!("{w}");
+        if !settings.silent {
+            eprintln!("wandb: WARNING {w}");
+        }
+    }
     let mut config = options.take_config()?;
     for k in config.keys() {
         validate_key(k, false)?;
@@ -104,6 +110,18 @@ fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run>
     if let Some(r) = &resumed {
         r.merge_config(&mut config);
     }
+    // A sweep run: the agent's parameters win over the user's and are
+    // locked, as the official `config.merge_locked(..., user="sweep")`.
+    let locked = match &settings.sweep_param_path {
+        Some(path) => {
+            let params = crate::sweep::read_params(path)?;
+            for k in params.keys() {
+                validate_key(k, false)?;
+            }
+            crate::sweep::merge_locked(&mut config, params)
+        }
+        None => Vec::new(),
+    };
     let info = RunInfo {
         run_id: run_id.clone(),
         entity: settings.entity.clone().unwrap_or_default(),
@@ -143,6 +161,7 @@ fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run>
             start,
             dropped_rows: Default::default(),
             config: Mutex::new(config),
+            locked,
             summary: Default::default(),
             hooks: Default::default(),
             worker: Default::default(),
@@ -258,6 +277,7 @@ fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run>
         start,
         dropped_rows: Default::default(),
         config: Mutex::new(config),
+        locked,
         summary,
         hooks: Default::default(),
         worker: Mutex::new(Some(handle)),
