@@ -94,7 +94,5 @@ fn main() {
     // noise; both variants run alike.
     tch::set_num_threads(1);
     let report = measure_pairs(pairs, 3, || one(base), || one(Variant::Wandb(freq)));
-    println!(
-        "tch_timeseries, baseline {baseline}, watch log_freq {freq}: {report}; target <= 2 %"
-    );
+    println!("tch_timeseries, baseline {baseline}, watch log_freq {freq}: {report}; target <= 2 %");
 }
