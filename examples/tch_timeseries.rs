@@ -86,15 +86,19 @@ impl TimeseriesConfig {
     }
 
     /// The loop the overhead benchmark times: 2 epochs of 100 batches of
-    /// 32 windows, hidden width 32; with wandb (`WandbCallback` and `watch`
-    /// every `watch_log_freq` steps) or, for `None`, without.
+    /// 64 windows of 32 points, hidden width 128 (a step of a few ms on one
+    /// CPU thread, as a real training step, not a sub-millisecond toy step
+    /// where a fixed per-row logging cost looks large); with wandb
+    /// (`WandbCallback` and `watch` every `watch_log_freq` steps) or, for
+    /// `None`, without.
     pub fn benchmark(watch_log_freq: Option<u64>) -> Self {
         TimeseriesConfig {
             epochs: 2,
-            train_windows: 32 * 100,
+            train_windows: 64 * 100,
             valid_windows: 256,
-            batch_size: 32,
-            hidden: 32,
+            window: 32,
+            batch_size: 64,
+            hidden: 128,
             wandb: watch_log_freq.is_some(),
             watch_log_freq: watch_log_freq.unwrap_or(u64::MAX),
             ..TimeseriesConfig::sized(1)
