@@ -82,10 +82,8 @@ struct Killed {
     flushed: Option<u64>,
 }
 
-/// Runs one child and kills it `delay` after it is ready or, with
-/// `after_first_flush`, after it reported its first flush (so that half the
-/// kills hit a run with flushed rows however loaded the machine is).
-fn run_and_kill(root: &Path, id: &str, delay: Duration, after_first_flush: bool) -> Killed {
+/// Runs one child and kills it `delay` after it is ready.
+fn run_and_kill(root: &Path, id: &str, delay: Duration) -> Killed {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "sigkill_child_logs_until_killed",
@@ -134,19 +132,12 @@ fn run_and_kill(root: &Path, id: &str, delay: Duration, after_first_flush: bool)
         seen.push(line);
         assert!(start.elapsed() < Duration::from_secs(30), "{seen:?}");
     }
-    while after_first_flush && !seen.iter().any(|l| l.starts_with("flushed ")) {
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|e| panic!("the child never flushed ({e}); it wrote {seen:?}"));
-        seen.push(line);
-    }
     std::thread::sleep(delay);
     child.0.kill().expect("SIGKILL the child");
     child.0.wait().unwrap();
     reader.join().unwrap();
-    let flushed = seen
-        .into_iter()
-        .chain(rx.try_iter())
+    let flushed = rx
+        .try_iter()
         .filter_map(|l| l.strip_prefix("flushed ").and_then(|s| s.parse().ok()))
         .last();
     Killed {
@@ -227,16 +218,11 @@ fn a_run_killed_at_random_moments_keeps_every_flushed_row() {
     let mut state = SEED;
     let mut killed = Vec::new();
     for k in 0..KILLS {
-        // 0..150 ms after init (even kills: before the first flush, between
-        // flushes, during spills) or after the first flush (odd kills).
+        // 0..150 ms after init: before the first flush, between flushes,
+        // during spills.
         let delay = Duration::from_micros(next(&mut state) % 150_000);
         let root = scratch.path().join(format!("k{k:02}"));
-        killed.push(run_and_kill(
-            &root,
-            &format!("kill{k:02}"),
-            delay,
-            k % 2 == 1,
-        ));
+        killed.push(run_and_kill(&root, &format!("kill{k:02}"), delay));
     }
     let flushed_runs = killed.iter().filter(|k| k.flushed.is_some()).count();
     assert!(
