@@ -75,7 +75,7 @@ impl Run {
             }
             .into());
         }
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::duration::deadline_after(timeout);
         if !self.shared().state.lock().finished {
             self.flush()?;
         }
@@ -145,7 +145,7 @@ pub(crate) fn wait_uploaded(
         }
         .into());
     }
-    wait_uploaded_until(logged, timeout, Instant::now() + timeout)
+    wait_uploaded_until(logged, timeout, crate::duration::deadline_after(timeout))
 }
 
 #[cfg(feature = "online")]
