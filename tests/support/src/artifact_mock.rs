@@ -34,6 +34,12 @@ pub struct ArtifactMock {
 impl ArtifactMock {
     /// Starts the mock and waits until it accepts connections.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// [`ArtifactMock::start`] with extra environment for the mock, e.g.
+    /// `("MOCK_XXHASH", "1")` (the entity allows XXH128 digests).
+    pub fn start_with(env: &[(&str, &str)]) -> Self {
         for _ in 0..5 {
             let dir = ScratchDir::new("artmock");
             let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -49,6 +55,7 @@ impl ArtifactMock {
                 .env_remove("MOCK_FEATURES")
                 .env_remove("MOCK_XXHASH")
                 .env_remove("MOCK_PUBLIC_HOST")
+                .envs(env.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())

@@ -14,7 +14,7 @@ use serde_json::{json, Value as JValue};
 
 use super::error::{OnlineError, Result};
 use super::http::Client;
-use crate::artifact::digest::{b64_md5_file, b64_to_hex};
+use crate::artifact::digest::{b64_file, b64_to_hex, Algorithm};
 use crate::artifact::ArtifactRef;
 
 pub(super) const MEMBERSHIP: &str =
@@ -64,10 +64,17 @@ pub struct DownloadedArtifact {
 
 /// The cache path of a b64 MD5 digest.
 pub fn cache_path(cache_dir: &Path, digest: &str) -> Option<PathBuf> {
-    let hex = b64_to_hex(digest)?;
+    cache_path_for(cache_dir, digest, Algorithm::Md5)
+}
+
+/// The cache path of a b64 digest of `alg`
+/// (`artifacts/obj/<md5|xxh128>/<hex[0:2]>/<hex[2:]>`).
+pub fn cache_path_for(cache_dir: &Path, digest: &str, alg: Algorithm) -> Option<PathBuf> {
+    let hex = b64_to_hex(digest).filter(|h| h.len() > 2)?;
     Some(
         cache_dir
-            .join("artifacts/obj/md5")
+            .join("artifacts/obj")
+            .join(alg.cache_dir_name())
             .join(&hex[..2])
             .join(&hex[2..]),
     )
@@ -168,13 +175,15 @@ pub fn download_artifact(
             out.references.push((path.clone(), r.to_string()));
             continue;
         }
-        let cached =
-            cache_path(cache_dir, &expected).ok_or_else(|| OnlineError::DigestMismatch {
+        let alg = Algorithm::from_extra_alg(entry.pointer("/extra/alg").and_then(JValue::as_str));
+        let cached = cache_path_for(cache_dir, &expected, alg).ok_or_else(|| {
+            OnlineError::DigestMismatch {
                 path: path.clone(),
                 expected: expected.clone(),
-                got: "(not a base64 MD5)".into(),
-            })?;
-        let hit = cached.is_file() && b64_md5_file(&cached).is_ok_and(|(d, _)| d == expected);
+                got: format!("(not a base64 {} digest)", alg.cache_dir_name()),
+            }
+        })?;
+        let hit = cached.is_file() && b64_file(&cached, alg).is_ok_and(|(d, _)| d == expected);
         if hit {
             out.cache_hits += 1;
         } else {
@@ -182,7 +191,12 @@ pub fn download_artifact(
                 op: "GetArtifactMembershipFileUrls".into(),
                 message: format!("no URL for artifact file {path:?}"),
             })?;
-            fetch_into_cache(client, url, &staging, &cached, &path, &expected)?;
+            let want = Expected {
+                path: &path,
+                digest: &expected,
+                alg,
+            };
+            fetch_into_cache(client, url, &staging, &cached, &want)?;
         }
         let dest = root.join(&rel);
         if let Some(parent) = dest.parent() {
@@ -196,29 +210,48 @@ pub fn download_artifact(
     Ok(out)
 }
 
-/// GETs one file to a temporary path, checks its MD5, and moves it into the cache.
+/// The entry a download must produce.
+struct Expected<'a> {
+    path: &'a str,
+    digest: &'a str,
+    alg: Algorithm,
+}
+
+/// GETs one file to a temporary path, checks its digest, and moves it into
+/// the cache.
 fn fetch_into_cache(
     client: &Client,
     url: &str,
     staging: &Path,
     cached: &Path,
-    path: &str,
-    expected: &str,
+    want: &Expected<'_>,
 ) -> Result<()> {
     let tmp = staging.join(format!("dl-{}-{}", std::process::id(), fastrand::u64(..)));
-    let got = client.download(url, &tmp);
+    // the download hashes MD5 as it streams; XXH128 entries are re-read
+    let got = client
+        .download(url, &tmp)
+        .and_then(|(md5, _)| match want.alg {
+            Algorithm::Md5 => Ok(md5),
+            alg => b64_file(&tmp, alg).map(|(d, _)| d).map_err(|e| {
+                OnlineError::io(
+                    "cannot read the downloaded file",
+                    &tmp,
+                    std::io::Error::other(e.to_string()),
+                )
+            }),
+        });
     let got = match got {
-        Ok((d, _)) => d,
+        Ok(d) => d,
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);
         }
     };
-    if got != expected {
+    if got != want.digest {
         let _ = std::fs::remove_file(&tmp);
         return Err(OnlineError::DigestMismatch {
-            path: path.to_string(),
-            expected: expected.to_string(),
+            path: want.path.to_string(),
+            expected: want.digest.to_string(),
             got,
         });
     }

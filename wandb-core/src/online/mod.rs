@@ -57,7 +57,7 @@ pub use api::{Api, ApiRun, HistoryScan, RunFile, Runs, DEFAULT_API_TIMEOUT};
 pub use artifact_cleanup::{
     delete_version, is_disposable_alias, keep_latest, list_versions, ArtifactVersion, CleanupReport,
 };
-pub use artifact_download::{cache_path, download_artifact, DownloadedArtifact};
+pub use artifact_download::{cache_path, cache_path_for, download_artifact, DownloadedArtifact};
 pub use artifact_transfer::{set_multipart_for_tests, PARALLEL};
 pub use artifact_use::use_artifact;
 pub use artifact_wait::{artifact_by_id, latest_type, link_artifact};
