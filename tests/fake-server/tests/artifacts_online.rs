@@ -174,7 +174,36 @@ fn wait_reports_an_artifact_the_server_refuses_and_a_timeout() {
     }
     assert!(err.to_string().contains("wandb-rs sync"), "{err}");
     assert!(server.artifacts().iter().all(|a| !a.committed));
-    let _ = run.finish(); // the uploader stopped at the refusal; the run dir keeps it
+    // the run carries on, as the official client: later rows and artifacts
+    // reach the server, and it finishes cleanly
+    for step in 0..3 {
+        run.log(wandb_core::row! {"after_refusal" => step}).unwrap();
+    }
+    let later = run.log_model(&p, Some("accepted"), &["prod"]).unwrap();
+    assert_eq!(later.wait(Duration::from_secs(60)).unwrap().version(), "v0");
+    run.finish().unwrap();
+    let data = server.only_run();
+    let after: Vec<_> = data
+        .history()
+        .iter()
+        .filter_map(|r| r.get("after_refusal").cloned())
+        .collect();
+    assert_eq!(
+        after,
+        [0, 1, 2].map(serde_json::Value::from),
+        "{:?}",
+        data.history()
+    );
+    assert_eq!(
+        server
+            .artifacts()
+            .iter()
+            .filter(|a| a.committed)
+            .map(|a| a.input["artifactCollectionName"].clone())
+            .collect::<Vec<_>>(),
+        ["accepted"]
+    );
+    assert_eq!(data.state(), "finished");
 
     // nothing committed within the time given: a timeout, not a hang
     let server = FakeServer::start();

@@ -254,7 +254,12 @@ impl Engine {
                         let client = self.client.clone();
                         publish(&a.client_id, Uploaded::Done { id, client });
                     }
-                    Err(err @ OnlineError::Io { .. }) => {
+                    // a live run carries on past a refused artifact, as the
+                    // official client (the record stays in the run for a
+                    // later `wandb-rs sync`); `sync` stops and reports it
+                    Err(err)
+                        if self.cfg.mode == Mode::Live || matches!(err, OnlineError::Io { .. }) =>
+                    {
                         tracing::warn!(artifact = a.name.as_str(), error = %err, "artifact not uploaded");
                         publish(&a.client_id, Uploaded::Failed(err.to_string()));
                     }
