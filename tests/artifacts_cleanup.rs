@@ -46,6 +46,11 @@ fn six_checkpoints(root: &Path) -> std::path::PathBuf {
 }
 
 fn official_versions(mock: &ArtifactMock) -> Vec<String> {
+    official_versions_of(mock, "mock-entity/art-clean/model-artclean")
+}
+
+/// `version aliases` of every version of `path` the official public API lists, sorted.
+fn official_versions_of(mock: &ArtifactMock, path: &str) -> Vec<String> {
     let scratch = ScratchDir::new("art-clean-list");
     let mut cmd = std::process::Command::new(wandb_test_support::oracle_python());
     wandb_test_support::hermetic(&mut cmd, scratch.path())
@@ -55,7 +60,8 @@ fn official_versions(mock: &ArtifactMock) -> Vec<String> {
         .env("NO_PROXY", "127.0.0.1,localhost")
         .args([
             "-c",
-            "import wandb\nfor a in wandb.Api().artifacts('model', 'mock-entity/art-clean/model-artclean'):\n    print(a.version, ','.join(sorted(a.aliases)))",
+            "import sys, wandb\nfor a in wandb.Api().artifacts('model', sys.argv[1]):\n    print(a.version, ','.join(sorted(a.aliases)))",
+            path,
         ]);
     let out = cmd.output().unwrap();
     assert!(
@@ -130,6 +136,71 @@ fn keep_latest_deletes_old_versions_but_never_best_or_user_aliases() {
         .filter(|r| r["op"] == "DeleteArtifact")
         .count();
     assert_eq!(deletes, 2);
+}
+
+#[test]
+fn checkpoint_manager_keeps_the_latest_of_a_live_run() {
+    let scratch = ScratchDir::new("art-clean-live");
+    let root = scratch.path();
+    let mock = ArtifactMock::start();
+    let run = init(
+        InitOptions::new()
+            .dir(root)
+            .mode(Mode::Online)
+            .entity("mock-entity")
+            .project("art-clean-live")
+            .id("artlive1")
+            .console(Console::Off)
+            .system_metrics(false)
+            .environment([
+                ("HOME", root.join("home").display().to_string()),
+                ("WANDB_API_KEY", MOCK_API_KEY.to_string()),
+                ("WANDB_BASE_URL", mock.url()),
+            ]),
+    )
+    .unwrap();
+    let mut ckpts = CheckpointManager::new(&run).monitor("val_loss", Goal::Minimize);
+    for (e, score) in [(0, 0.5), (1, 0.1), (2, 0.4), (3, 0.3), (4, 0.2)] {
+        let p = root.join(format!("w{e}.bin"));
+        std::fs::write(&p, format!("weights {e}")).unwrap();
+        ckpts.save(&p, e, Some(score)).unwrap();
+    }
+    // keep_latest waits for the uploads itself
+    let report = ckpts.keep_latest(2, Duration::from_secs(120)).unwrap();
+    let names = |v: &[wandb::online::ArtifactVersion]| {
+        v.iter().map(|x| x.version.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(&report.kept), ["v4", "v3"]);
+    assert_eq!(names(&report.deleted), ["v2", "v0"]);
+    assert_eq!(names(&report.protected), ["v1"]);
+    assert!(ckpts
+        .keep_latest(2, Duration::from_secs(60))
+        .unwrap()
+        .deleted
+        .is_empty());
+    run.finish().unwrap();
+    assert_eq!(
+        official_versions_of(&mock, "mock-entity/art-clean-live/model-artlive1"),
+        ["v1 best,epoch_1", "v3 epoch_3", "v4 epoch_4,latest"]
+    );
+
+    // offline: refused, pointing at sync
+    let off = init(
+        InitOptions::new()
+            .dir(root.join("off"))
+            .mode(Mode::Offline)
+            .console(Console::Off)
+            .system_metrics(false)
+            .environment([("HOME", root.join("home").display().to_string())]),
+    )
+    .unwrap();
+    assert!(matches!(
+        CheckpointManager::new(&off).keep_latest(1, Duration::from_secs(1)),
+        Err(wandb::Error::Artifact(
+            wandb::ArtifactError::NeedsServer { .. }
+        ))
+    ));
+    off.finish().unwrap();
 }
 
 #[test]

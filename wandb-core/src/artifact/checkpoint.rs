@@ -180,4 +180,45 @@ impl CheckpointManager {
         self.logged.push(logged.clone());
         Ok(logged)
     }
+
+    /// Online runs: waits until every checkpoint logged so far has been
+    /// uploaded (within `timeout` in all), then keeps only the newest `keep`
+    /// versions of the checkpoint artifact on the server and deletes the
+    /// older ones, except versions holding `best` or a user alias (see
+    /// [`crate::online::keep_latest`]: idempotent, retried, and the report
+    /// says what was deleted). A checkpoint the server refused is not on the
+    /// server and is skipped. Offline runs: [`ArtifactError::NeedsServer`]
+    /// (sync, then call [`crate::online::keep_latest`]).
+    #[cfg(feature = "online")]
+    pub fn keep_latest(
+        &self,
+        keep: usize,
+        timeout: std::time::Duration,
+    ) -> Result<crate::online::CleanupReport> {
+        use super::ArtifactError;
+        if self.run.settings().mode == crate::settings::Mode::Offline {
+            return Err(ArtifactError::NeedsServer {
+                reference: self.name.clone(),
+                mode: "offline",
+            }
+            .into());
+        }
+        let deadline = crate::duration::deadline_after(timeout);
+        for c in &self.logged {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match c.artifact.wait(left) {
+                Ok(_) | Err(crate::Error::Artifact(ArtifactError::UploadFailed { .. })) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let (client, entity) = self.run.live_client()?;
+        Ok(crate::online::keep_latest(
+            &client,
+            &entity,
+            &self.run.info().project,
+            "model",
+            &self.name,
+            keep,
+        )?)
+    }
 }

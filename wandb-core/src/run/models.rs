@@ -143,7 +143,7 @@ impl Run {
     }
 
     #[cfg(feature = "online")]
-    fn live_client(&self) -> Result<(std::sync::Arc<crate::online::Client>, String)> {
+    pub(crate) fn live_client(&self) -> Result<(std::sync::Arc<crate::online::Client>, String)> {
         let live = self.shared().live.lock();
         let live = live.as_ref().ok_or(crate::Error::Finished)?;
         Ok((live.client(), live.entity().to_string()))
