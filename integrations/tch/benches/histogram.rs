@@ -6,7 +6,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tch::{Device, Kind, Tensor};
 use wandb_callbacks::TensorHistogram;
-use wandb_tch::host::{to_host_f32, with_host_f32};
+use wandb_tch::host::{to_host_f32, with_host_f32, with_host_f32_in};
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("tch_gradient_histogram");
@@ -17,10 +17,11 @@ fn bench(c: &mut Criterion) {
     for kind in [Kind::Float, Kind::BFloat16, Kind::Half, Kind::Double] {
         let t = base.to_kind(kind);
         g.throughput(Throughput::Elements(n as u64));
+        let mut scratch = Vec::new();
         g.bench_with_input(BenchmarkId::new(format!("{kind:?}"), n), &t, |b, t| {
-            // What `watch` does with a tensor this large.
+            // What `watch` does with a tensor this large (its buffer reused).
             b.iter(|| {
-                with_host_f32(std::hint::black_box(t), |v| {
+                with_host_f32_in(std::hint::black_box(t), &mut scratch, |v| {
                     TensorHistogram::from_slice(v, 64)
                 })
                 .unwrap()
@@ -28,6 +29,21 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // bf16 with a fresh buffer each time (a watcher's first logging step).
+    let bf16 = base.to_kind(Kind::BFloat16);
+    g.bench_with_input(
+        BenchmarkId::new("BFloat16_fresh_buffer", n),
+        &bf16,
+        |b, t| {
+            b.iter(|| {
+                with_host_f32(std::hint::black_box(t), |v| {
+                    TensorHistogram::from_slice(v, 64)
+                })
+                .unwrap()
+                .unwrap()
+            })
+        },
+    );
     // The copy alone, for the split of the time.
     g.bench_with_input(BenchmarkId::new("Float_copy_only", n), &base, |b, t| {
         b.iter(|| to_host_f32(std::hint::black_box(t)).unwrap())

@@ -10,7 +10,7 @@ use wandb_callbacks::{DeferredHistogram, WatchOptions, WatchStep};
 use wandb_core::Run;
 
 use crate::error::WandbTchError;
-use crate::host::{to_host_f32, with_host_f32};
+use crate::host::{to_host_f32, with_host_f32_in};
 
 /// Starts watching the variables of `vs` in `run` (the official
 /// `run.watch(model, log=..., log_freq=...)`): returns the [`Watcher`] the
@@ -24,6 +24,7 @@ pub fn watch(run: &Run, vs: &VarStore, options: WatchOptions) -> Watcher {
     Watcher {
         inner: wandb_callbacks::watch(run, options),
         vars: Arc::clone(&vs.variables_),
+        scratch: Arc::default(),
     }
 }
 
@@ -33,6 +34,9 @@ pub fn watch(run: &Run, vs: &VarStore, options: WatchOptions) -> Watcher {
 pub struct Watcher {
     inner: wandb_callbacks::Watcher,
     vars: Arc<Mutex<Variables>>,
+    /// The host buffer large f16/bf16/f64 tensors are converted into,
+    /// reused from step to step.
+    scratch: Arc<Mutex<Vec<f32>>>,
 }
 
 impl std::fmt::Debug for Watcher {
@@ -100,6 +104,7 @@ impl Watcher {
     }
 
     fn fill_and_commit(&self, mut step: WatchStep) -> Result<usize, WandbTchError> {
+        let mut scratch = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
         for (name, tensor) in self.parameters() {
             if !step.accepts(&name) {
                 continue;
@@ -109,11 +114,11 @@ impl Watcher {
                 source,
             };
             if step.wants_parameters() {
-                add(&mut step, Which::Parameter, &name, &tensor).map_err(read_err)?;
+                add(&mut step, Which::Parameter, &name, &tensor, &mut scratch).map_err(read_err)?;
             }
             if step.wants_gradients() {
                 let grad = tensor.f_grad().map_err(read_err)?;
-                add(&mut step, Which::Gradient, &name, &grad).map_err(read_err)?;
+                add(&mut step, Which::Gradient, &name, &grad, &mut scratch).map_err(read_err)?;
             }
         }
         Ok(step.commit()?)
@@ -131,7 +136,13 @@ enum Which {
 /// a small tensor is copied and binned on the run's writer thread, a large
 /// one binned here from libtorch's buffer, without a copy when it is a
 /// contiguous f32 CPU tensor. Tensors are read only when the step takes them.
-fn add(step: &mut WatchStep, which: Which, name: &str, t: &Tensor) -> Result<(), tch::TchError> {
+fn add(
+    step: &mut WatchStep,
+    which: Which,
+    name: &str,
+    t: &Tensor,
+    scratch: &mut Vec<f32>,
+) -> Result<(), tch::TchError> {
     if !t.defined() {
         return Ok(());
     }
@@ -149,7 +160,7 @@ fn add(step: &mut WatchStep, which: Which, name: &str, t: &Tensor) -> Result<(),
         Which::Gradient => step.gradient(name, values),
     };
     if step.accepts(name) {
-        with_host_f32(t, |values| add_slice(step, values))?;
+        with_host_f32_in(t, scratch, |values| add_slice(step, values))?;
     } else {
         // Refused (cap): counted as skipped without reading the tensor.
         add_slice(step, &[]);

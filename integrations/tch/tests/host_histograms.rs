@@ -4,7 +4,7 @@
 
 use tch::{Device, Kind, Tensor};
 use wandb_callbacks::TensorHistogram;
-use wandb_tch::host::{is_histogrammable, to_host_f32};
+use wandb_tch::host::{is_histogrammable, to_host_f32, with_host_f32_in};
 
 fn f32_values(t: &Tensor) -> Vec<f32> {
     let flat = t.to_kind(Kind::Float).reshape([-1]);
@@ -26,6 +26,47 @@ fn every_float_dtype_is_copied_as_its_f32_cast() {
     assert_eq!(to_host_f32(&ints).unwrap().unwrap(), [3.0, -2.0, 7.0]);
     let bools = Tensor::from_slice(&[true, false]);
     assert_eq!(to_host_f32(&bools).unwrap().unwrap(), [1.0, 0.0]);
+}
+
+#[test]
+fn host_conversion_into_a_reused_buffer_equals_libtorchs_f32_cast() {
+    tch::manual_seed(2);
+    let base = Tensor::randn([70_001], (Kind::Double, Device::Cpu)) * 5.0;
+    let mut scratch = vec![42.0f32; 3]; // stale contents are replaced
+    for kind in [
+        Kind::Half,
+        Kind::BFloat16,
+        Kind::Float,
+        Kind::Double,
+        Kind::Int64,
+    ] {
+        for t in [
+            base.to_kind(kind),
+            base.to_kind(kind).slice(0, 1, 70_001, 7),
+        ] {
+            let got = with_host_f32_in(&t, &mut scratch, |v| v.to_vec())
+                .unwrap()
+                .unwrap();
+            assert_eq!(got, f32_values(&t), "{kind:?} {:?}", t.size());
+            let h = with_host_f32_in(&t, &mut scratch, |v| TensorHistogram::from_slice(v, 64))
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                h,
+                TensorHistogram::from_slice(&f32_values(&t), 64),
+                "{kind:?}"
+            );
+        }
+    }
+    assert_eq!(
+        with_host_f32_in(
+            &Tensor::zeros([0], (Kind::Half, Device::Cpu)),
+            &mut scratch,
+            |v| v.len()
+        )
+        .unwrap(),
+        Some(0)
+    );
 }
 
 #[test]
