@@ -1,10 +1,11 @@
 //! The queue between the run's handles and its writer thread.
 //!
 //! A mutex-protected list that the writer swaps out in one go. While rows
-//! flow, the writer polls it every couple of milliseconds, so `log()` is
-//! a lock, a push and an unlock: no cross-core channel traffic and no
-//! wake-up system call per row. When the writer has been idle for a while it
-//! blocks on a condition variable and the next push wakes it.
+//! flow, the writer polls it ([`Wait::Poll`], a timed wait that only an
+//! urgent message or a half-full queue cuts short), so `log()` is a lock, a
+//! push and an unlock: no cross-core channel traffic and no wake-up system
+//! call per row. When the writer has been idle for a while it waits
+//! ([`Wait::Idle`]) until the next push wakes it.
 
 use std::time::Duration;
 
@@ -27,6 +28,16 @@ struct Inner {
     spares: Vec<Items>,
     writer_idle: bool,
     closed: bool,
+}
+
+/// How the writer waits when the queue is empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// Rows are flowing: wait up to this long; only an urgent message or a
+    /// queue reaching half its capacity wakes the writer earlier.
+    Poll(Duration),
+    /// Idle: wait up to this long; any push wakes the writer.
+    Idle(Duration),
 }
 
 /// A bounded multi-producer, single-consumer queue of writer messages.
@@ -68,7 +79,7 @@ impl Queue {
         }
         g.items.push(msg);
         row_pool::refill_from(&mut g.spares);
-        if urgent || g.writer_idle {
+        if urgent || g.writer_idle || g.items.len() == self.half() {
             self.wake_writer.notify_one();
         }
         Ok(())
@@ -85,42 +96,46 @@ impl Queue {
         }
         g.items.push(msg);
         row_pool::refill_from(&mut g.spares);
-        if g.writer_idle {
+        if g.writer_idle || g.items.len() == self.half() {
             self.wake_writer.notify_one();
         }
         Ok(())
     }
 
     /// Writer side: moves everything queued into `out` (which must be
-    /// empty) and hands `spares` (emptied row lists) over for reuse. With
-    /// `block_for`, waits up to that long for a message when the queue is
-    /// empty.
-    pub(crate) fn take(
-        &self,
-        out: &mut Vec<Msg>,
-        block_for: Option<Duration>,
-        spares: &mut Vec<Items>,
-    ) {
+    /// empty) and hands `spares` (emptied row lists) over for reuse,
+    /// waiting as `wait` says when the queue is empty.
+    pub(crate) fn take(&self, out: &mut Vec<Msg>, wait: Wait, spares: &mut Vec<Items>) {
         let mut g = self.inner.lock();
         let room = self.capacity.saturating_sub(g.spares.len());
         let give = spares.len().min(room);
         g.spares.extend(spares.drain(..give));
         spares.clear();
-        if block_for.is_some() {
+        if let Wait::Idle(_) = wait {
             // The writer is idle: do not hold on to a burst's worth of lists.
             g.spares.truncate(row_pool::IDLE_QUEUE_SPARES);
         }
         if g.items.is_empty() {
-            if let Some(d) = block_for {
-                g.writer_idle = true;
-                self.wake_writer.wait_for(&mut g, d);
-                g.writer_idle = false;
+            match wait {
+                Wait::Poll(d) => {
+                    self.wake_writer.wait_for(&mut g, d);
+                }
+                Wait::Idle(d) => {
+                    g.writer_idle = true;
+                    self.wake_writer.wait_for(&mut g, d);
+                    g.writer_idle = false;
+                }
             }
         }
         std::mem::swap(&mut g.items, out);
         if !out.is_empty() {
             self.space.notify_all();
         }
+    }
+
+    /// The queue length at which a push wakes a polling writer.
+    fn half(&self) -> usize {
+        self.capacity.div_ceil(2)
     }
 
     /// Marks the writer as gone: pending and future pushes fail.

@@ -15,7 +15,7 @@ use crate::json;
 use crate::media::{MediaContext, MediaStep, RunInfo};
 use crate::metric::{MetricDefinition, Metrics};
 use crate::proto::{self, record::RecordType};
-use crate::queue::Queue;
+use crate::queue::{Queue, Wait};
 use crate::row::{Row, RowKey};
 use crate::row_items::{dedup_last_wins, take_key};
 use crate::row_pool::{self, Items};
@@ -165,30 +165,40 @@ pub(crate) fn spawn(
 
 impl Worker {
     fn run(&mut self, queue: &Queue) {
-        // While rows are flowing the thread polls the queue with short
-        // sleeps; after `IDLE_POLLS` empty polls it blocks until a push
-        // wakes it or the flush interval is due.
-        const POLL: Duration = Duration::from_millis(2);
-        const IDLE_POLLS: u32 = 25;
-        let mut idle = IDLE_POLLS;
+        // While rows are flowing the thread polls the queue with timed
+        // waits that follow the rows' rate: doubled (up to `MAX_POLL`) after
+        // an empty poll, halved (down to `MIN_POLL`) after one that found
+        // rows, so a loop logging every few milliseconds wakes it about once
+        // per row and a tight loop never waits. After `IDLE_AFTER` without
+        // a row it waits until a push wakes it or a flush is due.
+        const MIN_POLL: Duration = Duration::from_millis(1);
+        const MAX_POLL: Duration = Duration::from_millis(16);
+        const IDLE_AFTER: Duration = Duration::from_millis(64);
+        let mut poll = MIN_POLL;
+        let mut empty_for = IDLE_AFTER;
         let mut batch: Vec<Msg> = Vec::new();
         loop {
-            let block = (idle >= IDLE_POLLS).then(|| {
-                self.flush_interval
-                    .saturating_sub(self.last_flush.elapsed())
-            });
-            queue.take(&mut batch, block, &mut self.spares);
+            let until_flush = self
+                .flush_interval
+                .saturating_sub(self.last_flush.elapsed());
+            let wait = if empty_for >= IDLE_AFTER {
+                Wait::Idle(until_flush)
+            } else {
+                Wait::Poll(poll.min(until_flush))
+            };
+            queue.take(&mut batch, wait, &mut self.spares);
             if batch.is_empty() {
-                idle = idle.saturating_add(1);
+                if let Wait::Poll(d) = wait {
+                    empty_for = empty_for.saturating_add(d);
+                    poll = poll.saturating_mul(2).min(MAX_POLL);
+                }
                 if self.last_flush.elapsed() >= self.flush_interval {
                     self.flush();
                 }
-                if block.is_none() {
-                    std::thread::sleep(POLL);
-                }
                 continue;
             }
-            idle = 0;
+            empty_for = Duration::ZERO;
+            poll = (poll / 2).max(MIN_POLL);
             let mut handled = 0u32;
             for msg in batch.drain(..) {
                 if self.handle(msg) {
