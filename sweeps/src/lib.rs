@@ -34,6 +34,8 @@ pub mod params;
 pub mod rng;
 mod run;
 mod search;
+#[cfg(feature = "online")]
+pub mod server;
 pub mod special;
 
 pub use agent::{run_sweep, sweep_params_from_env, AgentError, AgentOptions, TrialResult};
