@@ -305,8 +305,6 @@ where
     F: FnMut(&AgentRun) -> Result<(), E>,
     E: std::fmt::Display,
 {
-    // the official agent makes a new API object per run, which asks Viewer
-    let _ = ctx.conn.viewer();
     let dir = ctx
         .conn
         .settings
@@ -349,7 +347,7 @@ where
         _ if handle.stop.load(Ordering::SeqCst) => RunOutcome::Stopped,
         Ok(Ok(())) => RunOutcome::Finished,
         Ok(Err(e)) => RunOutcome::Failed(e.to_string()),
-        Err(panic) => RunOutcome::Failed(format!("the training closure panicked: {}", panic_text(&panic))),
+        Err(panic) => RunOutcome::Failed(format!("the training closure panicked: {}", panic_text(panic.as_ref()))),
     };
     let code = if outcome == RunOutcome::Finished { 0 } else { 1 };
     if let Err(e) = handle.run.finish_with_exit_code(code) {

@@ -91,17 +91,15 @@ pub fn sweep_with<C: serde::Serialize + ?Sized>(
     let value = serde_json::to_value(config).map_err(|e| ServerError::Serialize(e.to_string()))?;
     crate::SweepConfig::from_value(value.clone())?;
     let conn = Connection::open(options)?;
-    let viewer_entity = conn.viewer();
+    // the official `wandb.Api()` asks Viewer; the entity sent is only the
+    // configured one (else null: the server picks the key's default)
+    let _ = conn.viewer();
     let project = options
         .project
         .clone()
         .or_else(|| value.get("project").and_then(Value::as_str).map(str::to_string))
         .or_else(|| conn.settings.project.clone());
-    let entity = options
-        .entity
-        .clone()
-        .or_else(|| conn.settings.entity.clone())
-        .or(viewer_entity);
+    let entity = options.entity.clone().or_else(|| conn.settings.entity.clone());
     let yaml = config_yaml(&value)?;
     let vars = json!({
         "id": null, "config": yaml, "description": value.get("description").cloned().unwrap_or(Value::Null),
