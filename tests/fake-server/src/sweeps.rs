@@ -218,3 +218,59 @@ fn next_command(sw: &mut Sweeps, sweep: &str) -> Value {
         Ok(None) | Err(_) => json!({"type": "exit"}),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commands(inner: &mut Inner, agent: &str, state: &str) -> Value {
+        let v = json!({"id": agent, "metrics": "{}", "runState": state});
+        let answer = heartbeat(inner, &v);
+        let text = answer["data"]["agentHeartbeat"]["commands"].as_str().unwrap();
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn grid_runs_are_handed_out_one_at_a_time_then_exit() {
+        let mut inner = Inner::default();
+        let config = "method: grid\nparameters:\n  lr:\n    values: [0.1, 0.01]\n  opt:\n    value: adam\n";
+        let up = upsert_sweep(&mut inner, &json!({"config": config, "projectName": "p"}));
+        assert_eq!(up["data"]["upsertSweep"]["sweep"]["name"], "mocksw01");
+        assert_eq!(up["data"]["upsertSweep"]["sweep"]["project"]["entity"]["name"], DEFAULT_ENTITY);
+        let agent = create_agent(&mut inner, &json!({"host": "h", "sweep": "mocksw01"}));
+        let id = agent["data"]["createAgent"]["agent"]["id"].as_str().unwrap().to_string();
+
+        let first = commands(&mut inner, &id, "{}");
+        assert_eq!(
+            first,
+            json!([{"type": "run", "run_id": "swrun101", "program": null,
+                    "args": {"lr": {"value": 0.1}, "opt": {"value": "adam"}}}])
+        );
+        // nothing while the agent has a run
+        assert_eq!(commands(&mut inner, &id, r#"{"swrun101": true}"#), json!([]));
+        let second = commands(&mut inner, &id, "{}");
+        assert_eq!(second[0]["args"]["lr"]["value"], json!(0.01));
+        assert_eq!(second[0]["run_id"], "swrun102");
+        assert_eq!(commands(&mut inner, &id, "{}"), json!([{"type": "exit"}]));
+
+        // scripted answers come first
+        inner.sweeps.script("mocksw01", [json!([{"type": "stop", "run_id": "x"}]), json!({"type": "exit"})]);
+        assert_eq!(commands(&mut inner, &id, r#"{"x": true}"#), json!([{"type": "stop", "run_id": "x"}]));
+        assert_eq!(commands(&mut inner, &id, "{}"), json!([{"type": "exit"}]));
+        let sweep = &inner.sweeps.sweeps["mocksw01"];
+        assert_eq!(sweep.commands.len(), 5);
+        assert_eq!(inner.sweeps.agents[&id].heartbeats.len(), 6);
+    }
+
+    #[test]
+    fn bad_requests_get_graphql_errors() {
+        let mut inner = Inner::default();
+        let bad = upsert_sweep(&mut inner, &json!({"config": "method: nope\n"}));
+        assert!(bad["errors"][0]["message"].as_str().unwrap().contains("invalid sweep config"));
+        assert!(upsert_sweep(&mut inner, &json!({})).get("errors").is_some());
+        let no_sweep = create_agent(&mut inner, &json!({"host": "h", "sweep": "nosuch"}));
+        assert!(no_sweep["errors"][0]["message"].as_str().unwrap().contains("nosuch"));
+        let no_agent = heartbeat(&mut inner, &json!({"id": "nobody", "runState": "{}"}));
+        assert!(no_agent.get("errors").is_some());
+    }
+}
