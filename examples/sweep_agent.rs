@@ -17,8 +17,16 @@ use wandb_testkit::FakeWandb;
 /// One trial: the sweep's `lr` and `batch_size` are in the run's config
 /// (locked over the defaults given to `init`).
 fn train(run: &AgentRun) -> wandb::Result<()> {
-    let lr = run.config().get("lr").and_then(|v| v.as_f64()).unwrap_or(1e-3);
-    let batch_size = run.config().get("batch_size").and_then(|v| v.as_f64()).unwrap_or(32.0);
+    let lr = run
+        .config()
+        .get("lr")
+        .and_then(|v| v.as_f64())
+        .unwrap_or(1e-3);
+    let batch_size = run
+        .config()
+        .get("batch_size")
+        .and_then(|v| v.as_f64())
+        .unwrap_or(32.0);
     let mut loss = 1.0;
     for epoch in 0..20u32 {
         if run.should_stop() {
@@ -52,9 +60,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("sweep {id}");
         let report = wandb::agent_with(&id, &options.count(3), train)?;
         for r in &report.runs {
-            println!("run {} {} {:?}", r.run_id, serde_json::Value::Object(r.params.clone()), r.outcome);
+            println!(
+                "run {} {} {:?}",
+                r.run_id,
+                serde_json::Value::Object(r.params.clone()),
+                r.outcome
+            );
         }
-        let sweep = server.sweep(&report.sweep_id).ok_or("the fake server has no such sweep")?;
+        let sweep = server
+            .sweep(&report.sweep_id)
+            .ok_or("the fake server has no such sweep")?;
         println!("server: sweep {} has runs {:?}", sweep.name, sweep.runs);
     } else {
         // settings from the environment: WANDB_API_KEY, WANDB_BASE_URL, ...

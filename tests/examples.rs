@@ -87,7 +87,10 @@ fn online_demo_runs_against_its_fake_server() {
 fn sweep_agent_demo_trains_the_servers_suggestions() {
     let scratch = ScratchDir::new("ex-sweep");
     let out = run_example("sweep_agent", &["--demo"], scratch.path());
-    assert!(out.contains("sweep mock-entity/sweep-example/mocksw01"), "{out}");
+    assert!(
+        out.contains("sweep mock-entity/sweep-example/mocksw01"),
+        "{out}"
+    );
     // the grid in the official order (batch_size slowest), three runs
     for line in [
         r#"run swrun101 {"batch_size":16,"lr":0.1} Finished"#,

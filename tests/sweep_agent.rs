@@ -34,7 +34,12 @@ fn our_agent_sends_the_captured_official_sequence() {
     assert_eq!(report.sweep_id, "mocksw01");
     let ids: Vec<_> = report.runs.iter().map(|r| r.run_id.as_str()).collect();
     assert_eq!(ids, ["swrun101", "swrun102"]);
-    assert_eq!(report.runs[1].params, *json!({"batch_size": 16, "lr": 0.01, "opt": "adam"}).as_object().unwrap());
+    assert_eq!(
+        report.runs[1].params,
+        *json!({"batch_size": 16, "lr": 0.01, "opt": "adam"})
+            .as_object()
+            .unwrap()
+    );
     assert_same("ours vs capture", &captured(), &received(&server));
 
     let sweep = server.sweep("mocksw01").unwrap();
@@ -44,18 +49,31 @@ fn our_agent_sends_the_captured_official_sequence() {
         assert_eq!(run.sweep.as_deref(), Some("mocksw01"));
         assert_eq!(run.state(), "finished");
         let config = run.plain_config();
-        assert_eq!(config["lr"], json!(lr), "the sweep's value wins over the user's 999");
+        assert_eq!(
+            config["lr"],
+            json!(lr),
+            "the sweep's value wins over the user's 999"
+        );
         assert_eq!(config["epochs"], json!(2));
         assert_eq!(config["batch_size"], json!(16));
-        let losses: Vec<_> = run.history().iter().map(|r| r["val_loss"].as_f64().unwrap()).collect();
+        let losses: Vec<_> = run
+            .history()
+            .iter()
+            .map(|r| r["val_loss"].as_f64().unwrap())
+            .collect();
         assert_eq!(losses, [lr * 3.0, lr * 2.0, lr]);
         // only the first UpsertBucket links the run, as the official client
         let linked = run.upserts.iter().filter(|u| !u["sweep"].is_null()).count();
         assert_eq!(linked, 1);
         // the parameter file the run read, as the official agent writes it
-        let file = dir.path().join(format!("wandb/sweep-mocksw01/config-{id}.yaml"));
+        let file = dir
+            .path()
+            .join(format!("wandb/sweep-mocksw01/config-{id}.yaml"));
         let text = std::fs::read_to_string(&file).unwrap();
-        assert!(text.starts_with("wandb_version: 1\n\nbatch_size:\n  value: 16\n"), "{text}");
+        assert!(
+            text.starts_with("wandb_version: 1\n\nbatch_size:\n  value: 16\n"),
+            "{text}"
+        );
     }
 }
 
@@ -84,7 +102,8 @@ fn a_stopped_run_finishes_cleanly_and_the_agent_goes_on() {
             if start.elapsed() > Duration::from_secs(20) {
                 return Err("never stopped".to_string());
             }
-            run.log(wandb::row! {"val_loss" => 1.0 / (step + 1) as f64}).map_err(|e| e.to_string())?;
+            run.log(wandb::row! {"val_loss" => 1.0 / (step + 1) as f64})
+                .map_err(|e| e.to_string())?;
             step += 1;
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -93,7 +112,11 @@ fn a_stopped_run_finishes_cleanly_and_the_agent_goes_on() {
     })
     .unwrap();
     assert_eq!(report.end, AgentEnd::Count);
-    let outcomes: Vec<_> = report.runs.iter().map(|r| (r.run_id.as_str(), r.outcome.clone())).collect();
+    let outcomes: Vec<_> = report
+        .runs
+        .iter()
+        .map(|r| (r.run_id.as_str(), r.outcome.clone()))
+        .collect();
     assert_eq!(outcomes[0], ("early1", RunOutcome::Stopped));
     assert_eq!(outcomes[1], ("swrun101", RunOutcome::Finished));
     // the stopped run ended as the official agent ends it: finished with
@@ -127,7 +150,8 @@ fn exit_ends_the_agent_and_count_limits_it() {
 
     // count = 1 of a fresh sweep: one run, no further heartbeat
     let id = wandb::sweep_with(&capture_config(), &options).unwrap();
-    let report = wandb::agent_with(&id, &options.clone().count(1), |_run| Ok::<(), String>(())).unwrap();
+    let report =
+        wandb::agent_with(&id, &options.clone().count(1), |_run| Ok::<(), String>(())).unwrap();
     assert_eq!((report.end, report.runs.len()), (AgentEnd::Count, 1));
 }
 
@@ -160,9 +184,16 @@ fn failed_runs_and_server_errors_are_typed() {
         Err("diverged")
     })
     .unwrap();
-    assert!(matches!(report.end, AgentEnd::TooManyFailures(_)), "{:?}", report.end);
+    assert!(
+        matches!(report.end, AgentEnd::TooManyFailures(_)),
+        "{:?}",
+        report.end
+    );
     assert_eq!(report.runs.len(), 3);
-    assert_eq!(report.runs[0].outcome, RunOutcome::Failed("diverged".into()));
+    assert_eq!(
+        report.runs[0].outcome,
+        RunOutcome::Failed("diverged".into())
+    );
     assert!(matches!(&report.runs[1].outcome, RunOutcome::Failed(m) if m.contains("boom")));
     for r in &report.runs {
         let run = server.run(ENTITY, PROJECT, &r.run_id).unwrap();
@@ -174,5 +205,8 @@ fn failed_runs_and_server_errors_are_typed() {
     let name = id.rsplit('/').next().unwrap().to_string();
     server.delete_sweep(&name);
     let report = wandb::agent_with(&id, &options, |_r| Ok::<(), String>(())).unwrap();
-    assert_eq!((report.end, report.runs.len()), (AgentEnd::SweepNotFound, 0));
+    assert_eq!(
+        (report.end, report.runs.len()),
+        (AgentEnd::SweepNotFound, 0)
+    );
 }

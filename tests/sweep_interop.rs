@@ -72,7 +72,10 @@ fn the_official_agent_runs_a_server_sweep_on_the_fake_server() {
 
     // the sweep, its two runs linked, the grid's parameters in their configs
     let sweep = server.sweep("mocksw01").expect("the sweep exists");
-    assert_eq!((sweep.entity.as_str(), sweep.project.as_str()), ("mock-entity", "sweep-proj"));
+    assert_eq!(
+        (sweep.entity.as_str(), sweep.project.as_str()),
+        ("mock-entity", "sweep-proj")
+    );
     assert_eq!(sweep.runs, vec!["swrun101", "swrun102"]);
     let agents = server.agents();
     assert_eq!(agents.len(), 1);
@@ -80,16 +83,29 @@ fn the_official_agent_runs_a_server_sweep_on_the_fake_server() {
     assert_eq!(agent.sweep, "mocksw01");
     assert!(!agent.host.is_empty());
     for (run_id, lr) in [("swrun101", 0.1), ("swrun102", 0.01)] {
-        let run = server.run("mock-entity", "sweep-proj", run_id).expect(run_id);
+        let run = server
+            .run("mock-entity", "sweep-proj", run_id)
+            .expect(run_id);
         assert_eq!(run.sweep.as_deref(), Some("mocksw01"));
         assert_eq!(run.state(), "finished");
         let config = run.plain_config();
-        assert_eq!(config["lr"], json!(lr), "sweep value locked over the user's 999");
+        assert_eq!(
+            config["lr"],
+            json!(lr),
+            "sweep value locked over the user's 999"
+        );
         assert_eq!(config["batch_size"], json!(16));
         assert_eq!(config["opt"], json!("adam"));
         assert_eq!(config["epochs"], json!(2));
-        assert!(stdout.contains(&format!("RUN {run_id} mocksw01")), "{stdout}");
-        let losses: Vec<_> = run.history().iter().map(|r| r["val_loss"].clone()).collect();
+        assert!(
+            stdout.contains(&format!("RUN {run_id} mocksw01")),
+            "{stdout}"
+        );
+        let losses: Vec<_> = run
+            .history()
+            .iter()
+            .map(|r| r["val_loss"].clone())
+            .collect();
         assert_eq!(losses.len(), 3);
     }
 
@@ -109,5 +125,9 @@ fn our_agent_sends_what_the_official_agent_sends() {
     let dir = tempfile::tempdir().unwrap();
     let report = run_ours(&ours, dir.path(), None, ServerOptions::new());
     assert_eq!(report.runs.len(), 2);
-    assert_same("ours vs official", &received(&official_server), &received(&ours));
+    assert_same(
+        "ours vs official",
+        &received(&official_server),
+        &received(&ours),
+    );
 }

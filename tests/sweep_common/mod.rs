@@ -97,7 +97,10 @@ pub fn hermetic_init(server: &FakeServer, dir: &Path, entity: Option<&str>) -> w
             ("WANDB_API_KEY", server.api_key().to_string()),
             ("WANDB_BASE_URL", server.url().to_string()),
             ("WANDB_MODE", "online".to_string()),
-            ("WANDB_CONFIG_DIR", home.join(".config/wandb").to_string_lossy().into_owned()),
+            (
+                "WANDB_CONFIG_DIR",
+                home.join(".config/wandb").to_string_lossy().into_owned(),
+            ),
         ]))
         .dir(dir)
         .quiet(true)
@@ -119,7 +122,11 @@ pub fn run_ours(
         .expect("sweep");
     assert_eq!(id, "mock-entity/sweep-proj/mocksw01");
     let report = wandb::agent_with(&id, &options.count(2), |run| {
-        let lr = run.config().get("lr").and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
+        let lr = run
+            .config()
+            .get("lr")
+            .and_then(|v| v.as_f64())
+            .unwrap_or(f64::NAN);
         for i in 0..3 {
             run.log(wandb::row! {"val_loss" => lr * (3 - i) as f64})?;
         }

@@ -113,7 +113,11 @@ pub struct AgentReport {
 /// Runs up to `count` runs of the sweep (`id`, `project/id` or
 /// `entity/project/id`), calling `train` for each: see the module docs of
 /// [`super`]. Settings come from the environment.
-pub fn agent<F, E>(sweep_id: &str, count: Option<usize>, train: F) -> Result<AgentReport, ServerError>
+pub fn agent<F, E>(
+    sweep_id: &str,
+    count: Option<usize>,
+    train: F,
+) -> Result<AgentReport, ServerError>
 where
     F: FnMut(&AgentRun) -> Result<(), E>,
     E: std::fmt::Display,
@@ -238,7 +242,10 @@ where
             let outcome = run_job(ctx, &job, flag, train);
             let mut st = shared.lock();
             st.current = None;
-            let status = st.statuses.entry(job.run_id.clone()).or_insert(Status::Done);
+            let status = st
+                .statuses
+                .entry(job.run_id.clone())
+                .or_insert(Status::Done);
             let outcome = match (*status, outcome) {
                 (Status::Stopped, _) => RunOutcome::Stopped,
                 (_, o) => o,
@@ -283,7 +290,11 @@ fn too_many(
     consecutive: usize,
     jobs: usize,
 ) -> Option<String> {
-    if consecutive > 0 && options.max_consecutive_failures.is_some_and(|m| consecutive >= m) {
+    if consecutive > 0
+        && options
+            .max_consecutive_failures
+            .is_some_and(|m| consecutive >= m)
+    {
         return Some(format!("{consecutive} consecutive failed runs"));
     }
     if failures >= FLAPPING_MAX_FAILURES && start.elapsed() < FLAPPING_WINDOW {
@@ -300,7 +311,12 @@ fn too_many(
 
 /// Trains one run: the parameter file, `init` as a sweep run, the closure,
 /// `finish` with the exit code of the outcome.
-fn run_job<F, E>(ctx: &RunContext<'_>, job: &Job, stop: Arc<AtomicBool>, train: &mut F) -> RunOutcome
+fn run_job<F, E>(
+    ctx: &RunContext<'_>,
+    job: &Job,
+    stop: Arc<AtomicBool>,
+    train: &mut F,
+) -> RunOutcome
 where
     F: FnMut(&AgentRun) -> Result<(), E>,
     E: std::fmt::Display,
@@ -347,9 +363,16 @@ where
         _ if handle.stop.load(Ordering::SeqCst) => RunOutcome::Stopped,
         Ok(Ok(())) => RunOutcome::Finished,
         Ok(Err(e)) => RunOutcome::Failed(e.to_string()),
-        Err(panic) => RunOutcome::Failed(format!("the training closure panicked: {}", panic_text(panic.as_ref()))),
+        Err(panic) => RunOutcome::Failed(format!(
+            "the training closure panicked: {}",
+            panic_text(panic.as_ref())
+        )),
     };
-    let code = if outcome == RunOutcome::Finished { 0 } else { 1 };
+    let code = if outcome == RunOutcome::Finished {
+        0
+    } else {
+        1
+    };
     if let Err(e) = handle.run.finish_with_exit_code(code) {
         tracing::warn!(error = %e, run = %job.run_id, "sweep agent: finishing the run failed");
     }

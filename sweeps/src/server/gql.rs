@@ -28,7 +28,8 @@ pub const CREATE_AGENT: &str = "mutation CreateAgent($host: String!, $projectNam
 }";
 
 /// Reports the agent's runs and receives commands (a JSON string holding a list).
-pub const HEARTBEAT: &str = "mutation Heartbeat($id: ID!, $metrics: JSONString, $runState: JSONString) {
+pub const HEARTBEAT: &str =
+    "mutation Heartbeat($id: ID!, $metrics: JSONString, $runState: JSONString) {
   agentHeartbeat(input: {id: $id, metrics: $metrics, runState: $runState}) {
     agent { id }
     commands

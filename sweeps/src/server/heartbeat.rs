@@ -86,7 +86,10 @@ impl Shared {
     /// Applies one command of a heartbeat answer.
     fn apply(&self, command: &Value) {
         let mut st = self.lock();
-        let run_id = command.get("run_id").and_then(Value::as_str).map(str::to_string);
+        let run_id = command
+            .get("run_id")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         match command.get("type").and_then(Value::as_str) {
             Some("run" | "resume") => {
                 let Some(run_id) = run_id else {
@@ -247,7 +250,12 @@ mod tests {
         assert_eq!(run_state(&st), "{}");
         drop(st);
         // garbage commands are ignored, never a panic
-        for bad in [json!(null), json!({"type": "run"}), json!({"type": 3}), json!([1])] {
+        for bad in [
+            json!(null),
+            json!({"type": "run"}),
+            json!({"type": 3}),
+            json!([1]),
+        ] {
             shared.apply(&bad);
         }
     }

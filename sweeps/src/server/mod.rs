@@ -79,7 +79,10 @@ pub enum ServerError {
 /// does not say the entity and project).
 /// `config` is anything that serialises to a sweep config object (a
 /// `serde_json::Value`, a struct, a parsed YAML document).
-pub fn sweep<C: serde::Serialize + ?Sized>(config: &C, project: &str) -> Result<String, ServerError> {
+pub fn sweep<C: serde::Serialize + ?Sized>(
+    config: &C,
+    project: &str,
+) -> Result<String, ServerError> {
     sweep_with(config, &ServerOptions::new().project(project))
 }
 
@@ -97,9 +100,17 @@ pub fn sweep_with<C: serde::Serialize + ?Sized>(
     let project = options
         .project
         .clone()
-        .or_else(|| value.get("project").and_then(Value::as_str).map(str::to_string))
+        .or_else(|| {
+            value
+                .get("project")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .or_else(|| conn.settings.project.clone());
-    let entity = options.entity.clone().or_else(|| conn.settings.entity.clone());
+    let entity = options
+        .entity
+        .clone()
+        .or_else(|| conn.settings.entity.clone());
     let yaml = config_yaml(&value)?;
     let vars = json!({
         "id": null, "config": yaml, "description": value.get("description").cloned().unwrap_or(Value::Null),

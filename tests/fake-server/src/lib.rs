@@ -207,7 +207,13 @@ impl FakeServer {
 
     /// A snapshot of one sweep.
     pub fn sweep(&self, sweep_id: &str) -> Option<SweepData> {
-        self.shared.inner.lock().sweeps.sweeps.get(sweep_id).cloned()
+        self.shared
+            .inner
+            .lock()
+            .sweeps
+            .sweeps
+            .get(sweep_id)
+            .cloned()
     }
 
     /// Every registered sweep agent, by agent id.
@@ -219,13 +225,22 @@ impl FakeServer {
     /// one answer per heartbeat, in order, before the controller's
     /// suggestions: each is a list of commands (`[{"type": "stop", "run_id":
     /// "r1"}]`, `[]`), or one command.
-    pub fn script_heartbeats(&self, sweep_id: &str, answers: impl IntoIterator<Item = serde_json::Value>) {
+    pub fn script_heartbeats(
+        &self,
+        sweep_id: &str,
+        answers: impl IntoIterator<Item = serde_json::Value>,
+    ) {
         self.shared.inner.lock().sweeps.script(sweep_id, answers);
     }
 
     /// Deletes a sweep: its agents' heartbeats get HTTP 404 from now on.
     pub fn delete_sweep(&self, sweep_id: &str) {
-        self.shared.inner.lock().sweeps.deleted.push(sweep_id.to_string());
+        self.shared
+            .inner
+            .lock()
+            .sweeps
+            .deleted
+            .push(sweep_id.to_string());
     }
 
     /// Waits until `pred` holds for the run (or the timeout passes) and

@@ -127,7 +127,10 @@ fn upsert_sweep(inner: &mut Inner, v: &Value) -> Value {
             let n = inner.sweeps.sweeps.len() + 1;
             let name = format!("mocksw{n:02}");
             let storage_id = inner.new_id("Sweep");
-            inner.sweeps.controllers.insert(name.clone(), Controller::new(config, n as u32));
+            inner
+                .sweeps
+                .controllers
+                .insert(name.clone(), Controller::new(config, n as u32));
             inner.sweeps.sweeps.insert(
                 name.clone(),
                 SweepData {
@@ -161,7 +164,11 @@ fn create_agent(inner: &mut Inner, v: &Value) -> Value {
         return graphql_error(format!("sweep {sweep} not found"));
     }
     let id = inner.new_id("Agent");
-    let host = v.get("host").and_then(Value::as_str).unwrap_or("").to_string();
+    let host = v
+        .get("host")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     inner.sweeps.agents.insert(
         id.clone(),
         AgentData {
@@ -175,7 +182,11 @@ fn create_agent(inner: &mut Inner, v: &Value) -> Value {
 }
 
 fn heartbeat(inner: &mut Inner, v: &Value) -> Value {
-    let id = v.get("id").and_then(Value::as_str).unwrap_or("").to_string();
+    let id = v
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let run_state: Value = v
         .get("runState")
         .and_then(Value::as_str)
@@ -211,7 +222,11 @@ fn next_command(sw: &mut Sweeps, sweep: &str) -> Value {
         Ok(Some(args)) => {
             sw.issued += 1;
             let run_id = format!("swrun{}", 100 + sw.issued);
-            ctl.upsert(SweepRun::new(run_id.clone(), RunState::Running, args.clone()));
+            ctl.upsert(SweepRun::new(
+                run_id.clone(),
+                RunState::Running,
+                args.clone(),
+            ));
             let program = ctl.config().program.clone();
             json!({"type": "run", "run_id": run_id, "program": program, "args": args})
         }
@@ -226,19 +241,28 @@ mod tests {
     fn commands(inner: &mut Inner, agent: &str, state: &str) -> Value {
         let v = json!({"id": agent, "metrics": "{}", "runState": state});
         let answer = heartbeat(inner, &v);
-        let text = answer["data"]["agentHeartbeat"]["commands"].as_str().unwrap();
+        let text = answer["data"]["agentHeartbeat"]["commands"]
+            .as_str()
+            .unwrap();
         serde_json::from_str(text).unwrap()
     }
 
     #[test]
     fn grid_runs_are_handed_out_one_at_a_time_then_exit() {
         let mut inner = Inner::default();
-        let config = "method: grid\nparameters:\n  lr:\n    values: [0.1, 0.01]\n  opt:\n    value: adam\n";
+        let config =
+            "method: grid\nparameters:\n  lr:\n    values: [0.1, 0.01]\n  opt:\n    value: adam\n";
         let up = upsert_sweep(&mut inner, &json!({"config": config, "projectName": "p"}));
         assert_eq!(up["data"]["upsertSweep"]["sweep"]["name"], "mocksw01");
-        assert_eq!(up["data"]["upsertSweep"]["sweep"]["project"]["entity"]["name"], DEFAULT_ENTITY);
+        assert_eq!(
+            up["data"]["upsertSweep"]["sweep"]["project"]["entity"]["name"],
+            DEFAULT_ENTITY
+        );
         let agent = create_agent(&mut inner, &json!({"host": "h", "sweep": "mocksw01"}));
-        let id = agent["data"]["createAgent"]["agent"]["id"].as_str().unwrap().to_string();
+        let id = agent["data"]["createAgent"]["agent"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
 
         let first = commands(&mut inner, &id, "{}");
         assert_eq!(
@@ -247,15 +271,27 @@ mod tests {
                     "args": {"lr": {"value": 0.1}, "opt": {"value": "adam"}}}])
         );
         // nothing while the agent has a run
-        assert_eq!(commands(&mut inner, &id, r#"{"swrun101": true}"#), json!([]));
+        assert_eq!(
+            commands(&mut inner, &id, r#"{"swrun101": true}"#),
+            json!([])
+        );
         let second = commands(&mut inner, &id, "{}");
         assert_eq!(second[0]["args"]["lr"]["value"], json!(0.01));
         assert_eq!(second[0]["run_id"], "swrun102");
         assert_eq!(commands(&mut inner, &id, "{}"), json!([{"type": "exit"}]));
 
         // scripted answers come first
-        inner.sweeps.script("mocksw01", [json!([{"type": "stop", "run_id": "x"}]), json!({"type": "exit"})]);
-        assert_eq!(commands(&mut inner, &id, r#"{"x": true}"#), json!([{"type": "stop", "run_id": "x"}]));
+        inner.sweeps.script(
+            "mocksw01",
+            [
+                json!([{"type": "stop", "run_id": "x"}]),
+                json!({"type": "exit"}),
+            ],
+        );
+        assert_eq!(
+            commands(&mut inner, &id, r#"{"x": true}"#),
+            json!([{"type": "stop", "run_id": "x"}])
+        );
         assert_eq!(commands(&mut inner, &id, "{}"), json!([{"type": "exit"}]));
         let sweep = &inner.sweeps.sweeps["mocksw01"];
         assert_eq!(sweep.commands.len(), 5);
@@ -266,10 +302,16 @@ mod tests {
     fn bad_requests_get_graphql_errors() {
         let mut inner = Inner::default();
         let bad = upsert_sweep(&mut inner, &json!({"config": "method: nope\n"}));
-        assert!(bad["errors"][0]["message"].as_str().unwrap().contains("invalid sweep config"));
+        assert!(bad["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid sweep config"));
         assert!(upsert_sweep(&mut inner, &json!({})).get("errors").is_some());
         let no_sweep = create_agent(&mut inner, &json!({"host": "h", "sweep": "nosuch"}));
-        assert!(no_sweep["errors"][0]["message"].as_str().unwrap().contains("nosuch"));
+        assert!(no_sweep["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nosuch"));
         let no_agent = heartbeat(&mut inner, &json!({"id": "nobody", "runState": "{}"}));
         assert!(no_agent.get("errors").is_some());
     }
