@@ -44,6 +44,23 @@ fn our_agent_sends_the_captured_official_sequence() {
 
     let sweep = server.sweep("mocksw01").unwrap();
     assert_eq!(sweep.runs, ["swrun101", "swrun102"]);
+    // the read API finds them under the sweep (the official reader's filter)
+    let api = wandb::Api::new(server.url(), server.api_key()).unwrap();
+    let linked: Vec<String> = api
+        .runs(
+            "mock-entity/sweep-proj",
+            Some(&json!({"sweep": "mocksw01"})),
+        )
+        .unwrap()
+        .map(|r| r.unwrap().path())
+        .collect();
+    assert_eq!(
+        linked,
+        [
+            "mock-entity/sweep-proj/swrun101",
+            "mock-entity/sweep-proj/swrun102"
+        ]
+    );
     for (id, lr) in [("swrun101", 0.1), ("swrun102", 0.01)] {
         let run = server.run(ENTITY, PROJECT, id).expect(id);
         assert_eq!(run.sweep.as_deref(), Some("mocksw01"));

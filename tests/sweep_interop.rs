@@ -40,8 +40,19 @@ wandb.agent(sweep_id, function=train, count=2)
 print("AGENT_DONE")
 "#;
 
+/// The official reader: the sweep and the runs under it.
+const READ_SWEEP: &str = r#"
+import sys, wandb
+sweep = wandb.Api().sweep(sys.argv[1])
+print("READ", sweep.id, sweep.config["method"], sorted(r.id for r in sweep.runs))
+"#;
+
 /// Runs the script with the official client against `server`; its stdout.
 fn official(server: &FakeServer, entity: Option<&str>) -> String {
+    python(server, entity, SCRIPT, &[])
+}
+
+fn python(server: &FakeServer, entity: Option<&str>, script: &str, args: &[&str]) -> String {
     let scratch = ScratchDir::new("sweep-official");
     let mut cmd = Command::new(oracle_python());
     hermetic(&mut cmd, scratch.path())
@@ -49,15 +60,16 @@ fn official(server: &FakeServer, entity: Option<&str>) -> String {
         .env("WANDB_API_KEY", server.api_key())
         .env("WANDB_BASE_URL", server.url())
         .arg("-c")
-        .arg(SCRIPT);
+        .arg(script)
+        .args(args);
     if let Some(e) = entity {
         cmd.env("WANDB_ENTITY", e);
     }
     let out = cmd.output().expect("run the official client");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
-        out.status.success() && stdout.contains("AGENT_DONE"),
-        "official agent failed: {}\n{stdout}",
+        out.status.success(),
+        "official client failed: {}\n{stdout}",
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
@@ -111,7 +123,20 @@ fn the_official_agent_runs_a_server_sweep_on_the_fake_server() {
 
     // the same requests, in the same order, as the captured official agent
     // against the reference mock
+    assert!(stdout.contains("AGENT_DONE"), "{stdout}");
     assert_same("official vs capture", &captured(), &received(&server));
+
+    // the official reader finds the runs under the sweep
+    let read = python(
+        &server,
+        None,
+        READ_SWEEP,
+        &["mock-entity/sweep-proj/mocksw01"],
+    );
+    assert!(
+        read.contains("READ mocksw01 grid ['swrun101', 'swrun102']"),
+        "{read}"
+    );
 }
 
 #[test]

@@ -100,6 +100,9 @@ pub(crate) fn graphql(inner: &mut Inner, op: &str, v: &Value) -> Option<Value> {
         "UpsertSweep" => upsert_sweep(inner, v),
         "CreateAgent" => create_agent(inner, v),
         "Heartbeat" => heartbeat(inner, v),
+        // the public API's `api.sweep(path)` (its runs come from `Runs`
+        // filtered by `{"sweep": name}`)
+        "GetSweep" | "GetSweepLegacy" => get_sweep(inner, v),
         _ => return None,
     })
 }
@@ -156,6 +159,23 @@ fn upsert_sweep(inner: &mut Inner, v: &Value) -> Value {
         "id": "UHJvamVjdDox", "name": sweep.project,
         "entity": {"id": "RW50aXR5OjE=", "name": sweep.entity}}},
         "configValidationWarnings": []}}})
+}
+
+fn get_sweep(inner: &Inner, v: &Value) -> Value {
+    let name = v.get("name").and_then(Value::as_str).unwrap_or("");
+    let node = inner.sweeps.sweeps.get(name).map(|sw| {
+        let method = sw
+            .config
+            .lines()
+            .find_map(|l| l.strip_prefix("method:"))
+            .map(|m| m.trim().to_string());
+        json!({"__typename": "Sweep", "id": sw.storage_id, "name": sw.name,
+            "displayName": null, "method": method, "state": sw.state.as_deref().unwrap_or("RUNNING"),
+            "description": null, "bestLoss": null, "config": sw.config,
+            "createdAt": "2026-01-01T00:00:00", "updatedAt": "2026-01-01T00:00:00",
+            "runCount": sw.runs.len(), "runCountExpected": null})
+    });
+    json!({"data": {"project": {"sweep": node}}})
 }
 
 fn create_agent(inner: &mut Inner, v: &Value) -> Value {
