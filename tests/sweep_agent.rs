@@ -170,6 +170,18 @@ fn exit_ends_the_agent_and_count_limits_it() {
     let report =
         wandb::agent_with(&id, &options.clone().count(1), |_run| Ok::<(), String>(())).unwrap();
     assert_eq!((report.end, report.runs.len()), (AgentEnd::Count, 1));
+    // count = 0: registered, no heartbeat, no run
+    let agents = server.agents().len();
+    let report = wandb::agent_with(&id, &options.clone().count(0), |_run| {
+        Err::<(), _>("never called")
+    })
+    .unwrap();
+    assert_eq!((report.end, report.runs.len()), (AgentEnd::Count, 0));
+    let new = server.agents().remove(&report.agent_id).unwrap();
+    assert_eq!(
+        (server.agents().len(), new.heartbeats.len()),
+        (agents + 1, 0)
+    );
 }
 
 #[test]

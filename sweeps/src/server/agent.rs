@@ -159,6 +159,16 @@ where
             reason: "no agent id".into(),
         })?
         .to_string();
+    if options.count == Some(0) {
+        // registered, nothing to run (the official agent reads 0 as "no
+        // limit"; a Rust caller asking for 0 runs gets none)
+        return Ok(AgentReport {
+            sweep_id: sweep,
+            agent_id,
+            runs: Vec::new(),
+            end: AgentEnd::Count,
+        });
+    }
     let key = resolve_api_key(conn.settings.api_key.as_deref(), &conn.settings.base_url)?;
     let hb_client = Client::new(&conn.settings.base_url, &key, RetryPolicy::default());
     let shared = Arc::new(Shared::default());
@@ -218,7 +228,7 @@ where
     loop {
         let st = shared.lock();
         let mut st = shared.wait_until(st, wandb_core::duration::FAR_FUTURE, |s| {
-            s.exit || s.not_found || !s.queue.is_empty()
+            s.exit || s.not_found || s.heartbeat_ended || !s.queue.is_empty()
         });
         if st.exit {
             return Ok((runs, AgentEnd::Exit));
@@ -226,6 +236,12 @@ where
         let Some(job) = st.queue.pop_front() else {
             if st.not_found {
                 return Ok((runs, AgentEnd::SweepNotFound));
+            }
+            if st.heartbeat_ended {
+                return Err(ServerError::UnexpectedAnswer {
+                    op: "Heartbeat",
+                    reason: "the heartbeat thread stopped".into(),
+                });
             }
             continue;
         };
@@ -255,6 +271,11 @@ where
                 RunOutcome::Failed(_) => Status::Errored,
                 RunOutcome::Stopped => Status::Stopped,
             };
+            if ctx.options.count.is_some_and(|c| jobs >= c) {
+                // no heartbeat between the last run's end and the return
+                // (it would report an idle agent and get another run)
+                st.shutdown = true;
+            }
             drop(st);
             match &outcome {
                 RunOutcome::Failed(why) => {

@@ -43,6 +43,8 @@ pub(super) struct State {
     pub shutdown: bool,
     /// The run being trained and its stop flag.
     pub current: Option<(String, Arc<AtomicBool>)>,
+    /// The heartbeat thread has returned (or died): no more jobs come.
+    pub heartbeat_ended: bool,
 }
 
 /// The state of one agent, shared by its loop and its heartbeat thread.
@@ -162,7 +164,19 @@ pub(super) fn spawn(
         .spawn(move || heartbeat_loop(&shared, &client, &agent_id, interval))
 }
 
+/// Marks the heartbeat thread ended when it returns or unwinds, so the
+/// agent loop never waits for jobs that cannot come.
+struct Ended<'a>(&'a Shared);
+
+impl Drop for Ended<'_> {
+    fn drop(&mut self) {
+        self.0.lock().heartbeat_ended = true;
+        self.0.notify();
+    }
+}
+
 fn heartbeat_loop(shared: &Shared, client: &Client, agent_id: &str, interval: Duration) {
+    let _ended = Ended(shared);
     loop {
         let state = {
             let st = shared.lock();
