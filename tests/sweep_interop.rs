@@ -156,3 +156,47 @@ fn our_agent_sends_what_the_official_agent_sends() {
         &received(&ours),
     );
 }
+
+/// A trial that runs until the server stops it (20 s at most).
+const STOPPED_SCRIPT: &str = r#"
+import time, wandb
+from wandb.agents import pyagent
+pyagent.Agent.HEARTBEAT_SLEEP_SECONDS = 0.2
+config = {"method": "grid", "parameters": {"lr": {"values": [0.1]}}}
+sweep_id = wandb.sweep(config, project="sweep-proj")
+
+def train():
+    run = wandb.init()
+    for i in range(200):
+        run.log({"val_loss": 1.0 / (i + 1)})
+        time.sleep(0.1)
+    run.finish()
+
+wandb.agent(sweep_id, function=train, count=1)
+print("AGENT_DONE")
+"#;
+
+/// What "a stopped run finishes with the right state" means: the official
+/// agent interrupts the trial and finishes it with exit code 1, after
+/// uploading what it logged (ours does the same: tests/sweep_agent.rs).
+#[test]
+fn the_official_agent_finishes_a_stopped_run_with_exit_code_1() {
+    let server = FakeServer::start();
+    let mut answers =
+        vec![json!([{"type": "run", "run_id": "early1", "args": {"lr": {"value": 0.5}}}])];
+    // 4 s of heartbeats while the run starts, then the stop
+    answers.extend(std::iter::repeat_n(json!([]), 20));
+    answers.push(json!([{"type": "stop", "run_id": "early1"}]));
+    server.script_heartbeats("mocksw01", answers);
+    let stdout = python(&server, None, STOPPED_SCRIPT, &[]);
+    assert!(stdout.contains("AGENT_DONE"), "{stdout}");
+    let run = server
+        .run("mock-entity", "sweep-proj", "early1")
+        .expect("the stopped run");
+    assert!(run.complete);
+    assert_eq!(run.exitcode, Some(1));
+    assert_eq!(run.sweep.as_deref(), Some("mocksw01"));
+    assert_eq!(run.plain_config()["lr"], json!(0.5));
+    let logged = run.history().len();
+    assert!((1..200).contains(&logged), "{logged} rows");
+}
