@@ -100,11 +100,15 @@ fn a_stopped_run_finishes_cleanly_and_the_agent_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let options = fast(&server, dir.path());
     let id = wandb::sweep_with(&capture_config(), &options).unwrap();
-    // the first heartbeat starts `early1`, the next ones stop it; then the grid
+    // the first heartbeat starts `early1`, the fifth stops it; then the grid
     server.script_heartbeats(
         "mocksw01",
         [
             json!([{"type": "run", "run_id": "early1", "args": {"lr": {"value": 0.5}}}]),
+            // a few heartbeats while it runs (a stop of a queued run skips it)
+            json!([]),
+            json!([]),
+            json!([]),
             json!([{"type": "stop", "run_id": "early1"}]),
         ],
     );
