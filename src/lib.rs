@@ -36,6 +36,12 @@ pub use wandb_core::*;
 #[cfg(feature = "sweeps")]
 pub use wandb_sweeps as sweeps;
 
+/// Server-driven sweeps (features `sweeps` and `online`): [`sweep`] creates
+/// a sweep on the W&B server, [`agent`] trains the runs it hands out (see
+/// [`sweeps::server`] and docs/sweeps.md).
+#[cfg(all(feature = "sweeps", feature = "online"))]
+pub use wandb_sweeps::server::{agent, agent_with, sweep, sweep_with};
+
 /// Starts a run ([`wandb_core::init`]) and the integrations its settings
 /// ask for: with the `tensorboard` feature, `InitOptions::sync_tensorboard(dir)`
 /// mirrors that TensorBoard log directory into the run until it finishes.

@@ -82,6 +82,26 @@ fn online_demo_runs_against_its_fake_server() {
     );
 }
 
+#[cfg(all(feature = "sweeps", feature = "online"))]
+#[test]
+fn sweep_agent_demo_trains_the_servers_suggestions() {
+    let scratch = ScratchDir::new("ex-sweep");
+    let out = run_example("sweep_agent", &["--demo"], scratch.path());
+    assert!(
+        out.contains("sweep mock-entity/sweep-example/mocksw01"),
+        "{out}"
+    );
+    // the grid in the official order (batch_size slowest), three runs
+    for line in [
+        r#"run swrun101 {"batch_size":16,"lr":0.1} Finished"#,
+        r#"run swrun102 {"batch_size":16,"lr":0.05} Finished"#,
+        r#"run swrun103 {"batch_size":64,"lr":0.1} Finished"#,
+        r#"server: sweep mocksw01 has runs ["swrun101", "swrun102", "swrun103"]"#,
+    ] {
+        assert!(out.contains(line), "{line} missing in:\n{out}");
+    }
+}
+
 #[cfg(feature = "online")]
 #[test]
 fn sync_demo_uploads_an_offline_run() {

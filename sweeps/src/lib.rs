@@ -10,6 +10,10 @@
 //! - [`agent`]: runs any command per trial the way the official agent does
 //!   (`${args}` macros, `WANDB_SWEEP_ID`, `WANDB_SWEEP_PARAM_PATH`, ...), and
 //!   [`sweep_params_from_env`] reads the parameters back in the trial.
+//! - `server` (feature `online`): server-driven sweeps, the W&B server
+//!   choosing the parameters: `server::sweep` (`UpsertSweep`) and
+//!   `server::agent` (`CreateAgent`, heartbeats, the `run`/`stop`/`exit`
+//!   commands), as the official `wandb.sweep` and `wandb.agent`.
 //!
 //! ```
 //! use wandb_sweeps::{Controller, SweepConfig};
@@ -34,6 +38,8 @@ pub mod params;
 pub mod rng;
 mod run;
 mod search;
+#[cfg(feature = "online")]
+pub mod server;
 pub mod special;
 
 pub use agent::{run_sweep, sweep_params_from_env, AgentError, AgentOptions, TrialResult};

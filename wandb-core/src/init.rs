@@ -180,6 +180,17 @@ impl InitOptions {
         self
     }
 
+    /// Sets one variable of the environment the settings are resolved from:
+    /// on top of [`Self::environment`] if given, else of the process
+    /// environment (copied now). The sweep agent sets `WANDB_SWEEP_ID`,
+    /// `WANDB_RUN_ID`, ... this way, without touching the process's.
+    pub fn env_var(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env
+            .get_or_insert_with(|| std::env::vars().collect())
+            .insert(key.into(), value.into());
+        self
+    }
+
     /// The settings these options resolve to.
     pub fn resolve(&self) -> Result<Settings> {
         self.resolve_with_warnings().map(|(s, _)| s)

@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 
 use crate::{Controller, RunState, SearchError, SweepConfig, SweepRun};
 pub use command::{expand, python_str, DEFAULT_COMMAND};
-pub use results::{read_run, sweep_params_from_env};
+pub use results::{param_file, read_run, sweep_params_from_env};
 
 /// How to run a sweep locally.
 #[derive(Debug, Clone)]

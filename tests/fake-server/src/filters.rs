@@ -35,6 +35,7 @@ fn field_value(field: &str, r: &RunData) -> Option<Value> {
         "group" => s(&r.group),
         "jobType" | "job_type" => s(&r.job_type),
         "tags" => Some(json!(r.tags)),
+        "sweep" => s(&r.sweep),
         _ => {
             if let Some(rest) = field.strip_prefix("config.") {
                 let key = rest.strip_suffix(".value").unwrap_or(rest);

@@ -41,6 +41,8 @@ pub(crate) struct Inner {
     pub next_id: u64,
     /// Requests currently being handled (a test waits for 0 before checking).
     pub in_flight: usize,
+    /// Sweeps and their agents.
+    pub sweeps: crate::sweeps::Sweeps,
 }
 
 impl Inner {
@@ -95,7 +97,7 @@ impl Inner {
 }
 
 impl Inner {
-    fn new_id(&mut self, kind: &str) -> String {
+    pub(crate) fn new_id(&mut self, kind: &str) -> String {
         self.next_id += 1;
         base64::engine::general_purpose::STANDARD.encode(format!("{kind}:{}", self.next_id))
     }
@@ -258,7 +260,11 @@ pub(crate) async fn handle(
             let vars = parsed.get("variables").cloned().unwrap_or(Value::Null);
             let url = sh.url.lock().clone();
             let mut inner = sh.inner.lock();
-            json_response(200, graphql(&mut inner, &url, op, &vars))
+            if op == "Heartbeat" && inner.sweeps.heartbeat_not_found(&vars) {
+                json_response(404, json!({"errors": [{"message": "sweep not found"}]}))
+            } else {
+                json_response(200, graphql(&mut inner, &url, op, &vars))
+            }
         }
         RequestKind::FileStream => {
             let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -374,13 +380,16 @@ fn graphql(inner: &mut Inner, url: &str, op: &str, v: &Value) -> Value {
                 Some(n) => n.to_string(),
                 None => inner.new_id("run"),
             };
+            if let Some(sweep) = str_var(v, "sweep") {
+                inner.sweeps.link(sweep, &name);
+            }
             let run = inner.run_mut(&entity, &project, &name);
             let inserted = run.upserts.is_empty();
             run.apply_upsert(v);
             json!({"data": {"upsertBucket": {"bucket": {
                 "id": run.storage_id, "name": name,
                 "displayName": run.display_name.clone().unwrap_or_else(|| "mock-display-name".into()),
-                "description": "", "config": run.config.to_string(), "sweepName": null,
+                "description": "", "config": run.config.to_string(), "sweepName": run.sweep,
                 "project": {"id": "UHJvamVjdDox", "name": project,
                             "entity": {"id": "RW50aXR5OjE=", "name": entity}},
                 "historyLineCount": run.stream("wandb-history.jsonl").lines.len()},
@@ -435,6 +444,7 @@ fn graphql(inner: &mut Inner, url: &str, op: &str, v: &Value) -> Value {
             json!({"data": {"notifyScriptableRunAlert": {"success": true}}})
         }
         _ => crate::public_api::graphql(inner, url, op, v)
+            .or_else(|| crate::sweeps::graphql(inner, op, v))
             .or_else(|| crate::artifacts::graphql(inner, url, op, v))
             .unwrap_or_else(|| {
             json!({"data": null, "errors": [{"message": format!("fake server: unsupported operation {op}")}]})

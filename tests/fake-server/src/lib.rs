@@ -1,6 +1,7 @@
 //! An in-process fake W&B server for tests: GraphQL (UpsertBucket,
 //! CreateRunFiles, RunResumeStatus, artifacts, the public API's reads:
-//! Run, Runs, RunFiles, history, ...), file_stream, upload storage and
+//! Run, Runs, RunFiles, history, ..., the sweep operations UpsertSweep,
+//! CreateAgent and the agent Heartbeat), file_stream, upload storage and
 //! downloads of uploaded files, on `127.0.0.1:0`, with fault injection.
 //!
 //! ```
@@ -23,6 +24,7 @@ mod filters;
 mod handlers;
 mod public_api;
 mod store;
+mod sweeps;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -33,6 +35,7 @@ use parking_lot::Mutex;
 pub use faults::{Fault, FaultAction, Target};
 pub use handlers::DEFAULT_ENTITY;
 pub use store::{ArtifactData, RequestLog, RunData, Stream};
+pub use sweeps::{AgentData, SweepData};
 
 use handlers::{Inner, Shared};
 
@@ -195,6 +198,49 @@ impl FakeServer {
     /// `manifests/<manifest id>/wandb_manifest.json`).
     pub fn artifact_files(&self) -> BTreeMap<String, Vec<u8>> {
         self.shared.inner.lock().artifact_files.clone()
+    }
+
+    /// A snapshot of every sweep, by sweep id.
+    pub fn sweeps(&self) -> BTreeMap<String, SweepData> {
+        self.shared.inner.lock().sweeps.sweeps.clone()
+    }
+
+    /// A snapshot of one sweep.
+    pub fn sweep(&self, sweep_id: &str) -> Option<SweepData> {
+        self.shared
+            .inner
+            .lock()
+            .sweeps
+            .sweeps
+            .get(sweep_id)
+            .cloned()
+    }
+
+    /// Every registered sweep agent, by agent id.
+    pub fn agents(&self) -> BTreeMap<String, AgentData> {
+        self.shared.inner.lock().sweeps.agents.clone()
+    }
+
+    /// Scripts the answers to the next heartbeats of `sweep_id`'s agents,
+    /// one answer per heartbeat, in order, before the controller's
+    /// suggestions: each is a list of commands (`[{"type": "stop", "run_id":
+    /// "r1"}]`, `[]`), or one command.
+    pub fn script_heartbeats(
+        &self,
+        sweep_id: &str,
+        answers: impl IntoIterator<Item = serde_json::Value>,
+    ) {
+        self.shared.inner.lock().sweeps.script(sweep_id, answers);
+    }
+
+    /// Deletes a sweep: its agents' heartbeats get HTTP 404 from now on.
+    pub fn delete_sweep(&self, sweep_id: &str) {
+        self.shared
+            .inner
+            .lock()
+            .sweeps
+            .deleted
+            .push(sweep_id.to_string());
     }
 
     /// Waits until `pred` holds for the run (or the timeout passes) and

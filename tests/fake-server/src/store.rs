@@ -114,6 +114,8 @@ pub struct RunData {
     pub alerts: Vec<Value>,
     /// True when a test marked the run as stopped.
     pub stopped: bool,
+    /// The sweep the run belongs to (the `sweep` variable of an UpsertBucket).
+    pub sweep: Option<String>,
 }
 
 impl RunData {
@@ -182,6 +184,7 @@ impl RunData {
         set!(job_type, "jobType");
         set!(host, "host");
         set!(program, "program");
+        set!(sweep, "sweep");
         if let Some(Value::Array(tags)) = vars.get("tags") {
             self.tags = tags
                 .iter()
