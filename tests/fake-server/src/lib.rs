@@ -1,7 +1,8 @@
 //! An in-process fake W&B server for tests: GraphQL (UpsertBucket,
 //! CreateRunFiles, RunResumeStatus, artifacts, the public API's reads:
-//! Run, Runs, RunFiles, history, ...), file_stream, upload storage and
-//! downloads of uploaded files, on `127.0.0.1:0`, with fault injection.
+//! Run, Runs, RunFiles, history, artifacts by name, a run's artifacts,
+//! ...), file_stream, upload storage and downloads of uploaded files, on
+//! `127.0.0.1:0`, with fault injection.
 //!
 //! ```
 //! let server = wandb_fake_server::FakeServer::start();
@@ -18,6 +19,7 @@
 //! they carry one.
 
 mod artifacts;
+mod artifacts_read;
 mod faults;
 mod filters;
 mod handlers;
@@ -195,6 +197,19 @@ impl FakeServer {
     /// `manifests/<manifest id>/wandb_manifest.json`).
     pub fn artifact_files(&self) -> BTreeMap<String, Vec<u8>> {
         self.shared.inner.lock().artifact_files.clone()
+    }
+
+    /// Replaces the stored bytes of an uploaded artifact file (a key of
+    /// [`FakeServer::artifact_files`]): a corrupt blob for download tests.
+    /// False when there is no such file.
+    pub fn replace_artifact_file(&self, key: &str, bytes: Vec<u8>) -> bool {
+        match self.shared.inner.lock().artifact_files.get_mut(key) {
+            Some(slot) => {
+                *slot = bytes;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Waits until `pred` holds for the run (or the timeout passes) and
