@@ -235,7 +235,8 @@ impl ApiArtifact {
     /// GET of the manifest file).
     pub fn manifest(&self) -> Result<Vec<ManifestEntry>> {
         self.api.arm_deadline();
-        let staging = self.api.cache_dir().join("artifacts/tmp");
+        // a temporary file, removed once read: reading a manifest touches no cache
+        let staging = std::env::temp_dir();
         let manifest = fetch_manifest(self.api.client(), &self.id, &staging, || self.not_found())?;
         let contents = manifest
             .get("contents")
