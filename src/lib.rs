@@ -70,7 +70,8 @@ fn start_integrations(run: &Run) {
     }
 }
 
-/// The read API (runs on a W&B server: config, summary, history, files),
+/// The read API (runs on a W&B server: config, summary, history, files;
+/// artifacts with their manifest and download),
 /// also at [`online::Api`].
 #[cfg(feature = "online")]
 pub use wandb_core::online::{Api, ApiArtifact, ApiRun};
