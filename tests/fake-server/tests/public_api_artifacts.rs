@@ -262,6 +262,12 @@ fn artifacts_read_back_as_the_official_api_reads_them() {
         // a second download takes every file from the cache
         let again = a.download(&tmp.path().join(format!("again{i}"))).unwrap();
         assert_eq!(again.cache_hits, 3);
+        // the official client's cache has the same layout: nothing to fetch
+        let py_cache = scratch.path().join("home/.cache/wandb");
+        let shared = a
+            .download_with_cache(&tmp.path().join(format!("shared{i}")), &py_cache)
+            .unwrap();
+        assert_eq!(shared.cache_hits, 3, "{reference}");
     }
     assert_eq!(
         std::fs::read_to_string(tmp.path().join("dl1/a.txt")).unwrap(),
