@@ -14,7 +14,7 @@ use std::process::Command;
 use base64::Engine as _;
 use wandb_core::online::{cache_path, Api, ApiArtifact, OnlineError};
 use wandb_core::{init, Artifact, Console, InitOptions, Mode, Value};
-use wandb_fake_server::FakeServer;
+use wandb_fake_server::{FakeServer, Fault, Target};
 use wandb_test_support::{hermetic, oracle_python, ScratchDir};
 
 fn env(server: &FakeServer, home: &Path) -> Vec<(String, String)> {
@@ -387,4 +387,22 @@ fn unknown_artifacts_and_corrupt_blobs_are_typed_errors() {
         std::fs::read_to_string(tmp.path().join("good/a.txt")).unwrap(),
         "alpha v1\n"
     );
+
+    // each request of a download gets its own retry deadline: a download
+    // started long after the lookup still retries a transient failure
+    let short = Api::from_environment(env(&server, &tmp.path().join("home")))
+        .unwrap()
+        .with_timeout(std::time::Duration::from_secs(3));
+    let v1 = short.artifact("me/proj/dataset-x:v1").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(3200));
+    server.inject(Fault::status(
+        Target::op("GetArtifactMembershipFileUrls"),
+        503,
+        1,
+    ));
+    let done = v1
+        .download_with_cache(&tmp.path().join("late"), &tmp.path().join("late-cache"))
+        .unwrap();
+    assert_eq!(done.files.len(), 3);
+    assert_eq!(server.faults_fired(), 1);
 }

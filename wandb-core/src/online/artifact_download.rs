@@ -135,7 +135,7 @@ pub fn download_artifact(
         collection: &reference.name,
         version: &version,
     };
-    download_version(client, &at, root, cache_dir, &mut out, not_found)?;
+    download_version(client, &at, root, cache_dir, &mut out, not_found, &|| {})?;
     Ok(out)
 }
 
@@ -182,7 +182,8 @@ pub(crate) fn fetch_manifest(
 }
 
 /// Downloads every file of the version `at` into `root` through the cache,
-/// recording them (and the reference entries) in `out`.
+/// recording them (and the reference entries) in `out`. `arm` runs before
+/// each request (the read API gives each its own retry deadline).
 pub(crate) fn download_version(
     client: &Client,
     at: &VersionAt<'_>,
@@ -190,10 +191,12 @@ pub(crate) fn download_version(
     cache_dir: &Path,
     out: &mut DownloadedArtifact,
     not_found: impl Fn() -> OnlineError,
+    arm: &dyn Fn(),
 ) -> Result<()> {
     let staging = cache_dir.join("artifacts/tmp");
+    arm();
     let manifest = fetch_manifest(client, at.id, &staging, not_found)?;
-    let urls = file_urls(client, at.entity, at.project, at.collection, at.version)?;
+    let urls = file_urls(client, at, arm)?;
     let contents = manifest["contents"]
         .as_object()
         .cloned()
@@ -224,6 +227,7 @@ pub(crate) fn download_version(
                 op: "GetArtifactMembershipFileUrls".into(),
                 message: format!("no URL for artifact file {path:?}"),
             })?;
+            arm();
             fetch_into_cache(client, url, &staging, &cached, &path, &expected)?;
         }
         let dest = root.join(&rel);
@@ -271,25 +275,24 @@ fn fetch_into_cache(
         .map_err(|e| OnlineError::io("cannot move into the artifact cache", cached, e))
 }
 
-/// Every file URL of version `version` of `collection`, by name.
+/// Every file URL of the version `at`, by name.
 fn file_urls(
     client: &Client,
-    entity: &str,
-    project: &str,
-    collection: &str,
-    version: &str,
+    at: &VersionAt<'_>,
+    arm: &dyn Fn(),
 ) -> Result<HashMap<String, String>> {
     let mut urls = HashMap::new();
     let mut cursor = JValue::Null;
     // pages of 5000, as the official client; bounded so a server that
     // always says "more" cannot loop forever
     for _ in 0..10_000 {
+        arm();
         let data = client.graphql(
             "GetArtifactMembershipFileUrls",
             FILE_URLS,
             Some(
-                json!({"entity": entity, "project": project, "collection": collection,
-                        "alias": version, "cursor": cursor, "perPage": 5000}),
+                json!({"entity": at.entity, "project": at.project, "collection": at.collection,
+                        "alias": at.version, "cursor": cursor, "perPage": 5000}),
             ),
         )?;
         let files = data

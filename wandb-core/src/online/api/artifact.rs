@@ -269,7 +269,6 @@ impl ApiArtifact {
 
     /// [`ApiArtifact::download`] through the cache at `cache_dir`.
     pub fn download_with_cache(&self, root: &Path, cache_dir: &Path) -> Result<DownloadedArtifact> {
-        self.api.arm_deadline();
         let mut out = DownloadedArtifact {
             id: self.id.clone(),
             version: self.version.clone(),
@@ -286,9 +285,16 @@ impl ApiArtifact {
             collection: &self.name,
             version: &self.version,
         };
-        download_version(self.api.client(), &at, root, cache_dir, &mut out, || {
-            self.not_found()
-        })?;
+        let arm = || self.api.arm_deadline();
+        download_version(
+            self.api.client(),
+            &at,
+            root,
+            cache_dir,
+            &mut out,
+            || self.not_found(),
+            &arm,
+        )?;
         Ok(out)
     }
 }
