@@ -305,6 +305,18 @@ impl Api {
     /// `name:...` (the `project` setting, else `uncategorized`); no alias
     /// means `latest`. An unknown one is [`OnlineError::ArtifactNotFound`]
     /// naming the path.
+    ///
+    /// ```no_run
+    /// let api = wandb_core::online::Api::from_env()?;
+    /// let art = api.artifact("my-team/my-project/dataset:latest")?;
+    /// println!("{} {} {:?}", art.qualified_name(), art.r#type, art.aliases);
+    /// for entry in art.manifest()? {
+    ///     println!("{} {} {:?}", entry.path, entry.digest, entry.size);
+    /// }
+    /// let done = art.download(std::path::Path::new("data"))?;
+    /// println!("{} files, {} from the cache", done.files.len(), done.cache_hits);
+    /// # Ok::<(), wandb_core::online::OnlineError>(())
+    /// ```
     pub fn artifact(&self, path: &str) -> Result<ApiArtifact> {
         let reference = ArtifactRef::parse(path.trim()).map_err(|_| OnlineError::InvalidPath {
             path: path.to_string(),
