@@ -76,10 +76,11 @@ fn start_integrations(run: &Run) {
     }
 }
 
-/// The read API (runs on a W&B server: config, summary, history, files),
+/// The read API (runs on a W&B server: config, summary, history, files;
+/// artifacts with their manifest and download),
 /// also at [`online::Api`].
 #[cfg(feature = "online")]
-pub use wandb_core::online::{Api, ApiRun};
+pub use wandb_core::online::{Api, ApiArtifact, ApiRun};
 
 /// Rich values: images, tables, histograms, audio, video, HTML.
 pub use wandb_data_types as data_types;

@@ -12,6 +12,7 @@
 //! Exit codes: 0 success, 1 the operation failed, 2 usage error.
 
 mod account;
+mod artifact_cmd;
 mod read_cmds;
 mod sweep_cmd;
 mod sync_cmd;
@@ -206,6 +207,9 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Artifacts on the server.
+    #[command(subcommand)]
+    Artifact(ArtifactCommand),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(
         after_help = "Example:\n  wandb-rs completion bash > ~/.local/share/bash-completion/completions/wandb-rs"
@@ -213,6 +217,27 @@ enum Command {
     Completion {
         /// The shell.
         shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ArtifactCommand {
+    /// Download an artifact version (through the artifact cache, every file
+    /// MD5-checked) and print the directory.
+    #[command(
+        after_help = "Examples:\n  wandb-rs artifact get my-team/my-project/dataset:latest\n  \
+        wandb-rs artifact get my-team/my-project/model:v3 --root ./model\n\n\
+        The server and key come from WANDB_BASE_URL / WANDB_API_KEY, the settings files or netrc."
+    )]
+    Get {
+        /// `entity/project/name:alias` or `:vN` (no alias: latest).
+        path: String,
+        /// Where the files go (default: WANDB_ARTIFACT_DIR/<name>:<vN>, else ./artifacts/<name>:<vN>).
+        #[arg(long, short = 'o')]
+        root: Option<PathBuf>,
+        /// Fail unless the artifact has this type.
+        #[arg(long = "type")]
+        artifact_type: Option<String>,
     },
 }
 
@@ -306,6 +331,11 @@ fn main() -> ExitCode {
             mode,
             dir,
         } => tb_cmd::run(&logdir, project, entity, name, mode, dir),
+        Command::Artifact(ArtifactCommand::Get {
+            path,
+            root,
+            artifact_type,
+        }) => artifact_cmd::get(&path, root, artifact_type.as_deref()),
         Command::Completion { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "wandb-rs", &mut std::io::stdout());

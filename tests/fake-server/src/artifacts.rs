@@ -1,5 +1,6 @@
 //! The artifact operations of the fake server (run_table artifacts, spec §6.2;
-//! user artifacts: create, files, manifest, commit, `ArtifactByID`).
+//! user artifacts: create, files, manifest, commit, `ArtifactByID`,
+//! `UseArtifact`; the reads of the public API are in `artifacts_read`).
 
 use serde_json::{json, Value};
 
@@ -15,7 +16,7 @@ pub(crate) fn graphql(inner: &mut Inner, url: &str, op: &str, v: &Value) -> Opti
             inner.artifacts.push(ArtifactData {
                 id: id.clone(),
                 input,
-                committed: false,
+                ..ArtifactData::default()
             });
             json!({"data": {"createArtifact": {"artifact": {
                 "id": id, "state": "PENDING", "artifactSequence": {"latestArtifact": null}}}}})
@@ -26,6 +27,14 @@ pub(crate) fn graphql(inner: &mut Inner, url: &str, op: &str, v: &Value) -> Opti
                 Some(m) => m.to_string(),
                 None => new_artifact_id(inner, "ArtifactManifest"),
             };
+            let aid = merged.get("artifactID").and_then(Value::as_str);
+            if let Some(a) = inner
+                .artifacts
+                .iter_mut()
+                .find(|a| Some(a.id.as_str()) == aid)
+            {
+                a.manifest_id = Some(mid.clone());
+            }
             let mut file = json!({"id": new_artifact_id(inner, "File")});
             if merged.get("includeUpload").and_then(Value::as_bool) == Some(true) {
                 file["uploadUrl"] = json!(storage_url(
@@ -105,7 +114,17 @@ pub(crate) fn graphql(inner: &mut Inner, url: &str, op: &str, v: &Value) -> Opti
                 "aliases": aliases, "artifactSequence": {"name": coll}}}})
         }
         "UseArtifact" => {
-            json!({"data": {"useArtifact": {"artifact": {"id": input.get("artifactID")}}}})
+            // variables (wandb-rs, the official client) or an input object
+            let vars = if input.is_object() { &input } else { v };
+            let s = |k: &str| vars.get(k).and_then(Value::as_str).unwrap_or("");
+            let run = format!("{}/{}/{}", s("entityName"), s("projectName"), s("runName"));
+            let aid = s("artifactID").to_string();
+            if let Some(a) = inner.artifacts.iter_mut().find(|a| a.id == aid) {
+                if !a.used_by.contains(&run) {
+                    a.used_by.push(run);
+                }
+            }
+            json!({"data": {"useArtifact": {"artifact": {"id": aid}}}})
         }
         "ClientIDMapping" => {
             let id = new_artifact_id(inner, "ClientID");

@@ -445,6 +445,7 @@ fn graphql(inner: &mut Inner, url: &str, op: &str, v: &Value) -> Value {
         }
         _ => crate::public_api::graphql(inner, url, op, v)
             .or_else(|| crate::sweeps::graphql(inner, op, v))
+            .or_else(|| crate::artifacts_read::graphql(inner, url, op, v))
             .or_else(|| crate::artifacts::graphql(inner, url, op, v))
             .unwrap_or_else(|| {
             json!({"data": null, "errors": [{"message": format!("fake server: unsupported operation {op}")}]})

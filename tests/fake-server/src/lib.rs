@@ -1,8 +1,9 @@
 //! An in-process fake W&B server for tests: GraphQL (UpsertBucket,
 //! CreateRunFiles, RunResumeStatus, artifacts, the public API's reads:
-//! Run, Runs, RunFiles, history, ..., the sweep operations UpsertSweep,
-//! CreateAgent and the agent Heartbeat), file_stream, upload storage and
-//! downloads of uploaded files, on `127.0.0.1:0`, with fault injection.
+//! Run, Runs, RunFiles, history, artifacts by name, a run's artifacts,
+//! ..., the sweep operations UpsertSweep, CreateAgent and the agent
+//! Heartbeat), file_stream, upload storage and downloads of uploaded files,
+//! on `127.0.0.1:0`, with fault injection.
 //!
 //! ```
 //! let server = wandb_fake_server::FakeServer::start();
@@ -19,6 +20,7 @@
 //! they carry one.
 
 mod artifacts;
+mod artifacts_read;
 mod faults;
 mod filters;
 mod handlers;
@@ -241,6 +243,19 @@ impl FakeServer {
             .sweeps
             .deleted
             .push(sweep_id.to_string());
+    }
+
+    /// Replaces the stored bytes of an uploaded artifact file (a key of
+    /// [`FakeServer::artifact_files`]): a corrupt blob for download tests.
+    /// False when there is no such file.
+    pub fn replace_artifact_file(&self, key: &str, bytes: Vec<u8>) -> bool {
+        match self.shared.inner.lock().artifact_files.get_mut(key) {
+            Some(slot) => {
+                *slot = bytes;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Waits until `pred` holds for the run (or the timeout passes) and

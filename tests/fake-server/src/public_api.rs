@@ -348,7 +348,11 @@ fn runs(inner: &Inner, entity: &str, project: &str, v: &Value) -> Value {
 }
 
 /// `GET /storage/<entity>/<project>/<run>/<name>`: an uploaded run file.
+/// `GET /storage/_artifacts/<key>`: an uploaded artifact file or manifest.
 pub(crate) fn download(inner: &Inner, rel: &str) -> Option<Vec<u8>> {
+    if let Some(key) = rel.strip_prefix("_artifacts/") {
+        return inner.artifact_files.get(key).cloned();
+    }
     let mut parts = rel.splitn(4, '/');
     let (e, p, r, name) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let key = (e.to_string(), p.to_string(), r.to_string());

@@ -282,4 +282,8 @@ pub struct ArtifactData {
     pub input: Value,
     /// Whether CommitArtifact was called.
     pub committed: bool,
+    /// The id of its manifest (`CreateArtifactManifest`), once created.
+    pub manifest_id: Option<String>,
+    /// The runs (`entity/project/run`) that declared they use it (`UseArtifact`).
+    pub used_by: Vec<String>,
 }

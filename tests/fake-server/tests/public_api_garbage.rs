@@ -115,3 +115,79 @@ fn malformed_answers_are_typed_errors() {
     *body.lock().unwrap() = r#"{"data":{"project":{"run":null}}}"#.into();
     assert!(matches!(run.files(), Err(OnlineError::RunNotFound { .. })));
 }
+
+#[test]
+fn malformed_artifact_answers_are_typed_errors() {
+    let body = Arc::new(Mutex::new(String::new()));
+    let url = serve(body.clone());
+    let api = Api::new(&url, KEY)
+        .unwrap()
+        .with_timeout(std::time::Duration::from_secs(5));
+    let run = api.run("e/p/r").unwrap();
+    let node = r#"{"id":"QXJ0OjE=","versionIndex":0,"digest":"d","artifactType":{"name":"t"},"artifactSequence":{"name":"c","project":{"name":"p","entity":{"name":"e"}}}}"#;
+    let bodies = [
+        "".to_string(),
+        "not json".into(),
+        r#"{"data":null}"#.into(),
+        r#"{"data":{"project":null}}"#.into(),
+        r#"{"data":{"project":{"artifactCollectionMembership":5}}}"#.into(),
+        r#"{"data":{"project":{"artifactCollectionMembership":{}}}}"#.into(),
+        r#"{"data":{"project":{"artifactCollectionMembership":{"artifact":{}}}}}"#.into(),
+        r#"{"data":{"project":{"artifactCollectionMembership":{"artifact":{"id":"x"}}}}}"#.into(),
+        format!(
+            r#"{{"data":{{"project":{{"artifactCollectionMembership":{{"aliases":5,"artifact":{}}}}}}}}}"#,
+            node.replace("\"digest\"", "\"metadata\":\"[1]\",\"digest\"")
+        ),
+        format!(
+            r#"{{"data":{{"project":{{"artifactCollectionMembership":{{"aliases":[{{"alias":7}}],"artifact":{node}}}}}}}}}"#
+        ),
+        r#"{"data":{"project":{"run":{"artifacts":{"edges":5}}}}}"#.into(),
+        format!(
+            r#"{{"data":{{"project":{{"run":{{"artifacts":{{"edges":[{{"node":{node}}},{{"node":null}}],"pageInfo":{{"hasNextPage":true,"endCursor":"c"}}}}}}}}}}}}"#
+        ),
+        format!(
+            r#"{{"data":{{"project":{{"artifactType":{{"artifactCollection":{{"artifacts":{{"edges":[{{"version":5,"node":{node}}}],"pageInfo":{{"hasNextPage":true,"endCursor":"c"}}}}}}}}}}}}}}"#
+        ),
+        // a membership whose manifest (this same body) lists a path that
+        // would leave the download root, and a file with no URL
+        format!(
+            r#"{{"data":{{"project":{{"artifactCollectionMembership":{{"artifact":{node}}}}},"artifact":{{"currentManifest":{{"file":{{"directUrl":"{url}/m"}}}}}}}},"contents":{{"../evil":{{"digest":"1B2M2Y8AsgTpgAmY7PhCfg=="}}}}}}"#
+        ),
+        format!(
+            r#"{{"data":{{"project":{{"artifactCollectionMembership":{{"artifact":{node}}}}},"artifact":{{"currentManifest":{{"file":{{"directUrl":"{url}/m"}}}}}}}},"contents":{{"ok.txt":{{"digest":"not b64"}},"z":{{"digest":"1B2M2Y8AsgTpgAmY7PhCfg=="}}}}}}"#
+        ),
+    ];
+    for b in bodies {
+        *body.lock().unwrap() = b.clone();
+        let cache = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        match api.artifact("e/p/c:v0") {
+            Ok(a) => {
+                assert_eq!(a.version, "v0", "{b}");
+                let _ = a.manifest();
+                let err = a
+                    .download_with_cache(root.path(), cache.path())
+                    .unwrap_err();
+                assert!(!err.to_string().is_empty());
+                assert!(!cache.path().join("../evil").exists());
+            }
+            Err(e) => assert!(!e.to_string().is_empty(), "{b}"),
+        }
+        let _ = run.logged_artifacts();
+        let _ = run.used_artifacts();
+        let _ = api.artifacts("t", "e/p/c");
+    }
+
+    // one of them, checked precisely
+    *body.lock().unwrap() = r#"{"data":{"project":{"artifactCollectionMembership":null}}}"#.into();
+    let err = api.artifact("e/p/c:best").unwrap_err();
+    assert!(
+        matches!(err, OnlineError::ArtifactNotFound { ref reference } if reference == "e/p/c:best"),
+        "{err}"
+    );
+    *body.lock().unwrap() = r#"{"data":{"project":{"run":null}}}"#.into();
+    assert!(matches!(
+        run.logged_artifacts(),
+        Err(OnlineError::RunNotFound { .. })
+    ));
+}

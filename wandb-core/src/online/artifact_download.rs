@@ -125,31 +125,6 @@ pub fn download_artifact(
         .and_then(JValue::as_str)
         .unwrap_or("")
         .to_string();
-
-    // the manifest
-    let data = client.graphql("FetchArtifactManifest", MANIFEST, Some(json!({"id": id})))?;
-    let url = data
-        .pointer("/artifact/currentManifest/file/directUrl")
-        .and_then(JValue::as_str)
-        .ok_or_else(not_found)?;
-    let staging = cache_dir.join("artifacts/tmp");
-    std::fs::create_dir_all(&staging).map_err(|e| OnlineError::io("cannot create", &staging, e))?;
-    let manifest_file = staging.join(format!(
-        "manifest-{}-{}",
-        std::process::id(),
-        fastrand::u64(..)
-    ));
-    client.download(url, &manifest_file)?;
-    let text = std::fs::read_to_string(&manifest_file);
-    let _ = std::fs::remove_file(&manifest_file);
-    let text = text
-        .map_err(|e| OnlineError::io("cannot read the downloaded manifest", &manifest_file, e))?;
-    let manifest: JValue = serde_json::from_str(&text).map_err(|e| OnlineError::GraphQl {
-        op: "FetchArtifactManifest".into(),
-        message: format!("the manifest is not JSON: {e}"),
-    })?;
-
-    let urls = file_urls(client, entity, project, &reference.name, &version)?;
     let mut out = DownloadedArtifact {
         id,
         version,
@@ -159,6 +134,76 @@ pub fn download_artifact(
         references: Vec::new(),
         cache_hits: 0,
     };
+    let (id, version) = (out.id.clone(), out.version.clone());
+    let at = VersionAt {
+        id: &id,
+        entity,
+        project,
+        collection: &reference.name,
+        version: &version,
+    };
+    download_version(client, &at, root, cache_dir, &mut out, not_found, &|| {})?;
+    Ok(out)
+}
+
+/// Where a committed version lives: its server id, and the
+/// `entity/project/collection:vN` its file URLs are asked by.
+pub(crate) struct VersionAt<'a> {
+    pub id: &'a str,
+    pub entity: &'a str,
+    pub project: &'a str,
+    pub collection: &'a str,
+    pub version: &'a str,
+}
+
+/// The manifest of the version with server id `id`
+/// (`FetchArtifactManifest` + GET of its URL), through a temporary file in
+/// `staging`.
+pub(crate) fn fetch_manifest(
+    client: &Client,
+    id: &str,
+    staging: &Path,
+    not_found: impl Fn() -> OnlineError,
+) -> Result<JValue> {
+    let data = client.graphql("FetchArtifactManifest", MANIFEST, Some(json!({"id": id})))?;
+    let url = data
+        .pointer("/artifact/currentManifest/file/directUrl")
+        .and_then(JValue::as_str)
+        .ok_or_else(not_found)?;
+    std::fs::create_dir_all(staging).map_err(|e| OnlineError::io("cannot create", staging, e))?;
+    let manifest_file = staging.join(format!(
+        "manifest-{}-{}",
+        std::process::id(),
+        fastrand::u64(..)
+    ));
+    let got = client.download(url, &manifest_file);
+    let text = got.and_then(|_| {
+        std::fs::read_to_string(&manifest_file)
+            .map_err(|e| OnlineError::io("cannot read the downloaded manifest", &manifest_file, e))
+    });
+    let _ = std::fs::remove_file(&manifest_file);
+    serde_json::from_str(&text?).map_err(|e| OnlineError::GraphQl {
+        op: "FetchArtifactManifest".into(),
+        message: format!("the manifest is not JSON: {e}"),
+    })
+}
+
+/// Downloads every file of the version `at` into `root` through the cache,
+/// recording them (and the reference entries) in `out`. `arm` runs before
+/// each request (the read API gives each its own retry deadline).
+pub(crate) fn download_version(
+    client: &Client,
+    at: &VersionAt<'_>,
+    root: &Path,
+    cache_dir: &Path,
+    out: &mut DownloadedArtifact,
+    not_found: impl Fn() -> OnlineError,
+    arm: &dyn Fn(),
+) -> Result<()> {
+    let staging = cache_dir.join("artifacts/tmp");
+    arm();
+    let manifest = fetch_manifest(client, at.id, &staging, not_found)?;
+    let urls = file_urls(client, at, arm)?;
     let contents = manifest["contents"]
         .as_object()
         .cloned()
@@ -196,6 +241,7 @@ pub fn download_artifact(
                 digest: &expected,
                 alg,
             };
+            arm();
             fetch_into_cache(client, url, &staging, &cached, &want)?;
         }
         let dest = root.join(&rel);
@@ -207,7 +253,7 @@ pub fn download_artifact(
             .map_err(|e| OnlineError::io("cannot write artifact file", &dest, e))?;
         out.files.push((path, dest));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The entry a download must produce.
@@ -262,25 +308,24 @@ fn fetch_into_cache(
         .map_err(|e| OnlineError::io("cannot move into the artifact cache", cached, e))
 }
 
-/// Every file URL of version `version` of `collection`, by name.
+/// Every file URL of the version `at`, by name.
 fn file_urls(
     client: &Client,
-    entity: &str,
-    project: &str,
-    collection: &str,
-    version: &str,
+    at: &VersionAt<'_>,
+    arm: &dyn Fn(),
 ) -> Result<HashMap<String, String>> {
     let mut urls = HashMap::new();
     let mut cursor = JValue::Null;
     // pages of 5000, as the official client; bounded so a server that
     // always says "more" cannot loop forever
     for _ in 0..10_000 {
+        arm();
         let data = client.graphql(
             "GetArtifactMembershipFileUrls",
             FILE_URLS,
             Some(
-                json!({"entity": entity, "project": project, "collection": collection,
-                        "alias": version, "cursor": cursor, "perPage": 5000}),
+                json!({"entity": at.entity, "project": at.project, "collection": at.collection,
+                        "alias": at.version, "cursor": cursor, "perPage": 5000}),
             ),
         )?;
         let files = data

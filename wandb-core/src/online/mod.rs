@@ -53,7 +53,9 @@ mod sync;
 mod tail;
 mod yaml;
 
-pub use api::{Api, ApiRun, HistoryScan, RunFile, Runs, DEFAULT_API_TIMEOUT};
+pub use api::{
+    Api, ApiArtifact, ApiRun, HistoryScan, ManifestEntry, RunFile, Runs, DEFAULT_API_TIMEOUT,
+};
 pub use artifact_cleanup::{
     delete_version, is_disposable_alias, keep_latest, list_versions, ArtifactVersion, CleanupReport,
 };

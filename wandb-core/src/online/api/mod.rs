@@ -22,12 +22,15 @@
 //! an answer of the wrong shape [`OnlineError::UnexpectedAnswer`]; nothing
 //! a server sends can make these functions panic.
 
+mod artifact;
+mod artifact_queries;
 mod files;
 mod history;
 mod queries;
 mod run;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,6 +41,7 @@ use super::error::{OnlineError, Result};
 use super::http::{Client, RetryPolicy};
 use crate::settings::Settings;
 
+pub use artifact::{ApiArtifact, ManifestEntry};
 pub use files::RunFile;
 pub use history::HistoryScan;
 pub use run::{ApiRun, Runs};
@@ -57,6 +61,10 @@ pub struct Api {
 struct Inner {
     client: Client,
     entity: Option<String>,
+    /// The default project of artifact paths without one.
+    project: Option<String>,
+    /// The artifact download cache (`$WANDB_CACHE_DIR`).
+    cache_dir: Option<PathBuf>,
 }
 
 impl Api {
@@ -67,7 +75,7 @@ impl Api {
         let key = ApiKey::new(api_key)?;
         Ok(Self::with_client(
             Client::new(base_url, &key, RetryPolicy::default()),
-            None,
+            &Settings::default(),
         ))
     }
 
@@ -79,7 +87,7 @@ impl Api {
         let key = resolve_api_key(settings.api_key.as_deref(), &settings.base_url)?;
         Ok(Self::with_client(
             Client::new(&settings.base_url, &key, RetryPolicy::default()),
-            settings.entity.clone(),
+            settings,
         ))
     }
 
@@ -119,15 +127,31 @@ impl Api {
         super::auth::url_host(&settings.base_url)?;
         Ok(Self::with_client(
             Client::new(&settings.base_url, &key, RetryPolicy::default()),
-            settings.entity.clone(),
+            &settings,
         ))
     }
 
-    fn with_client(client: Client, entity: Option<String>) -> Self {
+    fn with_client(client: Client, settings: &Settings) -> Self {
         Api {
-            inner: Arc::new(Inner { client, entity }),
+            inner: Arc::new(Inner {
+                client,
+                entity: settings.entity.clone(),
+                project: settings.project.clone(),
+                cache_dir: settings.cache_dir.clone(),
+            }),
             timeout: DEFAULT_API_TIMEOUT,
         }
+    }
+
+    /// The artifact cache downloads go through: the `cache_dir` setting
+    /// (`$WANDB_CACHE_DIR`, by default `$HOME/.cache/wandb`), else
+    /// `$HOME/.cache/wandb` of the process, else the temporary directory.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.inner.cache_dir.clone().unwrap_or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".cache/wandb"))
+                .unwrap_or_else(|| std::env::temp_dir().join("wandb-cache"))
+        })
     }
 
     /// The same client with another retry limit per read.
