@@ -138,7 +138,7 @@ fn hash_throughput_against_md5sum_and_xxhsum() {
                 assert_eq!(b64_to_hex(&ours).unwrap(), hex, "{tool}");
                 format!("{:.0} MB/s", mb / theirs_best)
             }
-            None => format!("not installed"),
+            None => "not installed".to_string(),
         };
         println!(
             "{} of {mib} MiB (best of 3): wandb-rs {:.0} MB/s, {tool} {tool_mbs}",
