@@ -58,7 +58,7 @@ run = wandb.init(project="p", id="offshr01", settings=wandb.Settings(
 print(f"hello from {rank}")
 for i in range(2):
     run.log({f"loss_r{rank}": 1.0 / (i + 1)})
-    time.sleep(0.5)
+    time.sleep(1.0)
 run.finish()
 "#;
 
@@ -172,9 +172,13 @@ fn offline_shared_run_dirs_match_the_official_clients() {
         cmd
     });
     let official = ScratchDir::new("dist-offline-official");
+    // a short TMPDIR: the official system monitor (wandb-symon) puts a
+    // socket there and fails to start under a long path (no stats records)
+    let short_tmp = tempfile::Builder::new().prefix("s").tempdir().unwrap();
     spawn_both(|rank| {
         let mut cmd = Command::new(oracle_python());
         hermetic(&mut cmd, official.path())
+            .env("TMPDIR", short_tmp.path())
             .arg("-c")
             .arg(OFFICIAL)
             .arg(rank.to_string());
@@ -182,6 +186,12 @@ fn offline_shared_run_dirs_match_the_official_clients() {
     });
 
     let (ours, official) = (writers(ours.path()), writers(official.path()));
+    // the official monitor's first sample can come after a short run of a
+    // loaded machine's primary (it gathers metadata first): one rank suffices
+    assert!(
+        official.iter().any(|o| !o.stats_keys.is_empty()),
+        "official: no stats records at all"
+    );
     for (rank, (o, w)) in official.iter().zip(&ours).enumerate() {
         let label = format!("rank_{rank}");
         assert_eq!((o.label.as_str(), w.label.as_str()), (label.as_str(), label.as_str()));
@@ -197,10 +207,10 @@ fn offline_shared_run_dirs_match_the_official_clients() {
         }
         // every system metric key labelled
         let suffix = format!("/l:{label}");
-        for (who, keys) in [("official", &o.stats_keys), ("ours", &w.stats_keys)] {
-            assert!(!keys.is_empty(), "{who}: no stats records at rank {rank}");
+        for keys in [&o.stats_keys, &w.stats_keys] {
             assert!(keys.iter().all(|k| k.ends_with(&suffix)), "{keys:?}");
         }
+        assert!(!w.stats_keys.is_empty(), "ours: no stats records at rank {rank}");
         assert!(w.stats_keys.contains(&format!("cpu{suffix}")), "{:?}", w.stats_keys);
         // the records' console lines carry no label
         let hello = format!("hello from {rank}");
