@@ -31,7 +31,12 @@ fn rank_main() -> Result<(), Box<dyn std::error::Error>> {
     // the run id comes from the launcher's job id (TORCHELASTIC_RUN_ID,
     // SLURM_JOB_ID) or WANDB_RUN_ID: the same in every process
     let run = wandb::init(dist.options(&Policy::Shared { run_id: None }, options)?)?;
-    println!("rank {} of {} writes run {}", dist.rank(), dist.world_size(), run.id());
+    println!(
+        "rank {} of {} writes run {}",
+        dist.rank(),
+        dist.world_size(),
+        run.id()
+    );
     for step in 0..5u32 {
         let loss = 1.0 / f64::from(step + 1) + f64::from(dist.rank()) * 0.01;
         run.log(row! {format!("loss/rank_{}", dist.rank()) => loss, "step" => step})?;

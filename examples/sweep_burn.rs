@@ -57,7 +57,10 @@ fn trial_config(learning_rate: f64, batch_size: usize) -> regression::Regression
 /// a summary aggregate.
 fn summary_number(v: &Value) -> Option<f64> {
     match v {
-        Value::Map(m) => m.get("min").or_else(|| m.get("last")).and_then(summary_number),
+        Value::Map(m) => m
+            .get("min")
+            .or_else(|| m.get("last"))
+            .and_then(summary_number),
         other => other.as_f64(),
     }
 }
@@ -65,8 +68,12 @@ fn summary_number(v: &Value) -> Option<f64> {
 /// Trains one trial as a run of the sweep `sweep`; returns its validation loss.
 fn trial(sweep: &str, params: &Map<String, JValue>) -> Result<f64, Box<dyn std::error::Error>> {
     let value = |k: &str| params.get(k).and_then(|p| p.get("value")).cloned();
-    let lr = value("learning_rate").and_then(|v| v.as_f64()).ok_or("no learning_rate")?;
-    let batch = value("batch_size").and_then(|v| v.as_u64()).ok_or("no batch_size")?;
+    let lr = value("learning_rate")
+        .and_then(|v| v.as_f64())
+        .ok_or("no learning_rate")?;
+    let batch = value("batch_size")
+        .and_then(|v| v.as_u64())
+        .ok_or("no batch_size")?;
     let cfg = trial_config(lr, usize::try_from(batch)?);
     let run = wandb::init(
         InitOptions::new()
@@ -89,7 +96,10 @@ fn trial(sweep: &str, params: &Map<String, JValue>) -> Result<f64, Box<dyn std::
     run.finish()?;
     // burn's checkpoints of the trial
     let _ = std::fs::remove_dir_all(&dir);
-    println!("  trial {}: batch_size={batch} learning_rate={lr} {METRIC}={loss:.6}", run.id());
+    println!(
+        "  trial {}: batch_size={batch} learning_rate={lr} {METRIC}={loss:.6}",
+        run.id()
+    );
     Ok(loss)
 }
 

@@ -132,7 +132,10 @@ fn distributed_shared_demo_writes_one_run_from_four_processes() {
         .find_map(|l| l.strip_prefix("rank 0 of 4 writes run "))
         .unwrap_or_else(|| panic!("{out}"));
     for rank in 1..4 {
-        assert!(out.contains(&format!("rank {rank} of 4 writes run {id}\n")), "{out}");
+        assert!(
+            out.contains(&format!("rank {rank} of 4 writes run {id}\n")),
+            "{out}"
+        );
     }
     assert!(
         out.contains(&format!(
@@ -174,7 +177,12 @@ fn sweep_burn_runs_a_grid_and_a_bayes_sweep() {
     let runs: Vec<PathBuf> = std::fs::read_dir(scratch.path().join("wandb"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("offline-run-"))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("offline-run-")
+        })
         .collect();
     assert_eq!(runs.len(), 10, "{runs:?}");
 }

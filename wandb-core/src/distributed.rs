@@ -97,7 +97,11 @@ impl Distributed {
     /// A value that is not a number, or a rank outside `0..WORLD_SIZE`, is
     /// an [`Error::InvalidSetting`] naming the variable.
     pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Distributed> {
-        let get = |k: &str| lookup(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |k: &str| {
+            lookup(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let num = |k: &str| -> Result<Option<u32>> {
             get(k)
                 .map(|v| {
@@ -201,7 +205,9 @@ impl Distributed {
                     Some(g) => g.clone(),
                     None => match base.resolve()?.group {
                         Some(g) => g,
-                        None => self.agreed("group", "a run group (Policy::RunPerRank { group })")?,
+                        None => {
+                            self.agreed("group", "a run group (Policy::RunPerRank { group })")?
+                        }
                     },
                 };
                 let job_type = format!("rank_{rank}");

@@ -14,7 +14,11 @@ fn dist(vars: &[(&str, &str)]) -> Result<Distributed> {
 /// Options with a hermetic environment (no API key: offline by default).
 fn base(extra: &[(&str, &str)]) -> InitOptions {
     let mut env = vec![("HOME".to_owned(), "/nonexistent-wandb-home".to_owned())];
-    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     InitOptions::new().environment(env)
 }
 
@@ -60,7 +64,10 @@ fn bad_launcher_variables_name_the_variable() {
         (&[("RANK", "2"), ("WORLD_SIZE", "2")][..], "RANK"),
         (&[("RANK", "0")][..], "WORLD_SIZE"),
         (&[("WORLD_SIZE", "2")][..], "RANK"),
-        (&[("RANK", "0"), ("WORLD_SIZE", "2"), ("LOCAL_RANK", "a")][..], "LOCAL_RANK"),
+        (
+            &[("RANK", "0"), ("WORLD_SIZE", "2"), ("LOCAL_RANK", "a")][..],
+            "LOCAL_RANK",
+        ),
     ] {
         match dist(vars) {
             Err(Error::InvalidSetting { name: n, reason }) => {
@@ -74,8 +81,16 @@ fn bad_launcher_variables_name_the_variable() {
 #[test]
 fn rank_zero_only_disables_the_other_ranks() {
     let p = Policy::RankZeroOnly;
-    let (s0, _) = resolved(&dist(&[("RANK", "0"), ("WORLD_SIZE", "2")]).unwrap(), &p, base(&[]));
-    let (s1, _) = resolved(&dist(&[("RANK", "1"), ("WORLD_SIZE", "2")]).unwrap(), &p, base(&[]));
+    let (s0, _) = resolved(
+        &dist(&[("RANK", "0"), ("WORLD_SIZE", "2")]).unwrap(),
+        &p,
+        base(&[]),
+    );
+    let (s1, _) = resolved(
+        &dist(&[("RANK", "1"), ("WORLD_SIZE", "2")]).unwrap(),
+        &p,
+        base(&[]),
+    );
     assert_eq!(s0.mode, Mode::Offline);
     assert_eq!(s1.mode, Mode::Disabled);
 }
@@ -142,8 +157,12 @@ fn the_shared_run_id_is_agreed_without_a_server() {
     let ids: Vec<String> = (0..4)
         .map(|r| {
             let r = r.to_string();
-            let d = dist(&[("RANK", &r), ("WORLD_SIZE", "4"), ("TORCHELASTIC_RUN_ID", "job7")])
-                .unwrap();
+            let d = dist(&[
+                ("RANK", &r),
+                ("WORLD_SIZE", "4"),
+                ("TORCHELASTIC_RUN_ID", "job7"),
+            ])
+            .unwrap();
             resolved(&d, &p, base(&[])).0.run_id.unwrap()
         })
         .collect();
@@ -162,7 +181,10 @@ fn the_shared_run_id_is_agreed_without_a_server() {
     // nothing to agree on: a clear error
     let d = dist(&[("RANK", "0"), ("WORLD_SIZE", "2")]).unwrap();
     let e = d.options(&p, base(&[])).unwrap_err().to_string();
-    assert!(e.contains("same in every process") && e.contains("WANDB_RUN_ID"), "{e}");
+    assert!(
+        e.contains("same in every process") && e.contains("WANDB_RUN_ID"),
+        "{e}"
+    );
     let e = d
         .options(&Policy::RunPerRank { group: None }, base(&[]))
         .unwrap_err()
@@ -175,6 +197,8 @@ fn derived_ids_are_stable() {
     // a fixed value: the derivation must not change between versions
     assert_eq!(base36_id("SLURM_JOB_ID=4242"), "vzp0xg0v");
     let id = base36_id("TORCHELASTIC_RUN_ID=job7");
-    assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+    assert!(id
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
     assert_ne!(id, base36_id("TORCHELASTIC_RUN_ID=job8"));
 }

@@ -134,7 +134,10 @@ fn writers(root: &Path) -> Vec<Writer> {
     // `offline-run-<second>-<id>`; the second of the same second gets `-1`
     let stamp = |n: &str| n.split('-').nth(2).unwrap().to_string();
     for n in &names {
-        assert!(n.ends_with(RUN_ID) || n.ends_with(&format!("{RUN_ID}-1")), "{names:?}");
+        assert!(
+            n.ends_with(RUN_ID) || n.ends_with(&format!("{RUN_ID}-1")),
+            "{names:?}"
+        );
     }
     if stamp(&names[0]) == stamp(&names[1]) {
         assert_eq!(names[1], format!("{}-1", names[0]), "same second: `-1`");
@@ -194,7 +197,10 @@ fn offline_shared_run_dirs_match_the_official_clients() {
     );
     for (rank, (o, w)) in official.iter().zip(&ours).enumerate() {
         let label = format!("rank_{rank}");
-        assert_eq!((o.label.as_str(), w.label.as_str()), (label.as_str(), label.as_str()));
+        assert_eq!(
+            (o.label.as_str(), w.label.as_str()),
+            (label.as_str(), label.as_str())
+        );
         // metadata only from the primary
         assert_eq!(o.has_environment, rank == 0, "official {o:?}");
         assert_eq!(w.has_environment, o.has_environment, "ours {w:?}");
@@ -210,11 +216,21 @@ fn offline_shared_run_dirs_match_the_official_clients() {
         for keys in [&o.stats_keys, &w.stats_keys] {
             assert!(keys.iter().all(|k| k.ends_with(&suffix)), "{keys:?}");
         }
-        assert!(!w.stats_keys.is_empty(), "ours: no stats records at rank {rank}");
-        assert!(w.stats_keys.contains(&format!("cpu{suffix}")), "{:?}", w.stats_keys);
+        assert!(
+            !w.stats_keys.is_empty(),
+            "ours: no stats records at rank {rank}"
+        );
+        assert!(
+            w.stats_keys.contains(&format!("cpu{suffix}")),
+            "{:?}",
+            w.stats_keys
+        );
         // the records' console lines carry no label
         let hello = format!("hello from {rank}");
-        assert!(o.console.contains(&hello) && w.console.contains(&hello), "{w:?}");
+        assert!(
+            o.console.contains(&hello) && w.console.contains(&hello),
+            "{w:?}"
+        );
         assert_eq!(w.exit_code, o.exit_code);
     }
 }

@@ -67,7 +67,12 @@ fn launch(server: &FakeServer, scenario: &str, world: u32, dir: &Path) {
         .map(|rank| {
             let mut cmd = Command::new(&exe);
             wandb_test_support::clear_wandb_env(&mut cmd)
-                .args(["--exact", "dist_child_process", "--nocapture", "--test-threads=1"])
+                .args([
+                    "--exact",
+                    "dist_child_process",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
                 .env(CHILD, scenario)
                 .env("RANK", rank.to_string())
                 .env("WORLD_SIZE", world.to_string())
@@ -108,7 +113,10 @@ fn capture(name: &str) -> Vec<Value> {
 fn official_run_files(reqs: &[Value]) -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for r in reqs.iter().filter(|r| r["op"] == "CreateRunFiles") {
-        let id = r["headers"]["X-Wandb-Client-Id"].as_str().unwrap().to_string();
+        let id = r["headers"]["X-Wandb-Client-Id"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let files = r["body"]["variables"]["files"].as_array().unwrap();
         let set = out.entry(id).or_default();
         set.extend(files.iter().map(|f| f.as_str().unwrap().to_string()));
@@ -138,7 +146,12 @@ fn a_shared_run_gets_every_rank_and_the_finish_from_rank_zero() {
 
     // one run on the server, written by three clients
     let runs = server.runs();
-    assert_eq!(runs.len(), 1, "{:?}", runs.iter().map(|r| &r.name).collect::<Vec<_>>());
+    assert_eq!(
+        runs.len(),
+        1,
+        "{:?}",
+        runs.iter().map(|r| &r.name).collect::<Vec<_>>()
+    );
     let r = &runs[0];
     assert_eq!((r.entity.as_str(), r.name.as_str()), ("me", "shrd0001"));
     let reqs = server.requests();
@@ -181,16 +194,23 @@ fn a_shared_run_gets_every_rank_and_the_finish_from_rank_zero() {
                 }
             }
         }
-        assert!(events.iter().any(|e| e.get(format!("system.cpu{suffix}")).is_some()));
+        assert!(events
+            .iter()
+            .any(|e| e.get(format!("system.cpu{suffix}")).is_some()));
         // console: `<ts> [rank_<n>] text`
         let want = format!("[rank_{rank}] hello from rank {rank} run shrd0001");
         assert!(
-            console.iter().any(|l| l.split_once(' ').map(|x| x.1) == Some(&want)),
+            console
+                .iter()
+                .any(|l| l.split_once(' ').map(|x| x.1) == Some(&want)),
             "{want:?} not in {console:?}"
         );
         // the uploaded console log has the label in its name, not in its lines
         let log = String::from_utf8(r.files[&format!("output_rank_{rank}.log")].clone()).unwrap();
-        assert!(log.contains(&format!("hello from rank {rank} run shrd0001")), "{log}");
+        assert!(
+            log.contains(&format!("hello from rank {rank} run shrd0001")),
+            "{log}"
+        );
         assert!(!log.contains("[rank_"), "{log}");
     }
     // the config has every writer's keys (the server merges the upserts)
@@ -222,7 +242,10 @@ fn a_shared_run_gets_every_rank_and_the_finish_from_rank_zero() {
         .unwrap();
     assert_eq!(off_other, &BTreeSet::from(["output_rank1.log".to_string()]));
     let mut ours: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    for q in reqs.iter().filter(|q| q.op.as_deref() == Some("CreateRunFiles")) {
+    for q in reqs
+        .iter()
+        .filter(|q| q.op.as_deref() == Some("CreateRunFiles"))
+    {
         let files = q.body["variables"]["files"].as_array().unwrap();
         ours.entry(q.client_id.as_deref().unwrap())
             .or_default()
@@ -254,8 +277,14 @@ fn a_shared_run_gets_every_rank_and_the_finish_from_rank_zero() {
             .filter(|q| q.client_id.as_deref() == Some(id.as_str()))
             .filter_map(|q| q.op.clone())
             .collect();
-        assert!(ops.contains("UpsertBucket") && ops.contains("CreateRunFiles"), "{ops:?}");
-        assert!(ops.is_subset(&official_ops), "{ops:?} not in {official_ops:?}");
+        assert!(
+            ops.contains("UpsertBucket") && ops.contains("CreateRunFiles"),
+            "{ops:?}"
+        );
+        assert!(
+            ops.is_subset(&official_ops),
+            "{ops:?} not in {official_ops:?}"
+        );
     }
 }
 

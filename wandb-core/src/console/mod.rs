@@ -244,7 +244,10 @@ impl ConsoleCapture {
         let log = match ConsoleLog::open(&path, run) {
             Ok(log) => log,
             Err(e) => {
-                tracing::warn!("console capture disabled: cannot open {}: {e}", path.display());
+                tracing::warn!(
+                    "console capture disabled: cannot open {}: {e}",
+                    path.display()
+                );
                 return None;
             }
         };

@@ -215,12 +215,13 @@ fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run>
     // the official client: no `environment` record, no requirements.txt.
     if settings.primary {
         initial.push(RecordType::Environment(environment::collect(
-            &settings,
-            start_time,
-            &writer_id,
+            &settings, start_time, &writer_id,
         )));
     }
-    initial.push(RecordType::Telemetry(telemetry(&settings, resumed.is_some())));
+    initial.push(RecordType::Telemetry(telemetry(
+        &settings,
+        resumed.is_some(),
+    )));
     initial.extend(resumed_summary.map(RecordType::Summary));
     // Online mode: validate the key and start tailing the log (crate::online).
     // The entity of the URLs: the setting or, online, the key's default.

@@ -133,7 +133,9 @@ mod tests {
         let label = s.label.clone().unwrap();
         let id = label.rsplit('-').next().unwrap();
         assert_eq!(id.len(), 8, "{label}");
-        assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
         // not shared: nothing generated
         let mut s = from(&[]);
         s.fill_shared_label();

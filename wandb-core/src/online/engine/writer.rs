@@ -108,6 +108,9 @@ mod tests {
         assert_eq!(w.console_file(), "output_rank1.log");
         assert!(w.is_generated("output_rank1.log"));
         assert_eq!(Writer::default().console_file(), "output.log");
-        assert_eq!(Writer::default().console_line(&out, at), lines::console_stream_line(&out, at));
+        assert_eq!(
+            Writer::default().console_line(&out, at),
+            lines::console_stream_line(&out, at)
+        );
     }
 }
