@@ -2,7 +2,8 @@
 //! processes of this test binary with RANK=0,1 write one run directory each
 //! (same id, the second `-1`), labelled, as two official processes with
 //! `x_label`/`x_primary`/`x_update_finish_state` do; the official reader
-//! (`wandb leet inspect`) reads both, and both match the official client's.
+//! (`wandb leet inspect`) reads both, both match the official client's, and
+//! the official `wandb sync` uploads ours as it uploads the official pair.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 use wandb_core::distributed::{self, Policy};
 use wandb_core::{init, row, Console, InitOptions};
+use wandb_test_support::mock_server::{official_sync, MockServer};
 use wandb_test_support::{hermetic, leet_inspect, leet_summary, oracle_python, ScratchDir};
 
 /// Set in a child process: the directory to write into.
@@ -147,6 +149,38 @@ fn writers(root: &Path) -> Vec<Writer> {
     w
 }
 
+/// The official `wandb sync` of both run directories under `root` (to one
+/// reference mock): the run files it asked for (sorted) and how many
+/// file_stream requests completed a run.
+fn synced(root: &Path) -> (Vec<String>, usize) {
+    let server = MockServer::start();
+    let scratch = ScratchDir::new("dist-sync");
+    official_sync(&server, &run_dirs(root), scratch.path());
+    let reqs = server.requests();
+    let mut files: Vec<String> = reqs
+        .iter()
+        .filter(|r| {
+            r["body"]["query"]
+                .as_str()
+                .is_some_and(|q| q.contains("CreateRunFiles"))
+        })
+        .flat_map(|r| {
+            r["body"]["variables"]["files"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|f| f.as_str().map(str::to_owned))
+        .filter(|f| f != "requirements.txt") // ours only with a Cargo.lock at hand
+        .collect();
+    files.sort();
+    let completed = reqs
+        .iter()
+        .filter(|r| r["body"]["complete"] == true)
+        .count();
+    (files, completed)
+}
+
 fn spawn_both(make: impl Fn(u32) -> Command) {
     let children: Vec<_> = (0..2)
         .map(|rank| {
@@ -188,7 +222,9 @@ fn offline_shared_run_dirs_match_the_official_clients() {
         cmd
     });
 
-    let (ours, official) = (writers(ours.path()), writers(official.path()));
+    // read before `wandb sync` writes its files into the run directories
+    let (ours_dir, official_dir) = (ours, official);
+    let (ours, official) = (writers(ours_dir.path()), writers(official_dir.path()));
     // the official monitor's first sample can come after a short run of a
     // loaded machine's primary (it gathers metadata first): one rank suffices
     assert!(
@@ -233,4 +269,18 @@ fn offline_shared_run_dirs_match_the_official_clients() {
         );
         assert_eq!(w.exit_code, o.exit_code);
     }
+    // the official `wandb sync` uploads both sides alike
+    let (sync_ours, sync_official) = (synced(ours_dir.path()), synced(official_dir.path()));
+    assert_eq!(sync_ours, sync_official);
+    // each directory is a whole run to `wandb sync`: metadata from the
+    // primary only, the console rebuilt as output.log, both completed
+    let files = &sync_ours.0;
+    let count = |name: &str| files.iter().filter(|f| *f == name).count();
+    assert_eq!(count("wandb-metadata.json"), 1, "{files:?}");
+    assert_eq!(
+        (count("config.yaml"), count("output.log")),
+        (2, 2),
+        "{files:?}"
+    );
+    assert_eq!(sync_ours.1, 2);
 }
