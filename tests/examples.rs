@@ -141,3 +141,68 @@ fn tensorboard_mirrors_event_files_into_the_run() {
     assert!(files_under(&scratch.path().join("runs/tensorboard-example/train"), "") >= 1);
     assert!(run.join("files").is_dir());
 }
+
+#[cfg(feature = "online")]
+#[test]
+fn distributed_shared_demo_writes_one_run_from_four_processes() {
+    let scratch = ScratchDir::new("ex-dist");
+    let out = run_example("distributed_shared", &["--demo"], scratch.path());
+    let id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("rank 0 of 4 writes run "))
+        .unwrap_or_else(|| panic!("{out}"));
+    for rank in 1..4 {
+        assert!(
+            out.contains(&format!("rank {rank} of 4 writes run {id}\n")),
+            "{out}"
+        );
+    }
+    assert!(
+        out.contains(&format!(
+            "server stored 1 run ({id}) from 4 writers: 20 history rows, labelled system \
+             metrics from 4 ranks, 4 console lines, state finished, completed 1 time(s)"
+        )),
+        "{out}"
+    );
+}
+
+#[cfg(all(feature = "burn", feature = "sweeps"))]
+#[test]
+fn sweep_burn_runs_a_grid_and_a_bayes_sweep() {
+    let scratch = ScratchDir::new("ex-sweep-burn");
+    let out = run_example("sweep_burn", &[], scratch.path());
+    // the grid in the official order: names sorted, the last one fastest
+    let grid: Vec<(String, String)> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("grid sweep "))
+        .take_while(|l| !l.starts_with("grid: "))
+        .filter_map(|l| {
+            let rest = l.trim().strip_prefix("trial ")?;
+            let mut kv = rest.split(' ').skip(1);
+            Some((kv.next()?.to_string(), kv.next()?.to_string()))
+        })
+        .collect();
+    let want: Vec<(String, String)> = ["16", "32"]
+        .iter()
+        .flat_map(|b| {
+            ["0.01", "0.05", "0.1"]
+                .iter()
+                .map(move |lr| (format!("batch_size={b}"), format!("learning_rate={lr}")))
+        })
+        .collect();
+    assert_eq!(grid, want, "{out}");
+    assert!(out.contains("grid: 6 runs, best valid/Loss="), "{out}");
+    assert!(out.contains("bayes: 4 runs, best valid/Loss="), "{out}");
+    // every trial is an offline run in its sweep's group
+    let runs: Vec<PathBuf> = std::fs::read_dir(scratch.path().join("wandb"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("offline-run-")
+        })
+        .collect();
+    assert_eq!(runs.len(), 10, "{runs:?}");
+}

@@ -82,6 +82,39 @@ impl InitOptions {
         self.with(move |s| s.mode = mode)
     }
 
+    /// Shared mode (the official `mode="shared"`): this process writes to a
+    /// run that other processes write too, under the same id
+    /// ([`InitOptions::id`]); sets the mode to online. See
+    /// docs/distributed.md and [`crate::distributed`].
+    pub fn shared(self, on: bool) -> Self {
+        self.with(move |s| {
+            s.shared = on;
+            if on {
+                s.mode = Mode::Online;
+            }
+        })
+    }
+
+    /// `x_label`: names this process in a run written by several
+    /// (`/l:<label>` system metric keys, `output_<label>.log`, `[<label>] `
+    /// before console lines online).
+    pub fn label(self, label: impl Into<String>) -> Self {
+        let label = label.into();
+        self.with(move |s| s.label = Some(label.clone()))
+    }
+
+    /// `x_primary` (default true): whether this process writes the run's
+    /// metadata and generated files.
+    pub fn primary(self, primary: bool) -> Self {
+        self.with(move |s| s.primary = primary)
+    }
+
+    /// `x_update_finish_state` (default true): whether this process's
+    /// `finish()` marks the run finished on the server.
+    pub fn update_finish_state(self, on: bool) -> Self {
+        self.with(move |s| s.update_finish_state = on)
+    }
+
     /// Tags of the run.
     pub fn tags<I, S>(self, tags: I) -> Self
     where
@@ -229,8 +262,26 @@ impl InitOptions {
                 }
             }
         }
+        settings.fill_shared_label();
         settings.validate()?;
         Ok((settings, warnings))
+    }
+
+    /// Adds `key = value` to the config (after [`Self::config`], or alone);
+    /// an invalid config stays invalid.
+    pub(crate) fn config_entry(mut self, key: &str, value: Value) -> Self {
+        match &mut self.config {
+            Some(Ok(m)) => {
+                m.insert(key.to_owned(), value);
+            }
+            Some(Err(_)) => {}
+            None => {
+                let mut m = Map::new();
+                m.insert(key.to_owned(), value);
+                self.config = Some(Ok(m));
+            }
+        }
+        self
     }
 
     pub(crate) fn take_config(&self) -> Result<Map> {

@@ -22,6 +22,7 @@ mod background;
 pub mod console;
 pub mod credentials;
 mod diag;
+pub mod distributed;
 pub mod duration;
 mod environment;
 pub mod error;

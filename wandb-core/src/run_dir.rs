@@ -75,13 +75,34 @@ pub(crate) fn unmade(root: &Path, mode: Mode, run_id: &str) -> RunDir {
 pub(crate) fn create(root: &Path, mode: Mode, run_id: &str) -> Result<RunDir> {
     let wandb_dir = root.join("wandb");
     // as the official client: `-1`, `-2`, ... when a run of the same id
-    // started in the same second (a resumed run must not reuse the directory)
+    // started in the same second (a resumed run must not reuse the
+    // directory); it is claimed atomically, so processes of one shared run
+    // starting together get one each
     let base = dir_name(mode, run_id);
     let mut name = base.clone();
     let mut index = 1u32;
-    while wandb_dir.join(&name).exists() && index < 10_000 {
-        name = format!("{base}-{index}");
-        index += 1;
+    std::fs::create_dir_all(&wandb_dir).map_err(|e| {
+        Error::io(
+            "cannot create run directory (set InitOptions::dir or WANDB_DIR to a writable directory)",
+            &wandb_dir,
+            e,
+        )
+    })?;
+    loop {
+        match std::fs::create_dir(wandb_dir.join(&name)) {
+            Ok(()) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && index < 10_000 => {
+                name = format!("{base}-{index}");
+                index += 1;
+            }
+            Err(e) => {
+                return Err(Error::io(
+                    "cannot create run directory (set InitOptions::dir or WANDB_DIR to a writable directory)",
+                    wandb_dir.join(&name),
+                    e,
+                ))
+            }
+        }
     }
     let dir = wandb_dir.join(&name);
     let files = dir.join("files");

@@ -14,6 +14,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 
 mod limits;
+mod shared;
 pub use limits::{MIN_FLUSH_INTERVAL, MIN_STATS_SAMPLING_INTERVAL};
 
 /// Where a run's data goes.
@@ -205,6 +206,23 @@ pub struct Settings {
     /// The sweep parameter file (`WANDB_SWEEP_PARAM_PATH`): its values go
     /// into the config over the user's and are locked.
     pub sweep_param_path: Option<PathBuf>,
+    /// Shared mode (`mode = "shared"`, `WANDB_MODE=shared`): several
+    /// processes write one run (docs/distributed.md). Only in effect online
+    /// ([`Settings::is_shared`]); `mode = "shared"` sets `mode` to online.
+    pub shared: bool,
+    /// `x_label` (`WANDB_X_LABEL`): suffixes system metric keys with
+    /// `/l:<label>`, names the console log `output_<label>.log` and, online,
+    /// prefixes console lines with `[<label>] `. Shared mode without one
+    /// generates `<host>-<8 random characters>`, as the official client.
+    pub label: Option<String>,
+    /// `x_primary` (`WANDB_X_PRIMARY`, default true): whether this process
+    /// writes the run's metadata (`environment` record, `requirements.txt`,
+    /// `config.yaml`, `wandb-summary.json`, `wandb-metadata.json`).
+    pub primary: bool,
+    /// `x_update_finish_state` (`WANDB_X_UPDATE_FINISH_STATE`, default
+    /// true): whether this process's `finish()` marks the run finished on the
+    /// server (`complete` and `exitcode` in the last file_stream request).
+    pub update_finish_state: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -219,6 +237,10 @@ impl std::fmt::Debug for Settings {
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("base_url", &self.base_url)
             .field("sweep_id", &self.sweep_id)
+            .field("shared", &self.shared)
+            .field("label", &self.label)
+            .field("primary", &self.primary)
+            .field("update_finish_state", &self.update_finish_state)
             .finish_non_exhaustive()
     }
 }
@@ -258,6 +280,10 @@ impl Default for Settings {
             system_metrics: true,
             sweep_id: None,
             sweep_param_path: None,
+            shared: false,
+            label: None,
+            primary: true,
+            update_finish_state: true,
         }
     }
 }
@@ -354,7 +380,17 @@ impl Settings {
             let v = v.trim();
             let some = || Some(v.to_owned());
             match k.as_str() {
-                "mode" => self.mode = v.parse()?,
+                "mode" if v.eq_ignore_ascii_case("shared") => {
+                    self.mode = Mode::Online;
+                    self.shared = true;
+                }
+                "mode" => {
+                    self.mode = v.parse()?;
+                    self.shared = false;
+                }
+                "x_label" => self.label = Some(v.to_owned()).filter(|l| !l.is_empty()),
+                "x_primary" | "x_primary_node" => self.primary = parse_bool(k, v)?,
+                "x_update_finish_state" => self.update_finish_state = parse_bool(k, v)?,
                 "project" => self.project = some(),
                 "entity" => self.entity = some(),
                 "run_id" | "id" => self.run_id = some(),
@@ -439,6 +475,13 @@ fn env_layer(env: &HashMap<String, String>) -> Layer {
         ("WANDB_INIT_TIMEOUT", "init_timeout"),
         ("WANDB_SWEEP_ID", "sweep_id"),
         ("WANDB_SWEEP_PARAM_PATH", "sweep_param_path"),
+        // the official client maps `WANDB_X_<NAME>` and `WANDB__<NAME>` to `x_<name>`
+        ("WANDB_X_LABEL", "x_label"),
+        ("WANDB__LABEL", "x_label"),
+        ("WANDB_X_PRIMARY", "x_primary"),
+        ("WANDB__PRIMARY", "x_primary"),
+        ("WANDB_X_UPDATE_FINISH_STATE", "x_update_finish_state"),
+        ("WANDB__UPDATE_FINISH_STATE", "x_update_finish_state"),
     ];
     MAP.iter()
         .filter_map(|(var, key)| {

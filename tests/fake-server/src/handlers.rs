@@ -198,7 +198,14 @@ pub(crate) async fn handle(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    // the writer of a shared run (X-Wandb-Client-Id on GraphQL,
+    // X-Wandb-Async-Client-Id on file_stream, as the official client)
+    let client_id = ["x-wandb-async-client-id", "x-wandb-client-id"]
+        .iter()
+        .find_map(|h| headers.get(*h).and_then(|v| v.to_str().ok()))
+        .map(str::to_string);
     let mut log = RequestLog {
+        client_id: client_id.clone(),
         method: method.to_string(),
         path: path.clone(),
         op: match &kind {
@@ -276,7 +283,7 @@ pub(crate) async fn handle(
                     serde_json::from_slice(&body).unwrap_or_default();
                 let mut inner = sh.inner.lock();
                 let run = inner.run_mut(parts[1], parts[2], parts[3]);
-                run.apply_file_stream(fs);
+                run.apply_file_stream(fs, client_id.as_deref());
                 let mut answer = json!({"exitcode": null, "limits": {}});
                 if run.stopped {
                     answer["stopped"] = json!(true);

@@ -116,6 +116,14 @@ pub struct RunData {
     pub stopped: bool,
     /// The sweep the run belongs to (the `sweep` variable of an UpsertBucket).
     pub sweep: Option<String>,
+    /// Shared runs: the file_stream streams of each writer, by its client
+    /// id (`X-Wandb-Async-Client-Id`). Every writer sends its own history
+    /// and console from offset 0; the server merges them ([`Self::streams`]
+    /// keeps only the last line sent at each offset).
+    pub writer_streams: BTreeMap<String, BTreeMap<String, Stream>>,
+    /// The client id of every request that carried `complete` (`None`
+    /// when the request sent no client id), in order.
+    pub completions: Vec<Option<String>>,
 }
 
 impl RunData {
@@ -194,8 +202,31 @@ impl RunData {
         }
     }
 
-    /// Applies one file_stream body.
-    pub(crate) fn apply_file_stream(&mut self, body: FileStreamBody) {
+    /// The history rows of every writer of a shared run, by client id.
+    pub fn writer_history(&self) -> BTreeMap<String, Vec<Value>> {
+        self.writer_streams
+            .iter()
+            .map(|(id, s)| {
+                let rows = s
+                    .get("wandb-history.jsonl")
+                    .map(Stream::json_lines)
+                    .unwrap_or_default();
+                (id.clone(), rows)
+            })
+            .collect()
+    }
+
+    /// The console lines of every writer, merged (as sent, with timestamps).
+    pub fn all_output(&self) -> Vec<String> {
+        self.writer_streams
+            .values()
+            .filter_map(|s| s.get("output.log"))
+            .flat_map(Stream::text_lines)
+            .collect()
+    }
+
+    /// Applies one file_stream body (`client` is the writer's client id).
+    pub(crate) fn apply_file_stream(&mut self, body: FileStreamBody, client: Option<&str>) {
         self.file_stream_requests += 1;
         if body.is_empty() {
             self.heartbeats += 1;
@@ -207,6 +238,14 @@ impl RunData {
                         self.summary = v;
                     }
                 }
+            }
+            if let Some(id) = client {
+                self.writer_streams
+                    .entry(id.to_string())
+                    .or_default()
+                    .entry(name.clone())
+                    .or_default()
+                    .put(data.offset, data.content.clone());
             }
             self.streams
                 .entry(name)
@@ -224,6 +263,7 @@ impl RunData {
         if body.complete == Some(true) {
             self.complete = true;
             self.exitcode = body.exitcode;
+            self.completions.push(client.map(str::to_string));
         }
     }
 }
@@ -266,6 +306,9 @@ pub struct RequestLog {
     pub op: Option<String>,
     /// Whether an `Authorization` header was present.
     pub had_auth: bool,
+    /// The writer's client id (`X-Wandb-Client-Id` or
+    /// `X-Wandb-Async-Client-Id`), if the request had one.
+    pub client_id: Option<String>,
     /// The status code answered (0 for a dropped connection).
     pub status: u16,
     /// The parsed JSON body of GraphQL requests, `Null` otherwise (file_stream

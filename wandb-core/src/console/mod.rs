@@ -239,7 +239,19 @@ impl ConsoleCapture {
         if strong.is_disabled() {
             return None;
         }
-        let cap = Arc::new(ConsoleCapture::start_to(strong.files_dir(), run)?);
+        // `output_<label>.log` for a labelled process (shared runs)
+        let path = strong.files_dir().join(settings.console_file_name());
+        let log = match ConsoleLog::open(&path, run) {
+            Ok(log) => log,
+            Err(e) => {
+                tracing::warn!(
+                    "console capture disabled: cannot open {}: {e}",
+                    path.display()
+                );
+                return None;
+            }
+        };
+        let cap = Arc::new(ConsoleCapture::start_into(log)?);
         let c = Arc::clone(&cap);
         strong.on_finish_until(move |deadline| c.stop_until(deadline));
         Some(cap)

@@ -85,6 +85,8 @@ pub struct Client {
     policy: RetryPolicy,
     /// Retries stop when this passes.
     pub deadline: Deadline,
+    /// Shared mode: this writer's id, sent with every request.
+    client_id: std::sync::OnceLock<String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -113,6 +115,26 @@ impl Client {
             auth: key.basic_auth(),
             policy,
             deadline: Deadline::default(),
+            client_id: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Sends `id` with every later GraphQL (`X-Wandb-Client-Id`) and
+    /// file_stream (`X-Wandb-Async-Client-Id`) request, with
+    /// `X-Wandb-Use-Async-Filestream: true`, as the official client. Set
+    /// once; later calls are ignored.
+    pub fn set_client_id(&self, id: &str) {
+        let _ = self.client_id.set(id.to_owned());
+    }
+
+    /// The client-id headers of a request (none without a client id).
+    fn id_headers(&self, name: &str) -> Vec<(String, String)> {
+        match self.client_id.get() {
+            Some(id) => vec![
+                (name.to_owned(), id.clone()),
+                ("X-Wandb-Use-Async-Filestream".to_owned(), "true".to_owned()),
+            ],
+            None => Vec::new(),
         }
     }
 
@@ -133,7 +155,7 @@ impl Client {
             &url,
             "POST",
             body.to_string().into_bytes(),
-            &[],
+            &self.id_headers("X-Wandb-Client-Id"),
             true,
         )?;
         let answer: Value = serde_json::from_str(&text).map_err(|e| OnlineError::GraphQl {
@@ -171,7 +193,8 @@ impl Client {
             path_escape(project),
             path_escape(run)
         );
-        let text = self.send("file_stream", &url, "POST", body.to_vec(), &[], true)?;
+        let ids = self.id_headers("X-Wandb-Async-Client-Id");
+        let text = self.send("file_stream", &url, "POST", body.to_vec(), &ids, true)?;
         Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
@@ -418,6 +441,9 @@ impl Client {
                 .timeout_global(Some(timeout))
                 .build()
                 .header("Content-Type", "application/json");
+            for (k, v) in extra {
+                req = req.header(k.as_str(), v.as_str());
+            }
             if with_auth {
                 req = req
                     .header("Authorization", self.auth.as_str())

@@ -229,7 +229,11 @@ impl LiveSync {
             .and_then(serde_json::Value::as_str)
             .filter(|s| !s.is_empty())
             .map(str::to_string);
-        let ask = !run_id.is_empty() && (settings.resume.is_some() || settings.run_id.is_some());
+        // Shared mode: every writer names the same id on purpose; the
+        // official client asks nothing (RunResumeStatus) then either.
+        let ask = !run_id.is_empty()
+            && !settings.is_shared()
+            && (settings.resume.is_some() || settings.run_id.is_some());
         let resumed = if ask {
             let entity = settings
                 .entity
@@ -259,6 +263,13 @@ impl LivePrepared {
     /// when the settings name no entity.
     pub fn viewer_entity(&self) -> Option<&str> {
         self.viewer_entity.as_deref()
+    }
+
+    /// Sends `id` as the client id of every request (`X-Wandb-Client-Id`,
+    /// `X-Wandb-Async-Client-Id` on file_stream), as the official client
+    /// does: the writers of a shared run are told apart by it.
+    pub fn set_client_id(&self, id: &str) {
+        self.client.set_client_id(id);
     }
 
     /// The run the server already has, to be continued.
@@ -299,6 +310,7 @@ impl LivePrepared {
             heartbeat: opts.heartbeat,
             resume: false,
             resumed: resumed.clone(),
+            writer: super::engine::Writer::of(settings),
         };
         let stopped = Arc::new(AtomicBool::new(false));
         let shared = Arc::new(Shared {

@@ -164,6 +164,7 @@ pub fn sync_run_dir(
         resume: false,
         resumed: None,
         fallback_entity: None,
+        writer: Default::default(),
     };
     let mut engine = Engine::new(
         client,

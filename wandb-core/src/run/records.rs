@@ -109,6 +109,8 @@ pub(super) fn telemetry(settings: &Settings, resumed: bool) -> proto::TelemetryR
             set_init_id: settings.run_id.is_some(),
             set_init_name: settings.name.is_some(),
             set_init_tags: !settings.tags.is_empty(),
+            shared_mode: settings.is_shared(),
+            user_provided_label: settings.label.is_some(),
             ..Default::default()
         }),
         core_version: format!("wandb-rs {VERSION}"),

@@ -52,6 +52,9 @@ pub(super) fn begin(settings: &mut Settings) -> Result<Begin> {
             live = Some(prepared);
             state
         }
+        // Several labelled processes of one offline run share its id: each
+        // gets its own directory (`-1`, `-2`, ...), as the official client.
+        _ if settings.label.is_some() && settings.resume.is_none() => None,
         _ => resume::offline::check(&wandb_dir, &run_id, settings.resume)?,
     };
     if auto {

@@ -210,9 +210,18 @@ fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run>
             info: None,
         }),
         RecordType::Run(run_rec),
-        RecordType::Environment(environment::collect(&settings, start_time, &writer_id)),
-        RecordType::Telemetry(telemetry(&settings, resumed.is_some())),
     ];
+    // A non-primary process (`x_primary = false`) writes no metadata, as
+    // the official client: no `environment` record, no requirements.txt.
+    if settings.primary {
+        initial.push(RecordType::Environment(environment::collect(
+            &settings, start_time, &writer_id,
+        )));
+    }
+    initial.push(RecordType::Telemetry(telemetry(
+        &settings,
+        resumed.is_some(),
+    )));
     initial.extend(resumed_summary.map(RecordType::Summary));
     // Online mode: validate the key and start tailing the log (crate::online).
     // The entity of the URLs: the setting or, online, the key's default.
@@ -226,6 +235,10 @@ fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run>
     #[cfg(feature = "online")]
     let live = match begin.live {
         Some(prepared) => {
+            if settings.is_shared() {
+                // the server tells the writers of a shared run apart by this id
+                prepared.set_client_id(&writer_id);
+            }
             Some(logs.internal(|| prepared.start(&settings, &rd.dir, &rd.wandb_file))?)
         }
         None => None,
@@ -303,10 +316,12 @@ fn start(options: InitOptions, sink: Option<Box<dyn RecordSink>>) -> Result<Run>
         run.shared().print_header(resumed.is_some());
     });
     if on_disk {
-        // requirements.txt (system/), console capture (console/).
-        run.shared()
-            .logs
-            .internal(|| crate::system::record_dependencies(&run));
+        // requirements.txt (system/, primary process only), console capture (console/).
+        if run.settings().primary {
+            run.shared()
+                .logs
+                .internal(|| crate::system::record_dependencies(&run));
+        }
         crate::console::attach(&run);
     }
     // System metrics: `stats` records only.

@@ -72,6 +72,6 @@ impl Settings {
                     .into(),
             });
         }
-        Ok(())
+        self.check_label()
     }
 }

@@ -87,6 +87,21 @@ impl StatsSink for WeakRun {
     }
 }
 
+/// A run's stats sink that suffixes every key (`/l:<label>`).
+struct Labelled {
+    run: WeakRun,
+    suffix: String,
+}
+
+impl StatsSink for Labelled {
+    fn emit(&self, mut record: crate::proto::StatsRecord) -> bool {
+        for item in &mut record.item {
+            item.key.push_str(&self.suffix);
+        }
+        self.run.emit(record)
+    }
+}
+
 impl SystemMonitor {
     /// Starts sampling this machine for `run` every
     /// `settings.stats_sampling_interval`, writing `stats` records until the
@@ -103,11 +118,13 @@ impl SystemMonitor {
             return None;
         }
         let pid = std::process::id();
-        let monitor = Arc::new(SystemMonitor::spawn_with(
-            run,
-            move || default_sources(pid, default_disk_paths()),
-            settings.stats_sampling_interval,
-        )?);
+        let sources = move || default_sources(pid, default_disk_paths());
+        let interval = settings.stats_sampling_interval;
+        let monitor = Arc::new(match settings.stats_key_suffix() {
+            // a labelled process (shared runs): `cpu/l:<label>`, as the official client
+            Some(suffix) => SystemMonitor::spawn_with(Labelled { run, suffix }, sources, interval)?,
+            None => SystemMonitor::spawn_with(run, sources, interval)?,
+        });
         let m = Arc::clone(&monitor);
         strong.on_finish_until(move |deadline| m.stop_until(deadline));
         Some(monitor)

@@ -142,7 +142,10 @@ impl Engine {
         if let Some((uploaded, code)) = fin.filter(|_| all_sent) {
             out.push_str(",\"uploaded\":");
             out.push_str(&serde_json::to_string(uploaded).unwrap_or_else(|_| "[]".into()));
-            out.push_str(&format!(",\"complete\":true,\"exitcode\":{code}"));
+            // a writer without `x_update_finish_state` leaves the run's state alone
+            if self.cfg.writer.update_finish_state {
+                out.push_str(&format!(",\"complete\":true,\"exitcode\":{code}"));
+            }
         }
         out.push('}');
         (out, counts, with_summary)

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value as JValue};
 
-use super::{Engine, GENERATED};
+use super::Engine;
 use crate::online::error::{OnlineError, Result};
 use crate::online::graphql as gql;
 
@@ -32,14 +32,14 @@ impl Engine {
                 names.push(n.to_string());
             }
         };
-        for n in [
-            "wandb-summary.json",
-            "config.yaml",
-            "wandb-metadata.json",
-            "output.log",
-        ] {
-            add(n);
+        // a non-primary writer of a shared run uploads only its console
+        // log (and files it saved), as the official client
+        if self.cfg.writer.primary {
+            for n in ["wandb-summary.json", "config.yaml", "wandb-metadata.json"] {
+                add(n);
+            }
         }
+        add(&self.cfg.writer.console_file());
         for f in &self.state.files {
             add(f);
         }
@@ -53,7 +53,7 @@ impl Engine {
             .into_iter()
             .filter(|n| {
                 !self.uploaded.contains(n)
-                    || GENERATED.contains(&n.as_str())
+                    || self.cfg.writer.is_generated(n)
                     || self.saved.live_changed(n, &self.files_dir)
             })
             .collect();

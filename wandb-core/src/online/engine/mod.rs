@@ -14,6 +14,9 @@ use serde_json::{json, Value as JValue};
 mod file_stream;
 mod files;
 mod saved_files;
+mod writer;
+
+pub use writer::Writer;
 
 use super::artifact_wait::{publish, Uploaded};
 use super::error::{OnlineError, Result};
@@ -59,19 +62,15 @@ pub struct EngineConfig {
     pub resumed: Option<super::resume::ServerRun>,
     /// Entity used when neither the override nor the run record names one.
     pub fallback_entity: Option<String>,
+    /// Which part of the run this process writes (shared runs: label,
+    /// primary, finish state); the default is the run's only writer.
+    pub writer: Writer,
 }
 
 const HISTORY: usize = 0;
 const EVENTS: usize = 1;
 const OUTPUT: usize = 2;
 const STREAM_NAMES: [&str; 3] = ["wandb-history.jsonl", "wandb-events.jsonl", "output.log"];
-/// Files written at the end (uploaded again if they changed after a live upload).
-const GENERATED: [&str; 4] = [
-    "wandb-summary.json",
-    "config.yaml",
-    "wandb-metadata.json",
-    "output.log",
-];
 /// Official limit of one line (10 MiB − 100 KiB); longer lines are dropped.
 const MAX_LINE: usize = 10 * 1024 * 1024 - 100 * 1024;
 
@@ -317,7 +316,7 @@ impl Engine {
                 let path = self.files_dir.join("output.log");
                 writeln!(f, "{}", l.text).map_err(|e| OnlineError::io("cannot write", path, e))?;
             }
-            let line = lines::console_stream_line(&l, when);
+            let line = self.cfg.writer.console_line(&l, when);
             self.push(OUTPUT, line);
         }
         Ok(())
@@ -497,15 +496,18 @@ impl Engine {
         }
         let (code, _) = self.state.exit.unwrap_or((1, 0));
         self.flush_lines()?;
-        self.write_generated_files()?;
+        // only the primary writer of a shared run writes the run's files
+        if self.cfg.writer.primary {
+            self.write_generated_files()?;
+        }
         self.upsert_config()?;
         self.upload_run_files()?;
         let uploaded = self.uploaded.clone();
         loop {
+            // the last body (with `uploaded`) is the one that empties the streams
             let body = self.build_body(Some((&uploaded, code)));
-            let is_final = body.0.contains("\"complete\":true");
             self.send_body(&body)?;
-            if is_final {
+            if self.streams.iter().all(|s| s.lines.is_empty()) {
                 break;
             }
         }
