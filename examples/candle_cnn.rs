@@ -385,20 +385,22 @@ pub fn train(
                 cb.after_backward(&grads)?;
             }
             opt.step(&grads)?;
+            // The loop's own metrics, computed with or without wandb (a
+            // loop without wandb still watches its loss and accuracy).
+            let correct = logits
+                .argmax(D::Minus1)?
+                .eq(&y)?
+                .to_dtype(DType::F32)?
+                .mean_all()?;
+            let loss = f64::from(loss.to_scalar::<f32>()?);
+            let acc = f64::from(correct.to_scalar::<f32>()?);
             if let Some(cb) = cb.as_mut() {
-                let correct = logits
-                    .argmax(D::Minus1)?
-                    .eq(&y)?
-                    .to_dtype(DType::F32)?
-                    .mean_all()?;
-                let loss = f64::from(loss.to_scalar::<f32>()?);
-                let acc = f64::from(correct.to_scalar::<f32>()?);
                 cb.batch_end_with(Some(cfg.learning_rate), &[("loss", loss), ("acc", acc)])?;
             }
             start = end;
         }
+        let (val_loss, val_acc, _) = evaluate(&model, &valid, bs, &dev)?;
         if let Some(cb) = cb.as_mut() {
-            let (val_loss, val_acc, _) = evaluate(&model, &valid, bs, &dev)?;
             cb.validation_end(&[("loss", val_loss), ("acc", val_acc)])?;
             if cb.epoch_end()? {
                 break;
