@@ -247,7 +247,13 @@ fn check_run(c: &Case) {
     match run.finish_report(0) {
         Ok(report) => {
             assert!(report.is_complete());
-            assert!(report.elapsed <= want.finish, "{report:?}");
+            // the deadline bounds the wait for the writer; a writer that
+            // replied in time (even to a 1 ns timeout, on the other core)
+            // is followed by the join and the footer
+            assert!(
+                report.elapsed <= want.finish.saturating_add(Duration::from_secs(2)),
+                "{report:?}"
+            );
             let records = wandb_core::store::read_file(&file).unwrap().records;
             let exits = records
                 .iter()
