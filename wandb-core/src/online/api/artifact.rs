@@ -300,6 +300,21 @@ impl ApiArtifact {
 }
 
 impl Api {
+    /// The entity and project of `reference`: its own, else the viewer's
+    /// default entity and the API's project (`uncategorized` without one).
+    fn entity_project(&self, reference: &ArtifactRef) -> Result<(String, String)> {
+        let entity = match reference.entity.clone() {
+            Some(e) => e,
+            None => self.default_entity()?,
+        };
+        let project = reference
+            .project
+            .clone()
+            .or_else(|| self.inner.project.clone())
+            .unwrap_or_else(|| "uncategorized".into());
+        Ok((entity, project))
+    }
+
     /// The artifact version at `path`: `entity/project/name:alias`,
     /// `entity/project/name:vN`, `project/name:...` (the default entity) or
     /// `name:...` (the `project` setting, else `uncategorized`); no alias
@@ -322,15 +337,7 @@ impl Api {
             path: path.to_string(),
             reason: "an artifact path is [[entity/]project/]name[:alias or vN]",
         })?;
-        let entity = match reference.entity.clone() {
-            Some(e) => e,
-            None => self.default_entity()?,
-        };
-        let project = reference
-            .project
-            .clone()
-            .or_else(|| self.inner.project.clone())
-            .unwrap_or_else(|| "uncategorized".into());
+        let (entity, project) = self.entity_project(&reference)?;
         let wanted = format!("{}:{}", reference.name, reference.alias);
         let not_found = || OnlineError::ArtifactNotFound {
             reference: format!("{entity}/{project}/{wanted}"),
@@ -364,15 +371,7 @@ impl Api {
                 path: name.to_string(),
                 reason: "an artifact collection is [[entity/]project/]name (no alias)",
             })?;
-        let entity = match reference.entity.clone() {
-            Some(e) => e,
-            None => self.default_entity()?,
-        };
-        let project = reference
-            .project
-            .clone()
-            .or_else(|| self.inner.project.clone())
-            .unwrap_or_else(|| "uncategorized".into());
+        let (entity, project) = self.entity_project(&reference)?;
         let collection = reference.name;
         let op = "ProjectArtifacts";
         let mut out = Vec::new();
